@@ -1,0 +1,51 @@
+"""``just_create_folder``: a managed folder, a local folder the user fills with any
+files (morphologies, parameter files, outputs of external tools). Reading the key
+returns its path; deleting the key removes it."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from ...dumper import Dumper, Target, get_dumper
+from ...exceptions import UnsupportedValueError
+from ...format import group_document
+from ...store import join
+
+FOLDER = "files"
+
+
+class ManagedFolder(str):
+    """The path of a managed folder (a str, usable wherever a path is)."""
+
+    def join(self, *parts: str) -> str:
+        """A path inside the folder (ISF's ``ManagedFolder.join``)."""
+        return os.path.join(self, *parts)
+
+    def listdir(self) -> list[str]:
+        """The names in the folder."""
+        return os.listdir(self)
+
+
+class JustCreateFolder(Dumper):
+    name = "just_create_folder"
+
+    def dump(self, value: Any, target: Target) -> dict[str, Any]:
+        if not target.store.is_local:
+            raise UnsupportedValueError(
+                "managed folders are local folders; this database is not on a local file system"
+            )
+        if value is not None:
+            raise UnsupportedValueError(
+                "just_create_folder creates an empty folder; pass None as the value "
+                "(or call db.create_managed_folder(key))"
+            )
+        target.store.write_bytes(join(target.path, "zarr.json"), group_document({}))
+        os.makedirs(target.store.full(join(target.path, FOLDER)))
+        return {"type": "zdb.ManagedFolder", "summary": "folder"}
+
+    def load(self, target: Target, info: dict[str, Any], **kwargs: Any) -> ManagedFolder:
+        return ManagedFolder(target.store.full(join(target.path, FOLDER)))
+
+
+dumper = get_dumper(JustCreateFolder)

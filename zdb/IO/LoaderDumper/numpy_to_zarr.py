@@ -1,0 +1,177 @@
+"""``numpy_to_zarr``: ND numpy arrays (and numpy scalars, and dask arrays) as one
+chunked, compressed Zarr array named ``data`` in the key's version group.
+
+Small arrays of plain numeric dtypes are written by :mod:`zdb.zarr_direct` (the same
+bytes zarr-python writes, without its per-call cost); everything else goes through
+zarr-python. A dask array is written chunk by chunk by whatever dask scheduler is
+active, never held whole.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ... import zarr_direct
+from ...dumper import Dumper, Target, get_dumper, module_loaded
+from ...exceptions import UnsupportedValueError
+from ...format import group_document
+from ...store import join
+from ...zarr_util import consolidate, quiet_zarr
+
+ARRAY = "data"
+
+
+def _is_dask_array(value: Any) -> bool:
+    if not module_loaded("dask.array"):
+        return False
+    import dask.array as da
+
+    return isinstance(value, da.Array)
+
+
+def _dims(ndim: int, dimension_names: list[str] | None) -> list[str]:
+    if dimension_names is None:
+        return [f"dim_{i}" for i in range(ndim)]
+    if len(dimension_names) != ndim:
+        raise UnsupportedValueError(
+            f"dimension_names has {len(dimension_names)} names for a {ndim}-d array"
+        )
+    return [str(d) for d in dimension_names]
+
+
+def _object_as_str(arr: np.ndarray) -> np.ndarray:
+    flat = arr.ravel()
+    if not all(type(v) is str for v in flat):
+        raise UnsupportedValueError(
+            "numpy_to_zarr stores object arrays only when every element is a str; "
+            "store this array with dumper='to_cloudpickle'"
+        )
+    return arr.astype(np.dtypes.StringDType())
+
+
+class NumpyToZarr(Dumper):
+    name = "numpy_to_zarr"
+    priority = 10
+
+    def handles(self, value: Any) -> bool:
+        if isinstance(value, np.ndarray | np.generic):
+            return value.dtype.kind != "O" or value.dtype == object
+        return _is_dask_array(value)
+
+    def dump(
+        self,
+        value: Any,
+        target: Target,
+        chunks: Any = "auto",
+        shards: Any = None,
+        compressors: Any = "auto",
+        filters: Any = "auto",
+        dimension_names: list[str] | None = None,
+    ) -> dict[str, Any]:
+        info: dict[str, Any] = {"type": f"{type(value).__module__}.{type(value).__qualname__}"}
+        if _is_dask_array(value):
+            info["type"] = "dask.array.Array"
+            arr = value
+        else:
+            if isinstance(value, np.generic):
+                info["scalar"] = True
+            arr = np.asarray(value)
+            if arr.dtype.kind == "V" or arr.dtype.hasobject and arr.dtype != object:
+                raise UnsupportedValueError(
+                    f"numpy_to_zarr does not store structured dtype {arr.dtype}; "
+                    "store it with dumper='to_cloudpickle'"
+                )
+            if arr.dtype == object:
+                info["numpy_dtype"] = "object"
+                arr = _object_as_str(arr)
+        info["summary"] = f"{arr.dtype} {tuple(arr.shape)}"
+        dims = _dims(arr.ndim, dimension_names)
+        defaults = (
+            chunks == "auto" and shards is None and compressors == "auto" and filters == "auto"
+        )
+        if defaults and isinstance(arr, np.ndarray) and zarr_direct.supports(arr):
+            meta = zarr_direct.array_metadata(arr, dims)
+            zarr_direct.write_array(target.store, join(target.path, ARRAY), arr, meta)
+            target.store.write_bytes(
+                join(target.path, "zarr.json"), group_document({}, consolidated={ARRAY: meta})
+            )
+            info["array"] = meta
+            return info
+        self._write_with_zarr(arr, target, chunks, shards, compressors, filters, dims)
+        return info
+
+    @staticmethod
+    def _write_with_zarr(arr, target, chunks, shards, compressors, filters, dims) -> None:
+        import zarr
+
+        store = target.zarr_store()
+        lazy = not isinstance(arr, np.ndarray)
+        if lazy and chunks == "auto":
+            chunks = tuple(max(1, c[0]) if c else 1 for c in arr.chunks)
+        if arr.ndim == 0:
+            chunks = ()
+        with quiet_zarr():
+            group = zarr.open_group(store, mode="w", zarr_format=3)
+            z = group.create_array(
+                ARRAY,
+                shape=arr.shape,
+                dtype=arr.dtype,
+                chunks=chunks,
+                shards=shards,
+                compressors=compressors,
+                filters=filters,
+                dimension_names=dims,
+            )
+            if lazy:
+                import dask.array as da
+
+                write_chunks = z.shards or z.chunks
+                if arr.chunks != da.core.normalize_chunks(write_chunks, arr.shape):
+                    arr = arr.rechunk(write_chunks)
+                da.store(arr, z, lock=False)
+            elif arr.size:
+                z[...] = arr
+        consolidate(store)
+
+    def load(
+        self,
+        target: Target,
+        info: dict[str, Any],
+        *,
+        lazy: bool = False,
+        as_xarray: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        if kwargs:
+            raise TypeError(f"numpy_to_zarr takes no loader keywords, got {sorted(kwargs)}")
+        if as_xarray:
+            import xarray as xr
+
+            with quiet_zarr():
+                ds = xr.open_zarr(
+                    target.zarr_store(), consolidated=True, chunks={} if lazy else None
+                )
+            return ds[ARRAY]
+        meta = info.get("array")
+        if meta is not None and not lazy and zarr_direct.is_direct(meta):
+            arr = zarr_direct.read_array(target.store, join(target.path, ARRAY), meta)
+        else:
+            import zarr
+
+            with quiet_zarr():
+                z = zarr.open_array(target.zarr_store(), path=ARRAY, mode="r")
+            if lazy:
+                import dask.array as da
+
+                return da.from_zarr(z)
+            arr = z[...]
+        if info.get("numpy_dtype") == "object":
+            arr = arr.astype(object)
+        if info.get("scalar"):
+            return arr[()]
+        return arr
+
+
+dumper = get_dumper(NumpyToZarr)

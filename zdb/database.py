@@ -1,0 +1,598 @@
+"""``DataBase``: the dictionary-like face of a zdb database.
+
+A database is a Zarr v3 group; each key is a child group whose attributes say which
+dumper wrote it and where it came from, and whose current value lives in a version
+folder committed by :mod:`zdb.commit`. A sub-database is a child group that is a
+database itself. This module maps the ISF ``data_base`` API onto that layout; the
+key rules live in :mod:`zdb.keys`, the layout in :mod:`zdb.format`, the dumpers in
+:mod:`zdb.IO.LoaderDumper`.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import warnings
+from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from . import commit, metadata
+from .dumper import Dumper, Target, choose_dumper, get_dumper
+from .exceptions import (
+    CorruptKeyError,
+    DataBaseException,
+    KeyKindError,
+    NotADataBaseError,
+    ReadOnlyError,
+    UnknownDumperError,
+    UnsupportedValueError,
+)
+from .format import (
+    BOOKKEEPING,
+    KIND_DATA,
+    KIND_DATABASE,
+    KIND_FOREIGN,
+    ZARR_JSON,
+    node_document,
+    parse_node,
+)
+from .keys import Key, format_key, normalize_key
+from .store import Store, join, open_store
+
+#: how often a reader retries when the version it reads is replaced under it
+READ_RETRIES = 10
+_TRASH = f"{BOOKKEEPING}/trash"
+
+
+def _new_unique_id() -> str:
+    return f"{datetime.now(UTC):%Y-%m-%d_%H-%M-%S}_{secrets.token_hex(6)}"
+
+
+class DataBase:
+    """A dictionary-like database of simulation results stored as Zarr v3.
+
+    ``DataBase(path)`` opens the database at ``path`` or creates it (with missing
+    parent folders). ``readonly=True`` forbids every change; ``nocreate=True``
+    refuses to create one. ``allow_pickle`` decides whether pickled values are read:
+    None (default) only from a local database owned by you, True always, False never.
+    """
+
+    def __init__(
+        self,
+        path_or_url: str | os.PathLike,
+        readonly: bool = False,
+        nocreate: bool = False,
+        allow_pickle: bool | None = None,
+        *,
+        storage_options: dict | None = None,
+    ) -> None:
+        store = open_store(path_or_url, storage_options)
+        self._setup(store, "", store.full(""), readonly, allow_pickle)
+        node = self._read_root(store)
+        if node is None:
+            if readonly or nocreate:
+                flag = "readonly=True" if readonly else "nocreate=True"
+                raise NotADataBaseError(
+                    f"{self.basedir} holds no zdb database and {flag} forbids creating one; "
+                    "check the path, or open it without that flag to create a database"
+                )
+            node = self._create_root(store)
+        if not node.get("unique_id") and not readonly:
+            node = {**node, "unique_id": _new_unique_id()}
+            store.write_atomic(ZARR_JSON, node_document(_strip_format(node)))
+        self._unique_id = node.get("unique_id")
+
+    def _setup(
+        self, store: Store, prefix: str, basedir: str, readonly: bool, allow_pickle: bool | None
+    ) -> None:
+        self._store = store
+        self._prefix = prefix
+        self._basedir = basedir
+        self._readonly = readonly
+        self._allow_pickle = allow_pickle
+        self._unique_id: str | None = None
+
+    def _read_root(self, store: Store) -> dict[str, Any] | None:
+        if store.exists("") and not store.is_dir(""):
+            raise NotADataBaseError(
+                f"{self.basedir} is a file, not a database folder; choose another path"
+            )
+        try:
+            node = parse_node(store.read_bytes(ZARR_JSON), self.basedir)
+        except FileNotFoundError:
+            return None
+        if node["kind"] != KIND_DATABASE:
+            what = (
+                "a Zarr node not written by zdb"
+                if node["kind"] == KIND_FOREIGN
+                else ("a key of a zdb database, not a database")
+            )
+            raise NotADataBaseError(f"{self.basedir} is {what}; choose another path")
+        return node
+
+    def _create_root(self, store: Store) -> dict[str, Any]:
+        content = store.list_dir("")
+        if content:
+            raise NotADataBaseError(
+                f"cannot create a database in {self.basedir}: the folder is not empty and "
+                f"holds no zdb database (it holds {sorted(content)[:5]}); choose an empty "
+                "or new folder"
+            )
+        node = {"kind": KIND_DATABASE, "unique_id": _new_unique_id(), "created": metadata.now_iso()}
+        if not store.create_exclusive(ZARR_JSON, node_document(node)):
+            return self._read_root(store) or node  # created by another process meanwhile
+        return node
+
+    def _child(self, name: str, node: dict[str, Any]) -> DataBase:
+        sub = DataBase.__new__(DataBase)
+        sub._setup(
+            self._store,
+            join(self._prefix, name),
+            os.path.join(self._basedir, name)
+            if self._store.is_local
+            else f"{self._basedir}/{name}",
+            self._readonly,
+            self._allow_pickle,
+        )
+        sub._unique_id = node.get("unique_id")
+        return sub
+
+    # -- properties ------------------------------------------------------------------
+
+    @property
+    def basedir(self) -> str:
+        """The absolute local path of the database, or its URL."""
+        return self._basedir
+
+    @property
+    def readonly(self) -> bool:
+        """True if the database was opened with ``readonly=True``."""
+        return self._readonly
+
+    @property
+    def unique_id(self) -> str | None:
+        """The database's persistent unique id."""
+        return self._unique_id
+
+    @property
+    def metadata(self) -> _MetadataView:
+        """``db.metadata[key]``: the key's provenance dict."""
+        return _MetadataView(self)
+
+    # -- nodes -----------------------------------------------------------------------
+
+    def _node(self, name: str) -> dict[str, Any] | None:
+        """zdb's attributes of the child node ``name``; None when there is none."""
+        path = join(self._prefix, name, ZARR_JSON)
+        try:
+            data = self._store.read_bytes(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return parse_node(data, f"key {name!r} in {self.basedir}")
+
+    def _locate(self, parts: tuple[str, ...], create: bool = False) -> tuple[DataBase, str]:
+        """The (sub-)database holding the last part of a key, and that part."""
+        db = self
+        for i, part in enumerate(parts[:-1]):
+            node = db._node(part)
+            if node is None:
+                if not create:
+                    raise KeyError(format_key(parts))
+                db = db._create_sub(part)
+                continue
+            if node["kind"] != KIND_DATABASE:
+                raise KeyKindError(
+                    f"key {format_key(parts)!r}: {format_key(parts[: i + 1])!r} holds data, not "
+                    "a sub-database, so nothing can be stored under it; delete it first or use "
+                    "another key"
+                )
+            db = db._child(part, node)
+        return db, parts[-1]
+
+    def _create_sub(self, name: str) -> DataBase:
+        node = {"kind": KIND_DATABASE, "unique_id": _new_unique_id(), "created": metadata.now_iso()}
+        path = join(self._prefix, name, ZARR_JSON)
+        if not self._store.create_exclusive(path, node_document(node)):
+            existing = self._node(name)
+            if existing is None or existing["kind"] != KIND_DATABASE:
+                raise KeyKindError(
+                    f"key {name!r} in {self.basedir} holds data, not a sub-database; "
+                    "delete it first or use another key"
+                )
+            node = existing
+        return self._child(name, node)
+
+    def _check_writable(self, key: Any) -> None:
+        if self._readonly:
+            raise ReadOnlyError(
+                f"cannot change key {key!r}: the database {self.basedir} is open read-only; "
+                "open it with readonly=False to change it"
+            )
+
+    # -- writing ---------------------------------------------------------------------
+
+    def set(self, key: Key, value: Any, dumper: Any = None, **dumper_kwargs: Any) -> None:
+        """Store ``value`` under ``key`` with ``dumper`` (chosen by type when None).
+
+        The write is atomic: readers see the old value until the new one is complete.
+        """
+        parts = normalize_key(key)
+        self._check_writable(key)
+        chosen = choose_dumper(value) if dumper is None else get_dumper(dumper)
+        if chosen is get_dumper("sub_database"):
+            if value is not None or dumper_kwargs:
+                raise UnsupportedValueError(
+                    f"key {key!r}: the sub-database dumper takes no value; "
+                    "use db.create_sub_db(key)"
+                )
+            self.create_sub_db(key)
+            return
+        chosen.check_kwargs(dumper_kwargs)
+        db, name = self._locate(parts, create=True)
+        try:
+            db._write(name, value, chosen, dumper_kwargs)
+        except UnsupportedValueError as e:
+            if dumper is not None or chosen.name == "to_cloudpickle":
+                raise UnsupportedValueError(f"cannot store key {key!r}: {e}") from e
+            warnings.warn(
+                f"zdb: {chosen.name} cannot store key {key!r} ({e}); stored it with "
+                "to_cloudpickle instead",
+                stacklevel=2,
+            )
+            db._write(name, value, get_dumper("to_cloudpickle"), {})
+
+    def _write(self, name: str, value: Any, dumper: Dumper, kwargs: dict[str, Any]) -> None:
+        store = self._store
+        key_path = join(self._prefix, name)
+        old = self._node(name)
+        if old is not None and old["kind"] == KIND_DATABASE:
+            raise KeyKindError(
+                f"key {name!r} in {self.basedir} is a sub-database; delete it before storing "
+                "data under its name"
+            )
+        version = commit.new_version()
+        target = Target(store, join(key_path, version), self._allow_pickle)
+        try:
+            info = dumper.dump(value, target, **kwargs)
+        except BaseException as e:
+            store.remove(target.path)
+            if isinstance(e, DataBaseException | KeyboardInterrupt | SystemExit):
+                raise
+            raise DataBaseException(
+                f"writing key {name!r} in {self.basedir} with dumper {dumper.name!r} failed: "
+                f"{type(e).__name__}: {e}"
+            ) from e
+        has_data = store.exists(target.path)
+        attrs = {
+            "kind": KIND_DATA,
+            "dumper": dumper.name,
+            "version": version if has_data else None,
+            "loader": info,
+            "metadata": metadata.for_new_key(store, self._prefix),
+        }
+        commit.publish(store, key_path, attrs)
+        commit.retire(store, key_path, old.get("version") if old else None, attrs["version"])
+
+    def __setitem__(self, key: Key, value: Any) -> None:
+        self.set(key, value)
+
+    def create_sub_db(self, key: Key) -> DataBase:
+        """The sub-database at ``key``, created if it does not exist."""
+        parts = normalize_key(key)
+        self._check_writable(key)
+        db, name = self._locate(parts, create=True)
+        return db._create_sub(name)
+
+    def create_managed_folder(self, key: Key) -> str:
+        """Create a managed folder at ``key`` and return its path (a str subclass)."""
+        if key in self:
+            raise DataBaseException(
+                f"key {key!r} already exists in {self.basedir}; delete it first or choose "
+                "another key for the managed folder"
+            )
+        self.set(key, None, dumper="just_create_folder")
+        return self.get(key)
+
+    def maybe_calculate(
+        self, key: Key, fun: Callable[[], Any], force_calculation: bool = False, **set_kwargs: Any
+    ) -> Any:
+        """The value at ``key``; if absent (or forced), ``fun()`` stored there and returned."""
+        if not force_calculation and key in self:
+            return self[key]
+        result = fun()
+        self.set(key, result, **set_kwargs)
+        return result
+
+    def __delitem__(self, key: Key) -> None:
+        parts = normalize_key(key)
+        self._check_writable(key)
+        db, name = self._locate(parts)
+        if db._node(name) is None:
+            raise KeyError(key)
+        trash = join(db._prefix, _TRASH)
+        commit.remove_key(self._store, join(db._prefix, name), trash)
+        for leftover in self._store.list_dir(trash):  # trees of deletes that were killed
+            self._store.remove(join(trash, leftover))
+
+    def rename(self, old: Key, new: Key) -> None:
+        """Move the value (or sub-database) at ``old`` to ``new``, keeping its metadata."""
+        old_parts, new_parts = normalize_key(old), normalize_key(new)
+        self._check_writable(old)
+        src, src_name = self._locate(old_parts)
+        node = src._node(src_name)
+        if node is None:
+            raise KeyError(old)
+        if new in self:
+            raise DataBaseException(
+                f"cannot rename {old!r} to {new!r}: {new!r} exists; delete it first"
+            )
+        if new_parts[: len(old_parts)] == old_parts:
+            raise DataBaseException(f"cannot rename {old!r} into itself ({new!r})")
+        dst, dst_name = self._locate(new_parts, create=True)
+        if dst._prefix != src._prefix:
+            for stored in _metadata_in(src, src_name, node):
+                metadata.copy_blobs(self._store, src._prefix, dst._prefix, stored)
+        self._store.rename(join(src._prefix, src_name), join(dst._prefix, dst_name))
+
+    # -- reading ---------------------------------------------------------------------
+
+    def get(
+        self, key: Key, lazy: bool = False, as_xarray: bool = False, **loader_kwargs: Any
+    ) -> Any:
+        """The value at ``key``.
+
+        ``lazy=True`` returns a dask-backed object that reads only what a computation
+        touches; ``as_xarray=True`` returns an xarray view of an array or table key.
+        """
+        parts = normalize_key(key)
+        db, name = self._locate(parts)
+        node = db._node(name)
+        if node is None:
+            raise KeyError(key)
+        if node["kind"] == KIND_DATABASE:
+            return db._child(name, node)
+        if node["kind"] == KIND_FOREIGN:
+            return db._load_foreign(name, node, lazy, as_xarray)
+        return db._load(name, node, key, lazy, as_xarray, loader_kwargs)
+
+    def _load(self, name, node, key, lazy, as_xarray, loader_kwargs) -> Any:
+        try:
+            dumper = get_dumper(node["dumper"])
+        except UnknownDumperError:
+            raise CorruptKeyError(
+                f"key {key!r} in {self.basedir} was written with dumper {node.get('dumper')!r}, "
+                "which this zdb does not have; install the package that provides it"
+            ) from None
+        key_path = join(self._prefix, name)
+        for _ in range(READ_RETRIES):
+            version = node.get("version")
+            target = Target(self._store, join(key_path, version or ""), self._allow_pickle)
+            try:
+                value = dumper.load(
+                    target,
+                    node.get("loader") or {},
+                    lazy=lazy,
+                    as_xarray=as_xarray,
+                    **loader_kwargs,
+                )
+            except (FileNotFoundError, KeyError) as e:
+                # the version may have been replaced and removed while we read it
+                newer = self._node(name)
+                if newer is None:
+                    raise KeyError(key) from None
+                if newer.get("version") != version:
+                    node = newer
+                    continue
+                if isinstance(e, KeyError) and not isinstance(e, FileNotFoundError):
+                    raise
+                raise CorruptKeyError(
+                    f"key {key!r} in {self.basedir} is damaged: {e}; delete it and write it again"
+                ) from e
+            if version is not None and not lazy:
+                newer = self._node(name)
+                if newer is not None and newer.get("version") != version:
+                    node = newer  # replaced while we read: read the new value whole
+                    continue
+            return value
+        raise DataBaseException(
+            f"key {key!r} in {self.basedir} was replaced {READ_RETRIES} times while being "
+            "read; try again when writers are done"
+        )
+
+    def _load_foreign(self, name: str, node: dict[str, Any], lazy: bool, as_xarray: bool) -> Any:
+        from .zarr_util import quiet_zarr
+
+        zstore = self._store.zarr_store(join(self._prefix, name))
+        with quiet_zarr():
+            if node["node_type"] == "group":
+                import xarray as xr
+
+                ds = xr.open_zarr(zstore, chunks={} if lazy else None)
+                return ds if (lazy or as_xarray) else ds.load()
+            import zarr
+
+            z = zarr.open_array(zstore, mode="r")
+            if lazy:
+                import dask.array as da
+
+                return da.from_zarr(z)
+            return z[...]
+
+    def __getitem__(self, key: Key) -> Any:
+        return self.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            parts = normalize_key(key)
+            db, name = self._locate(parts)
+        except (KeyError, KeyKindError):
+            return False
+        try:
+            return db._node(name) is not None
+        except CorruptKeyError:
+            return True
+
+    def keys(self, recurse: bool = False) -> list:
+        """Sorted keys: names of this database, or with ``recurse=True`` tuples of the
+        leaf keys through all sub-databases."""
+        names = sorted(
+            n
+            for n in self._store.list_dir(self._prefix)
+            if not n.startswith(".") and self._store.exists(join(self._prefix, n, ZARR_JSON))
+        )
+        if not recurse:
+            return names
+        out: list[tuple[str, ...]] = []
+        for name in names:
+            try:
+                node = self._node(name)
+            except DataBaseException:
+                node = None
+            if node is not None and node["kind"] == KIND_DATABASE:
+                out.extend((name, *sub) for sub in self._child(name, node).keys(recurse=True))
+            else:
+                out.append((name,))
+        return out
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.keys())
+
+    def __len__(self) -> int:
+        return len(self.keys())
+
+    def items(self) -> list[tuple[str, Any]]:
+        """(key, value) pairs of this database's keys."""
+        return [(k, self[k]) for k in self.keys()]
+
+    def values(self) -> list[Any]:
+        """The values of this database's keys."""
+        return [self[k] for k in self.keys()]
+
+    def path_of(self, key: Key) -> str:
+        """The local path or URL of the Zarr group holding the key's data, which plain
+        zarr and ``xarray.open_zarr`` open without zdb."""
+        parts = normalize_key(key)
+        db, name = self._locate(parts)
+        node = db._node(name)
+        if node is None:
+            raise KeyError(key)
+        return self._store.full(join(db._prefix, name, node.get("version") or ""))
+
+    # -- listing ---------------------------------------------------------------------
+
+    def ls(self, max_lines: int | None = 1000) -> None:
+        """Print a tree of the keys with dumper, type, shape/dtype, size and time written."""
+        print(self._tree(max_lines))
+
+    def _tree(self, max_lines: int | None) -> str:
+        lines = [f"{self.basedir}  (zdb database {self.unique_id})"]
+        self._tree_lines(lines, "", max_lines)
+        if max_lines is not None and len(lines) > max_lines:
+            lines = lines[:max_lines] + [f"... ({len(lines) - max_lines} more lines)"]
+        return "\n".join(lines)
+
+    def _tree_lines(self, lines: list[str], indent: str, max_lines: int | None) -> None:
+        names = self.keys()
+        for i, name in enumerate(names):
+            if max_lines is not None and len(lines) > max_lines:
+                lines.append(f"{indent}...")
+                return
+            last = i == len(names) - 1
+            branch, deeper = ("└── ", "    ") if last else ("├── ", "│   ")
+            try:
+                node = self._node(name)
+            except DataBaseException as e:
+                lines.append(f"{indent}{branch}{name}  <unreadable: {e}>")
+                continue
+            if node is None:
+                continue
+            if node["kind"] == KIND_DATABASE:
+                lines.append(f"{indent}{branch}{name}/  (sub-database)")
+                self._child(name, node)._tree_lines(lines, indent + deeper, max_lines)
+                continue
+            size = _human_size(self._store.size(join(self._prefix, name)))
+            if node["kind"] == KIND_FOREIGN:
+                lines.append(f"{indent}{branch}{name}  (zarr {node['node_type']}, not zdb)  {size}")
+                continue
+            info = node.get("loader") or {}
+            written = (node.get("metadata") or {}).get("time") or ""
+            lines.append(
+                f"{indent}{branch}{name}  {node.get('dumper')}  {info.get('type', '')}  "
+                f"{info.get('summary', '')}  {size}  {written[:19].replace('T', ' ')}"
+            )
+
+    def __repr__(self) -> str:
+        return self._tree(max_lines=50)
+
+
+class _MetadataView(Mapping):
+    """``db.metadata``: key -> the key's metadata dict."""
+
+    def __init__(self, db: DataBase) -> None:
+        self._db = db
+
+    def __getitem__(self, key: Key) -> dict[str, Any]:
+        parts = normalize_key(key)
+        db, name = self._db._locate(parts)
+        node = db._node(name)
+        if node is None:
+            raise KeyError(key)
+        if node["kind"] == KIND_FOREIGN:
+            return metadata.post_hoc(db._store, join(db._prefix, name))
+        stored = node.get("metadata")
+        if not isinstance(stored, dict):
+            return metadata.post_hoc(db._store, join(db._prefix, name))
+        return metadata.expand(db._store, db._prefix, stored, node.get("dumper"))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._db.keys())
+
+    def __len__(self) -> int:
+        return len(self._db)
+
+
+def _metadata_in(db: DataBase, name: str, node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Stored metadata of a key, or of every key under a sub-database."""
+    if node["kind"] == KIND_DATA and isinstance(node.get("metadata"), dict):
+        yield node["metadata"]
+    elif node["kind"] == KIND_DATABASE:
+        sub = db._child(name, node)
+        for child in sub.keys():
+            child_node = sub._node(child)
+            if child_node is not None:
+                yield from _metadata_in(sub, child, child_node)
+
+
+def _strip_format(node: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in node.items() if k != "format"}
+
+
+def _human_size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "kB", "MB", "GB", "TB"):
+        if size < 1000 or unit == "TB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1000
+    return f"{n} B"
+
+
+def is_data_base(path: str | os.PathLike) -> bool:
+    """True if ``path`` holds a zdb database (a sub-database counts)."""
+    try:
+        store = open_store(path)
+        node = parse_node(store.read_bytes(ZARR_JSON), os.fspath(path))
+    except (OSError, DataBaseException):
+        return False
+    return node["kind"] == KIND_DATABASE
+
+
+def is_sub_data_base(db: DataBase, key: Key) -> bool:
+    """True if ``key`` of ``db`` is a sub-database."""
+    parts = normalize_key(key)
+    try:
+        parent, name = db._locate(parts)
+        node = parent._node(name)
+    except (KeyError, DataBaseException):
+        return False
+    return node is not None and node["kind"] == KIND_DATABASE

@@ -1,0 +1,172 @@
+"""What a dumper is, and the registry that finds one by name or by a value's type.
+
+A dumper turns one kind of value into Zarr nodes inside a key's version folder
+(:meth:`Dumper.dump`) and back (:meth:`Dumper.load`). It sees only a
+:class:`Target`: where to write, never the key's history, locks or commit protocol.
+Subclasses register themselves by defining ``name``; third-party packages add
+dumpers through the ``zdb.dumpers`` entry point group (each entry a Dumper subclass).
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import types
+import warnings
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, ClassVar
+
+from .exceptions import UnknownDumperError, UnsupportedValueError
+from .store import Store
+
+_REGISTRY: dict[str, Dumper] = {}
+_ALIASES: dict[str, str] = {}
+_entry_points_loaded = False
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where a dumper writes or reads one version of a key's value."""
+
+    store: Store
+    path: str
+    allow_pickle: bool | None = None
+
+    def zarr_store(self) -> Any:
+        """A zarr-python store rooted at the version folder."""
+        return self.store.zarr_store(self.path)
+
+    @property
+    def full(self) -> str:
+        """The local path or URL of the version folder."""
+        return self.store.full(self.path)
+
+
+class Dumper:
+    """Base class of dumpers. Subclasses set ``name`` and implement dump and load."""
+
+    name: ClassVar[str] = ""
+    aliases: ClassVar[tuple[str, ...]] = ()
+    #: among the dumpers whose :meth:`handles` accepts a value, the highest wins
+    priority: ClassVar[int] = 0
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.name:
+            register(cls())
+
+    def handles(self, value: Any) -> bool:
+        """True if this dumper should be chosen for ``value`` when none is named."""
+        return False
+
+    def dump(self, value: Any, target: Target, **kwargs: Any) -> dict[str, Any]:
+        """Write ``value`` under ``target``; return the JSON attributes load() needs.
+
+        The returned dict should hold ``type`` (the value's type) and ``summary``
+        (shape and dtype or similar, for listings). A dumper that keeps the whole value
+        in this dict writes nothing under ``target``. Raise UnsupportedValueError for a
+        value this dumper cannot store.
+        """
+        raise NotImplementedError
+
+    def load(
+        self,
+        target: Target,
+        info: dict[str, Any],
+        *,
+        lazy: bool = False,
+        as_xarray: bool = False,
+        **kwargs: Any,
+    ) -> Any:
+        """Read the value that :meth:`dump` wrote, with ``info`` as it returned it."""
+        raise NotImplementedError
+
+    def check_kwargs(self, kwargs: dict[str, Any]) -> None:
+        """Raise UnknownDumperError for keywords :meth:`dump` does not take."""
+        params = inspect.signature(self.dump).parameters
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return
+        allowed = [
+            n
+            for n, p in params.items()
+            if p.kind is p.KEYWORD_ONLY
+            or (p.kind is p.POSITIONAL_OR_KEYWORD and n not in ("value", "target"))
+        ]
+        unknown = sorted(set(kwargs) - set(allowed))
+        if unknown:
+            raise UnknownDumperError(
+                f"dumper {self.name!r} does not take the keyword(s) {unknown}; "
+                f"it takes {allowed or 'no keywords'}"
+            )
+
+    def __repr__(self) -> str:
+        return f"<zdb dumper {self.name!r}>"
+
+
+def register(dumper: Dumper) -> None:
+    """Make ``dumper`` findable by its name and aliases."""
+    _REGISTRY[dumper.name] = dumper
+    for alias in dumper.aliases:
+        _ALIASES[alias] = dumper.name
+
+
+def _load_entry_points() -> None:
+    global _entry_points_loaded
+    if _entry_points_loaded:
+        return
+    _entry_points_loaded = True
+    for ep in entry_points(group="zdb.dumpers"):
+        try:
+            obj = ep.load()
+        except Exception as e:  # a broken plugin must not break zdb
+            warnings.warn(f"zdb: could not load dumper plugin {ep.name!r}: {e}", stacklevel=2)
+            continue
+        if isinstance(obj, type) and issubclass(obj, Dumper):
+            if obj.name not in _REGISTRY:
+                register(obj())
+        elif isinstance(obj, Dumper):
+            register(obj)
+
+
+def all_dumpers() -> dict[str, Dumper]:
+    """Every registered dumper by name."""
+    _load_entry_points()
+    return dict(_REGISTRY)
+
+
+def get_dumper(spec: Any) -> Dumper:
+    """The dumper named by ``spec``: a name, an alias, a Dumper, or its module."""
+    if isinstance(spec, Dumper):
+        return spec
+    if isinstance(spec, types.ModuleType):
+        found = getattr(spec, "dumper", None)
+        if isinstance(found, Dumper):
+            return found
+        spec = spec.__name__.rsplit(".", 1)[-1]
+    if isinstance(spec, type) and issubclass(spec, Dumper) and spec.name:
+        spec = spec.name
+    if isinstance(spec, str):
+        name = _ALIASES.get(spec, spec)
+        if name not in _REGISTRY:
+            _load_entry_points()
+            name = _ALIASES.get(spec, spec)
+        if name in _REGISTRY:
+            return _REGISTRY[name]
+    raise UnknownDumperError(f"unknown dumper {spec!r}; known dumpers: {sorted(all_dumpers())}")
+
+
+def choose_dumper(value: Any) -> Dumper:
+    """The dumper for ``value`` when none is named: the highest-priority one that handles it."""
+    best: Dumper | None = None
+    for dumper in all_dumpers().values():
+        if (best is None or dumper.priority > best.priority) and dumper.handles(value):
+            best = dumper
+    if best is None:
+        raise UnsupportedValueError(f"no dumper stores a value of type {type(value).__qualname__}")
+    return best
+
+
+def module_loaded(name: str) -> bool:
+    """True if ``name`` is imported; a value cannot be of a type from a module that is not."""
+    return name in sys.modules

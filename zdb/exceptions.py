@@ -1,0 +1,50 @@
+"""The errors zdb raises. Every one is a :class:`DataBaseException`, so ``except
+DataBaseException`` catches all of them; each message names the key or path and the fix."""
+
+from __future__ import annotations
+
+
+class DataBaseException(Exception):
+    """Base class of every error zdb raises on purpose."""
+
+
+class NotADataBaseError(DataBaseException):
+    """A path holds no zdb database, or holds something else that zdb must not touch."""
+
+
+class InvalidKeyError(DataBaseException, KeyError):
+    """A key breaks the key rules of :mod:`zdb.keys`."""
+
+    def __str__(self) -> str:  # KeyError would repr() the message
+        return str(self.args[0]) if self.args else ""
+
+
+class ReadOnlyError(DataBaseException):
+    """A mutation was attempted on a database opened with ``readonly=True``."""
+
+
+class KeyKindError(DataBaseException):
+    """A data key was used as a sub-database, or a sub-database as data."""
+
+
+class UnknownDumperError(DataBaseException):
+    """No dumper has the given name, or it does not accept a given keyword."""
+
+
+class UnsupportedValueError(DataBaseException):
+    """The chosen dumper cannot store this value."""
+
+
+class PickleRefusedError(DataBaseException):
+    """Reading a pickled value was refused by the ``allow_pickle`` policy."""
+
+
+class CorruptKeyError(DataBaseException, KeyError):
+    """A key's stored form cannot be read: damaged, or written by an incompatible tool."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class FormatVersionError(DataBaseException):
+    """The database or key was written in an on-disk format newer than this zdb reads."""

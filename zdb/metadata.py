@@ -1,0 +1,108 @@
+"""Key metadata in its stored form.
+
+Provenance gathered by :mod:`zdb.provenance` is stored with each key, except the
+large fields (the uncommitted diff, the module versions, the IPython history): these
+are content-addressed blobs in the database's ``.zdb/blobs/`` folder, each distinct
+text stored once and shared by every key that refers to it, so that listings stay
+small and fast. :func:`expand` turns the stored form back into the full dict.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+from . import provenance
+from .format import BOOKKEEPING
+from .store import Store, join
+
+BLOBS = f"{BOOKKEEPING}/blobs"
+#: fields stored as blobs, and the name of the stored field holding the blob's hash
+BLOB_FIELDS = {
+    "diff": "diff_blob",
+    "module_versions": "module_versions_blob",
+    "history": "history_blob",
+}
+#: blobs known to exist, per store root and database, so a write checks each once
+_known: set[tuple[str, str, str]] = set()
+
+
+def _blob_path(db_prefix: str, digest: str) -> str:
+    return join(db_prefix, BLOBS, digest)
+
+
+def put_blob(store: Store, db_prefix: str, value: Any) -> str:
+    """Store ``value`` (JSON) once under its content hash; return the hash."""
+    data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+    digest = hashlib.sha256(data).hexdigest()
+    token = (store.full(""), db_prefix, digest)
+    if token not in _known:
+        path = _blob_path(db_prefix, digest)
+        if not store.exists(path):
+            store.write_atomic(path, zlib.compress(data))
+        _known.add(token)
+    return digest
+
+
+def get_blob(store: Store, db_prefix: str, digest: str) -> Any:
+    """The value stored by :func:`put_blob`."""
+    return json.loads(zlib.decompress(store.read_bytes(_blob_path(db_prefix, digest))))
+
+
+def for_new_key(store: Store, db_prefix: str) -> dict[str, Any]:
+    """Gather provenance now and return its stored form for a key of this database."""
+    meta = provenance.gather()
+    for field, stored in BLOB_FIELDS.items():
+        value = meta.pop(field)
+        meta[stored] = None if value is None else put_blob(store, db_prefix, value)
+    return meta
+
+
+def expand(store: Store, db_prefix: str, stored: dict[str, Any], dumper: str | None) -> dict:
+    """The full metadata dict of a key from its stored form; every field is present."""
+    out: dict[str, Any] = {"dumper": dumper}
+    out.update({f: stored.get(f) for f in provenance.FIELDS})
+    errors = [stored["error"]] if stored.get("error") else []
+    for field, ref in BLOB_FIELDS.items():
+        digest = stored.get(ref)
+        if digest is None:
+            continue
+        try:
+            out[field] = get_blob(store, db_prefix, digest)
+        except (OSError, ValueError, zlib.error) as e:
+            errors.append(f"{field}: shared blob {digest} unreadable ({e})")
+    out["error"] = "\n".join(errors) or None
+    return out
+
+
+def copy_blobs(store: Store, src_prefix: str, dst_prefix: str, stored: dict[str, Any]) -> None:
+    """Make the blobs a key refers to available in another database (for rename)."""
+    for ref in BLOB_FIELDS.values():
+        digest = stored.get(ref)
+        if digest and not store.exists(_blob_path(dst_prefix, digest)):
+            store.write_atomic(
+                _blob_path(dst_prefix, digest), store.read_bytes(_blob_path(src_prefix, digest))
+            )
+
+
+def post_hoc(store: Store, path: str) -> dict[str, Any]:
+    """Metadata inferred for a node zdb did not write: its time from the file system."""
+    out: dict[str, Any] = {"dumper": None, **{f: None for f in provenance.FIELDS}}
+    out["metadata_creation_time"] = "post_hoc"
+    try:
+        mtime = store.mtime(join(path, "zarr.json"))
+        out["time"] = datetime.fromtimestamp(mtime, UTC).isoformat()
+    except OSError as e:
+        out["error"] = f"time: {e}"
+    return out
+
+
+def now_iso() -> str:
+    """The current time as ISO 8601 UTC."""
+    return datetime.now(UTC).isoformat()
+
+
+__all__ = ["copy_blobs", "expand", "for_new_key", "get_blob", "now_iso", "post_hoc", "put_blob"]
