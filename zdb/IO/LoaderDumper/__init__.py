@@ -11,6 +11,7 @@ from . import (
     python_value,
     sub_database,
     to_cloudpickle,
+    xarray_to_zarr,
 )
 
 just_create_isf_db = sub_database
@@ -22,4 +23,5 @@ __all__ = [
     "python_value",
     "sub_database",
     "to_cloudpickle",
+    "xarray_to_zarr",
 ]

@@ -1,0 +1,63 @@
+import dask.array as da
+import numpy as np
+import pytest
+import xarray as xr
+
+import zdb
+
+
+@pytest.fixture
+def db(tmp_path):
+    return zdb.DataBase(tmp_path / "db")
+
+
+def _traces() -> xr.DataArray:
+    return xr.DataArray(
+        np.random.default_rng(0).normal(size=(3, 5)),
+        dims=("trial", "t"),
+        coords={"trial": ["a", "b", "c"], "t": 100 + np.arange(5) * 0.025},
+        attrs={"units": "mV", "cell": "L5tt"},
+        name="vm",
+    )
+
+
+@pytest.mark.parametrize("name", ["vm", None])
+def test_dataarray_round_trips_with_dims_coords_name_and_attrs(db, name):
+    value = _traces().rename(name)
+    db["x"] = value
+    assert db.metadata["x"]["dumper"] == "xarray_to_zarr"
+    xr.testing.assert_identical(db["x"], value)
+
+
+def test_dataset_round_trips_with_coords_and_attrs(db):
+    value = xr.Dataset(
+        {"vm": _traces(), "stim": ("t", np.arange(5, dtype="int32"))}, attrs={"seed": 3}
+    )
+    db["ds"] = value
+    xr.testing.assert_identical(db["ds"], value)
+
+
+def test_dask_backed_dataset_is_written_and_read_back_lazily(db):
+    value = _traces().chunk({"t": 2}).to_dataset()
+    db["ds"] = value
+    lazy = db.get("ds", lazy=True)
+    assert isinstance(lazy["vm"].data, da.Array)
+    xr.testing.assert_identical(lazy.compute(), value.compute())
+
+
+def test_eager_read_holds_numpy_data(db):
+    db["x"] = _traces()
+    assert isinstance(db["x"].data, np.ndarray)
+
+
+def test_plain_xarray_opens_the_key_group(db):
+    db["x"] = _traces()
+    opened = xr.open_zarr(db.path_of("x"))
+    np.testing.assert_array_equal(opened["vm"].values, _traces().values)
+
+
+def test_dataarray_named_like_a_coordinate_raises_before_writing(db):
+    value = _traces().rename("t")
+    with pytest.raises(zdb.exceptions.DataBaseException, match="coordinate"):
+        db.set("x", value, dumper="xarray_to_zarr")
+    assert "x" not in db
