@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from . import commit, metadata
+from . import commit, data_base_register, metadata
 from .dumper import Dumper, Target, choose_dumper, get_dumper
 from .exceptions import (
     CorruptKeyError,
@@ -82,6 +82,8 @@ class DataBase:
             node = {**node, "unique_id": _new_unique_id()}
             store.write_atomic(ZARR_JSON, node_document(_strip_format(node)))
         self._unique_id = node.get("unique_id")
+        if self._unique_id:
+            data_base_register.note_opened(self._unique_id, self.basedir)
 
     def _setup(
         self, store: Store, prefix: str, basedir: str, readonly: bool, allow_pickle: bool | None
