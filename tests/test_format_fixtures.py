@@ -1,0 +1,70 @@
+"""Databases written by earlier zdb versions stay readable (tests/fixtures/format<N>)."""
+
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+import zdb
+from zdb.format import FORMAT_VERSION
+
+FIXTURES = Path(__file__).parent / "fixtures"
+VERSIONS = sorted(int(p.name[len("format") :]) for p in FIXTURES.glob("format*") if p.is_dir())
+
+
+def _expected():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_fixtures", FIXTURES / "make_fixtures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.expected()
+
+
+def _assert_same(got, want):
+    if isinstance(want, xr.DataArray):
+        xr.testing.assert_identical(got, want)
+    elif isinstance(want, np.ndarray | np.generic):
+        assert type(got) is type(want)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+    elif isinstance(want, dict):
+        assert got.keys() == want.keys()
+        for k in want:
+            _assert_same(got[k], want[k])
+    elif isinstance(want, float) and math.isnan(want):
+        assert math.isnan(got)
+    else:
+        assert got == want
+        assert type(got) is type(want)
+
+
+def test_there_is_a_fixture_for_the_format_this_zdb_writes():
+    assert FORMAT_VERSION in VERSIONS
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_fixture_database_reads_back_every_value(version, tmp_path):
+    path = tmp_path / "db"
+    shutil.copytree(FIXTURES / f"format{version}", path)  # files owned by the test's user
+    db = zdb.DataBase(path, readonly=True)
+    for key, want in _expected().items():
+        _assert_same(db[key], want)
+        assert db.metadata[key]["metadata_creation_time"] == "together_with_new_key"
+    with open(db["folder"].join("cell.hoc")) as f:
+        assert f.read() == "/* morphology */\n"
+    assert db.keys(recurse=True) == sorted(
+        [(k,) if isinstance(k, str) else k for k in _expected()] + [("folder",)]
+    )
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_fixture_database_accepts_new_writes(version, tmp_path):
+    path = tmp_path / "db"
+    shutil.copytree(FIXTURES / f"format{version}", path)
+    db = zdb.DataBase(path)
+    db["int"] = db["int"] + 1
+    assert db["int"] == 43
