@@ -204,14 +204,12 @@ def _rmtree(path: str) -> None:
 
 
 def open_store(path_or_url: str | os.PathLike, storage_options: dict | None = None) -> Store:
-    """The store for a local path (URLs come with the object-store support)."""
+    """The store for a local path or an fsspec URL (``s3://...``, ``memory://...``)."""
     path = os.fspath(path_or_url)
-    if "://" in path and not path.startswith("file://"):
-        from .exceptions import DataBaseException
-
-        raise DataBaseException(
-            f"Cannot open {path!r}: only local paths are supported by this version of zdb"
-        )
     if path.startswith("file://"):
         path = path[len("file://") :]
+    if "://" in path:
+        from .object_store import FsspecStore
+
+        return FsspecStore(path, storage_options)
     return LocalStore(path)

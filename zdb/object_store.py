@@ -1,0 +1,146 @@
+"""The storage layer on any fsspec file system: object stores (``s3://``, ``gs://``),
+``memory://``, and others.
+
+Object stores have no rename and no atomic replacement of a folder, but a single
+object PUT is atomic: readers see the old object or the new one. The commit protocol
+(:mod:`zdb.commit`) only needs that for the key's pointer. Other processes write
+while we read, so fsspec's listing caches and cached file-system instances are never
+used: every listing asks the store.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from .store import Store
+
+
+class FsspecStore(Store):
+    """A database root on an fsspec file system, addressed by URL."""
+
+    is_local = False
+
+    def __init__(self, url: str, storage_options: dict | None = None) -> None:
+        import fsspec
+
+        options = dict(storage_options or {})
+        protocol = url.split("://", 1)[0]
+        if protocol in ("s3", "s3a", "gs", "gcs", "abfs", "az"):
+            options.setdefault("use_listings_cache", False)
+        options.setdefault("skip_instance_cache", True)
+        self.fs, root = fsspec.core.url_to_fs(url, **options)
+        self.url = url.rstrip("/")
+        self.root = root.rstrip("/")
+        self.storage_options = options
+
+    def __repr__(self) -> str:
+        return f"FsspecStore({self.url!r})"
+
+    def _p(self, path: str) -> str:
+        return f"{self.root}/{path}" if path else self.root
+
+    def full(self, path: str) -> str:
+        return f"{self.url}/{path}" if path else self.url
+
+    def read_bytes(self, path: str) -> bytes:
+        return self.fs.cat_file(self._p(path))
+
+    def write_bytes(self, path: str, data: bytes) -> None:
+        self.fs.pipe_file(self._p(path), data)
+
+    def write_atomic(self, path: str, data: bytes) -> None:
+        # a single PUT replaces an object atomically on object stores
+        self.fs.pipe_file(self._p(path), data)
+
+    def create_exclusive(self, path: str, data: bytes) -> bool:
+        full = self._p(path)
+        protocols = (self.fs.protocol,) if isinstance(self.fs.protocol, str) else self.fs.protocol
+        if "s3" in protocols:  # S3 conditional write: If-None-Match
+            try:
+                self.fs.pipe_file(full, data, mode="create")
+                return True
+            except (FileExistsError, OSError) as e:
+                if "PreconditionFailed" in repr(e) or isinstance(e, FileExistsError):
+                    return False
+                raise
+        if self.fs.exists(full):
+            return False
+        self.fs.pipe_file(full, data)
+        return True
+
+    def _refresh(self, path: str) -> None:
+        self.fs.invalidate_cache(path)
+
+    def exists(self, path: str) -> bool:
+        full = self._p(path)
+        self._refresh(full)
+        return self.fs.exists(full)
+
+    def is_dir(self, path: str) -> bool:
+        full = self._p(path)
+        self._refresh(full)
+        return self.fs.isdir(full)
+
+    def list_dir(self, path: str) -> list[str]:
+        full = self._p(path)
+        try:
+            entries = self.fs.ls(full, detail=False, refresh=True)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        # some file systems list a folder itself among its children
+        return [posixpath.basename(e.rstrip("/")) for e in entries if e.rstrip("/") != full]
+
+    def remove(self, path: str) -> None:
+        full = self._p(path)
+        self._refresh(full)
+        try:
+            if self.fs.isdir(full):
+                self.fs.rm(full, recursive=True)
+            else:
+                self.fs.rm_file(full)
+        except FileNotFoundError:
+            pass
+
+    def rename(self, src: str, dst: str) -> None:
+        # no rename on object stores: copy every object, the top pointer last, then
+        # delete the source pointer first, so the key is never visible half-copied
+        if self.exists(dst):
+            raise FileExistsError(self.full(dst))
+        full_src, full_dst = self._p(src), self._p(dst)
+        self._refresh(full_src)
+        files = self.fs.find(full_src)
+        if not files:
+            raise FileNotFoundError(self.full(src))
+        pointer = f"{full_src}/zarr.json"
+        files.sort(key=lambda f: f == pointer)
+        for f in files:
+            self.fs.cp_file(f, full_dst + f[len(full_src) :])
+        if pointer in files:
+            self.fs.rm_file(pointer)
+        self.remove(src)
+
+    def size(self, path: str) -> int:
+        full = self._p(path)
+        self._refresh(full)
+        try:
+            return int(self.fs.du(full, total=True))
+        except FileNotFoundError:
+            return 0
+
+    def mtime(self, path: str) -> float:
+        full = self._p(path)
+        self._refresh(full)
+        info = self.fs.info(full)
+        for field in ("mtime", "LastModified", "created"):
+            value = info.get(field)
+            if value is not None:
+                return value if isinstance(value, int | float) else value.timestamp()
+        raise FileNotFoundError(full)
+
+    def zarr_store(self, path: str) -> Any:
+        import zarr.storage
+
+        return zarr.storage.FsspecStore.from_url(
+            self.full(path), storage_options=self.storage_options
+        )
