@@ -167,6 +167,8 @@ class NumpyToZarr(Dumper):
 
                 return da.from_zarr(z)
             arr = z[...]
+            if not isinstance(arr, np.ndarray):  # zarr returns a 0-d array as a scalar
+                arr = np.asarray(arr, dtype=z.dtype)
         if info.get("numpy_dtype") == "object":
             arr = arr.astype(object)
         if info.get("scalar"):
