@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 
 import dask
 import dask.array as da
@@ -69,6 +70,22 @@ def test_numpy_arrays_round_trip_in_many_chunks(tmp_path_factory, arr, data):
 string_lists = st.lists(st.text(max_size=6), max_size=12)
 
 
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(strings=string_lists, kind=st.sampled_from(["T", "O"]))
+def test_variable_length_string_arrays_round_trip(tmp_path_factory, strings, kind):
+    dtype = np.dtypes.StringDType() if kind == "T" else object
+    arr = np.array(strings, dtype=dtype).reshape(-1) if strings else np.array([], dtype=dtype)
+    db = zdb.DataBase(tmp_path_factory.mktemp("db"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no fallback to pickle
+        db["s"] = arr
+    got = db["s"]
+    assert type(got) is np.ndarray
+    assert got.dtype == arr.dtype
+    assert got.tolist() == strings
+    assert db.metadata["s"]["dumper"] == "numpy_to_zarr"
+
+
 @pytest.mark.parametrize(
     "arr",
     [
@@ -76,6 +93,7 @@ string_lists = st.lists(st.text(max_size=6), max_size=12)
         np.array(1.5, dtype="f2"),
         np.array("x"),
         np.array("x", dtype=object),
+        np.array("ü", dtype=np.dtypes.StringDType()),
         np.array("2020-01-01", dtype="M8[D]"),
         np.array(3 + 4j),
     ],
@@ -99,6 +117,7 @@ def test_zero_dimensional_arrays_come_back_as_arrays(db, arr):
         np.zeros((3, 0, 2), "i2"),
         np.zeros((0,), "U3"),
         np.zeros((0, 4), object),
+        np.array([], dtype=np.dtypes.StringDType()),
         np.zeros((0,), "M8[ns]"),
     ],
     ids=lambda a: f"{a.dtype}{a.shape}",

@@ -78,7 +78,7 @@ class NumpyToZarr(Dumper):
             if isinstance(value, np.generic):
                 info["scalar"] = True
             arr = np.asarray(value)
-            if arr.dtype.kind == "V" or arr.dtype.hasobject and arr.dtype != object:
+            if arr.dtype.kind == "V" or arr.dtype.hasobject and arr.dtype.kind not in "OT":
                 raise UnsupportedValueError(
                     f"numpy_to_zarr does not store structured dtype {arr.dtype}; "
                     "store it with dumper='to_cloudpickle'"
