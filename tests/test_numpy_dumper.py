@@ -263,3 +263,17 @@ def test_an_object_array_of_non_str_falls_back_to_pickle_with_a_warning(db):
     with pytest.raises(zdb.exceptions.DataBaseException, match="'p'"):
         db.set("p", arr, dumper="numpy_to_zarr")
     assert "p" not in db
+
+
+def test_a_dtype_zarr_cannot_store_falls_back_to_pickle(db):
+    arr = np.array([1.5, 2.5], dtype=np.longdouble)
+    if arr.dtype == np.float64:
+        pytest.skip("long double is float64 on this platform")
+    with pytest.warns(UserWarning, match="to_cloudpickle"):
+        db["ld"] = arr
+    got = db["ld"]
+    assert got.dtype == arr.dtype
+    np.testing.assert_array_equal(got, arr)
+    with pytest.raises(zdb.exceptions.UnsupportedValueError, match="'ld2'"):
+        db.set("ld2", arr, dumper="numpy_to_zarr")
+    assert "ld2" not in db

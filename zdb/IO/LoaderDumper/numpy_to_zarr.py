@@ -51,6 +51,20 @@ def _object_as_str(arr: np.ndarray) -> np.ndarray:
     return arr.astype(np.dtypes.StringDType())
 
 
+def _check_zarr_dtype(dtype: np.dtype) -> None:
+    """Raise UnsupportedValueError (so that zdb falls back to pickle) for a dtype that
+    Zarr has no data type for, such as long double."""
+    import zarr.dtype
+
+    try:
+        zarr.dtype.parse_dtype(dtype, zarr_format=3)
+    except ValueError:
+        raise UnsupportedValueError(
+            f"Zarr has no data type for numpy dtype {dtype}; "
+            "store it with dumper='to_cloudpickle'"
+        ) from None
+
+
 class NumpyToZarr(Dumper):
     name = "numpy_to_zarr"
     priority = 10
@@ -86,6 +100,7 @@ class NumpyToZarr(Dumper):
             if arr.dtype == object:
                 info["numpy_dtype"] = "object"
                 arr = _object_as_str(arr)
+        _check_zarr_dtype(arr.dtype)
         info["summary"] = f"{arr.dtype} {tuple(arr.shape)}"
         dims = _dims(arr.ndim, dimension_names)
         defaults = (
