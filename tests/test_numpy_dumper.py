@@ -277,3 +277,9 @@ def test_a_dtype_zarr_cannot_store_falls_back_to_pickle(db):
     with pytest.raises(zdb.exceptions.UnsupportedValueError, match="'ld2'"):
         db.set("ld2", arr, dumper="numpy_to_zarr")
     assert "ld2" not in db
+
+
+def test_an_unknown_loader_keyword_raises_a_database_exception(db):
+    db["a"] = np.arange(3)
+    with pytest.raises(zdb.exceptions.DataBaseException, match="bogus"):
+        db.get("a", bogus=1)

@@ -15,7 +15,7 @@ import numpy as np
 
 from ... import zarr_direct
 from ...dumper import Dumper, Target, get_dumper, module_loaded
-from ...exceptions import UnsupportedValueError
+from ...exceptions import UnknownDumperError, UnsupportedValueError
 from ...format import group_document
 from ...store import join
 from ...zarr_util import consolidate, quiet_zarr
@@ -160,7 +160,10 @@ class NumpyToZarr(Dumper):
         **kwargs: Any,
     ) -> Any:
         if kwargs:
-            raise TypeError(f"numpy_to_zarr takes no loader keywords, got {sorted(kwargs)}")
+            raise UnknownDumperError(
+                f"numpy_to_zarr takes no loader keywords besides lazy and as_xarray, got "
+                f"{sorted(kwargs)}; remove them"
+            )
         if as_xarray:
             import xarray as xr
 
