@@ -182,6 +182,14 @@ def test_default_codecs_are_bytes_and_zstd(db):
     assert meta["dimension_names"] == ["dim_0"]
 
 
+def test_dimension_names_can_be_given(db):
+    db.set("a", np.zeros((2, 3)), dimension_names=["trial", "time"])
+    assert db.get("a", as_xarray=True).dims == ("trial", "time")
+    with pytest.raises(zdb.exceptions.DataBaseException, match="dimension_names"):
+        db.set("b", np.zeros((2, 3)), dimension_names=["x"])
+    assert "b" not in db
+
+
 def test_the_dumper_can_be_named_or_given_as_its_module(db):
     db.set("a", np.arange(3), dumper="numpy_to_zarr")
     db.set("b", np.arange(3), dumper=numpy_to_zarr)

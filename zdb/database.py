@@ -235,7 +235,8 @@ class DataBase:
         try:
             db._write(name, value, chosen, dumper_kwargs)
         except UnsupportedValueError as e:
-            if dumper is not None or chosen.name == "to_cloudpickle":
+            # a named dumper or keywords for the chosen one are what the user asked for
+            if dumper is not None or dumper_kwargs or chosen.name == "to_cloudpickle":
                 raise UnsupportedValueError(f"cannot store key {key!r}: {e}") from e
             warnings.warn(
                 f"zdb: {chosen.name} cannot store key {key!r} ({e}); stored it with "
