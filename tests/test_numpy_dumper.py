@@ -291,3 +291,32 @@ def test_an_unknown_loader_keyword_raises_a_database_exception(db):
     db["a"] = np.arange(3)
     with pytest.raises(zdb.exceptions.DataBaseException, match="bogus"):
         db.get("a", bogus=1)
+
+
+@pytest.mark.parametrize("chunks", ["auto", (2,)], ids=["one chunk", "many chunks"])
+def test_chunks_equal_to_the_fill_value_keep_the_sign_of_zero(db, chunks):
+    arr = np.array([-0.0, -0.0, 0.0, 0.0, -0.0])
+    db.set("z", arr, chunks=chunks)
+    assert db["z"].tobytes() == arr.tobytes()
+    carr = np.array([0 - 0j, -0.0 + 0j], dtype="c8")
+    db.set("c", carr, chunks=(1,) if chunks != "auto" else "auto")
+    assert db["c"].tobytes() == carr.tobytes()
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"chunks": (3, 2)}, {"chunks": (2, 2), "shards": (4, 4)}], ids=str
+)
+def test_a_missing_chunk_raises_corrupt_key_error_naming_the_key(db, kwargs):
+    arr = np.zeros((8, 8))  # every chunk equals the fill value, yet all are written
+    db.set("a", arr, **kwargs)
+    db["b"] = np.arange(3)
+    chunk_dir = os.path.join(db.path_of("a"), "data", "c")
+    first = os.path.join(chunk_dir, *["0"] * arr.ndim)
+    assert os.path.exists(first)
+    os.remove(first)
+    with pytest.raises(zdb.exceptions.CorruptKeyError, match="'a'"):
+        db["a"]
+    with pytest.raises(FileNotFoundError):
+        db.get("a", lazy=True).compute()
+    np.testing.assert_array_equal(db["b"], np.arange(3))
+    assert db.keys() == ["a", "b"]

@@ -9,6 +9,7 @@ active, never held whole.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,11 @@ from ...store import join
 from ...zarr_util import consolidate, quiet_zarr
 
 ARRAY = "data"
+#: zarr-python by default skips a chunk equal to the fill value (losing the sign of -0.0)
+#: and reads a missing chunk as fill values (hiding damage); zdb writes every chunk and
+#: records it in ``loader.every_chunk``, so that a missing chunk is an error on reading
+EVERY_CHUNK_CONFIG = {"write_empty_chunks": True}
+_METADATA_FILES = frozenset({"zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata"})
 
 
 def _is_dask_array(value: Any) -> bool:
@@ -60,9 +66,25 @@ def _check_zarr_dtype(dtype: np.dtype) -> None:
         zarr.dtype.parse_dtype(dtype, zarr_format=3)
     except ValueError:
         raise UnsupportedValueError(
-            f"Zarr has no data type for numpy dtype {dtype}; "
-            "store it with dumper='to_cloudpickle'"
+            f"Zarr has no data type for numpy dtype {dtype}; store it with dumper='to_cloudpickle'"
         ) from None
+
+
+@functools.cache
+def _every_chunk_store_class() -> type:
+    import zarr.storage
+
+    class EveryChunkStore(zarr.storage.WrapperStore):
+        """A zarr store on which a missing chunk raises FileNotFoundError instead of
+        reading as fill values: for arrays written with every chunk present."""
+
+        async def get(self, key: str, prototype: Any = None, byte_range: Any = None) -> Any:
+            found = await self._store.get(key, prototype, byte_range)
+            if found is None and key.rsplit("/", 1)[-1] not in _METADATA_FILES:
+                raise FileNotFoundError(f"chunk {key!r} of the array is missing")
+            return found
+
+    return EveryChunkStore
 
 
 class NumpyToZarr(Dumper):
@@ -113,8 +135,10 @@ class NumpyToZarr(Dumper):
                 join(target.path, "zarr.json"), group_document({}, consolidated={ARRAY: meta})
             )
             info["array"] = meta
+            info["every_chunk"] = True
             return info
         self._write_with_zarr(arr, target, chunks, shards, compressors, filters, dims)
+        info["every_chunk"] = True
         return info
 
     @staticmethod
@@ -138,6 +162,7 @@ class NumpyToZarr(Dumper):
                 compressors=compressors,
                 filters=filters,
                 dimension_names=dims,
+                config=EVERY_CHUNK_CONFIG,
             )
             if lazy:
                 import dask.array as da
@@ -164,13 +189,14 @@ class NumpyToZarr(Dumper):
                 f"numpy_to_zarr takes no loader keywords besides lazy and as_xarray, got "
                 f"{sorted(kwargs)}; remove them"
             )
+        store = target.zarr_store()
+        if info.get("every_chunk"):
+            store = _every_chunk_store_class()(store)
         if as_xarray:
             import xarray as xr
 
             with quiet_zarr():
-                ds = xr.open_zarr(
-                    target.zarr_store(), consolidated=True, chunks={} if lazy else None
-                )
+                ds = xr.open_zarr(store, consolidated=True, chunks={} if lazy else None)
             return ds[ARRAY]
         meta = info.get("array")
         if meta is not None and not lazy and zarr_direct.is_direct(meta):
@@ -179,7 +205,7 @@ class NumpyToZarr(Dumper):
             import zarr
 
             with quiet_zarr():
-                z = zarr.open_array(target.zarr_store(), path=ARRAY, mode="r")
+                z = zarr.open_array(store, path=ARRAY, mode="r")
             if lazy:
                 import dask.array as da
 
