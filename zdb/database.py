@@ -379,7 +379,9 @@ class DataBase:
                     as_xarray=as_xarray,
                     **loader_kwargs,
                 )
-            except (FileNotFoundError, KeyError) as e:
+            except (DataBaseException, MemoryError):
+                raise
+            except Exception as e:
                 # the version may have been replaced and removed while we read it
                 newer = self._node(name)
                 if newer is None:
@@ -387,10 +389,9 @@ class DataBase:
                 if newer.get("version") != version:
                     node = newer
                     continue
-                if isinstance(e, KeyError) and not isinstance(e, FileNotFoundError):
-                    raise
                 raise CorruptKeyError(
-                    f"key {key!r} in {self.basedir} is damaged: {e}; delete it and write it again"
+                    f"key {key!r} in {self.basedir} cannot be read ({type(e).__name__}: {e}); "
+                    "it is damaged or was changed by another tool: delete it and write it again"
                 ) from e
             if version is not None and not lazy:
                 newer = self._node(name)

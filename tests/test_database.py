@@ -1,0 +1,622 @@
+"""The ``DataBase`` contract: opening and creating, the mapping protocol, dumpers,
+sub-databases, managed folders, renames, metadata, listings and errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dask.array as da
+import numpy as np
+import pytest
+import xarray as xr
+import zarr
+
+import zdb
+from zdb import provenance
+from zdb.exceptions import (
+    CorruptKeyError,
+    DataBaseException,
+    FormatVersionError,
+    NotADataBaseError,
+    ReadOnlyError,
+    UnknownDumperError,
+    UnsupportedValueError,
+)
+from zdb.IO import LoaderDumper
+
+METADATA_FIELDS = {
+    "dumper",
+    "time",
+    "hostname",
+    "zdb_version",
+    "version",
+    "full-revisionid",
+    "dirty",
+    "diff",
+    "module_versions",
+    "history",
+    "metadata_creation_time",
+    "error",
+}
+
+
+def key_document(db: zdb.DataBase, *parts: str) -> dict:
+    """The parsed ``zarr.json`` (pointer) of a key."""
+    with open(os.path.join(db.basedir, *parts, "zarr.json")) as f:
+        return json.load(f)
+
+
+# -- opening and creating --------------------------------------------------------------
+
+
+def test_a_database_is_created_with_missing_parent_folders(tmp_path):
+    db = zdb.DataBase(tmp_path / "a" / "b" / "db")
+    db["x"] = 1
+    assert zdb.is_data_base(tmp_path / "a" / "b" / "db")
+    assert zdb.DataBase(tmp_path / "a" / "b" / "db", nocreate=True)["x"] == 1
+
+
+def test_reopening_keeps_the_keys_and_the_unique_id(tmp_path):
+    db = zdb.DataBase(tmp_path / "db")
+    db["x"] = 1
+    db["s", "y"] = 2
+    again = zdb.DataBase(tmp_path / "db")
+    assert again.unique_id == db.unique_id
+    assert again["s"].unique_id == db["s"].unique_id != db.unique_id
+    assert zdb.DataBase(tmp_path / "db", readonly=True).unique_id == db.unique_id
+    assert again.keys(recurse=True) == [("s", "y"), ("x",)]
+
+
+def test_the_unique_id_is_generated_when_missing_and_then_kept(tmp_path):
+    path = tmp_path / "db"
+    zarr.open_group(path, mode="w", attributes={"zdb": {"kind": "database", "format": 1}})
+    assert zdb.DataBase(path, readonly=True).unique_id is None
+    first = zdb.DataBase(path).unique_id
+    assert first
+    assert zdb.DataBase(path).unique_id == first
+
+
+def test_basedir_is_the_absolute_local_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    db = zdb.DataBase("rel")
+    assert db.basedir == str(tmp_path / "rel")
+    assert os.path.isabs(db["sub"].basedir if "sub" in db else db.create_sub_db("sub").basedir)
+    assert db["sub"].basedir == str(tmp_path / "rel" / "sub")
+
+
+@pytest.mark.parametrize("content", ["file", "folder", ".hidden", "zarr.json.txt"])
+def test_creating_a_database_in_a_non_empty_folder_raises(tmp_path, snapshot, content):
+    path = tmp_path / "occupied"
+    path.mkdir()
+    if content == "folder":
+        (path / "folder").mkdir()
+    else:
+        (path / content).write_text("user data")
+    before = snapshot(path)
+    with pytest.raises(NotADataBaseError, match="not empty"):
+        zdb.DataBase(path)
+    assert snapshot(path) == before
+
+
+@pytest.mark.parametrize("flag", ["readonly", "nocreate"])
+@pytest.mark.parametrize("exists", [False, True], ids=["missing", "empty folder"])
+def test_readonly_or_nocreate_on_a_path_without_database_raises(tmp_path, flag, exists):
+    path = tmp_path / "none"
+    if exists:
+        path.mkdir()
+    with pytest.raises(NotADataBaseError, match=flag):
+        zdb.DataBase(path, **{flag: True})
+    assert os.listdir(path) == [] if exists else not path.exists()
+
+
+def test_a_key_or_a_plain_zarr_group_is_not_a_database(db, tmp_path):
+    db["x"] = np.arange(3)
+    with pytest.raises(NotADataBaseError):
+        zdb.DataBase(os.path.join(db.basedir, "x"))
+    zarr.open_group(tmp_path / "plain", mode="w")
+    with pytest.raises(NotADataBaseError):
+        zdb.DataBase(tmp_path / "plain")
+
+
+def test_is_data_base(db, tmp_path):
+    db["x"] = 1
+    db.create_sub_db("s")
+    assert zdb.is_data_base(db.basedir)
+    assert zdb.is_data_base(os.path.join(db.basedir, "s"))
+    assert not zdb.is_data_base(os.path.join(db.basedir, "x"))
+    assert not zdb.is_data_base(tmp_path / "missing")
+    assert not zdb.is_data_base(tmp_path)
+
+
+# -- readonly --------------------------------------------------------------------------
+
+
+def test_readonly_blocks_every_mutation_and_allows_reads(tmp_path, snapshot):
+    db = zdb.DataBase(tmp_path / "db")
+    db["x"] = 1
+    db["s", "y"] = np.arange(3)
+    before = snapshot(db.basedir)
+    ro = zdb.DataBase(tmp_path / "db", readonly=True)
+    assert ro.readonly and not db.readonly
+    sub = ro["s"]
+    assert sub.readonly
+    mutations = [
+        lambda: ro.__setitem__("x", 2),
+        lambda: ro.__setitem__("new", 2),
+        lambda: ro.set("new", 2, dumper="python_value"),
+        lambda: ro.__delitem__("x"),
+        lambda: ro.rename("x", "z"),
+        lambda: ro.create_sub_db("t"),
+        lambda: ro.create_sub_db("s"),
+        lambda: ro.create_managed_folder("f"),
+        lambda: ro.maybe_calculate("new", lambda: 3),
+        lambda: ro.set("t", None, dumper="just_create_isf_db"),
+        lambda: sub.__setitem__("y", 5),
+        lambda: sub.__setitem__("z", 5),
+        lambda: sub.__delitem__("y"),
+        lambda: ro.__setitem__(("s", "z"), 5),
+        lambda: ro.__delitem__(("s", "y")),
+    ]
+    for mutate in mutations:
+        with pytest.raises(ReadOnlyError, match="read-only"):
+            mutate()
+    assert ro["x"] == 1
+    np.testing.assert_array_equal(ro["s", "y"], np.arange(3))
+    assert ro.maybe_calculate("x", lambda: 3) == 1
+    assert ro.metadata["x"]["dumper"] == "python_value"
+    ro.ls()
+    assert snapshot(db.basedir) == before
+
+
+# -- mapping protocol ------------------------------------------------------------------
+
+
+def test_the_mapping_protocol(db):
+    assert len(db) == 0 and db.keys() == [] and list(db) == []
+    db["b"] = 2
+    db["a"] = [1]
+    db["c", "d"] = 3
+    assert db.keys() == ["a", "b", "c"]
+    assert all(type(k) is str for k in db.keys())
+    assert list(db) == ["a", "b", "c"]
+    assert len(db) == 3
+    assert "a" in db and "z" not in db and ("c", "d") in db
+    items = db.items()
+    assert [k for k, _ in items] == ["a", "b", "c"]
+    assert items[0] == ("a", [1]) and items[1] == ("b", 2)
+    assert isinstance(items[2][1], zdb.DataBase)
+    del db["b"]
+    assert db.keys() == ["a", "c"]
+    with pytest.raises(KeyError):
+        db["b"]
+    del db["c", "d"]
+    assert db.keys(recurse=True) == [("a",)]
+    del db["c"]
+    assert db.keys() == ["a"]
+    assert not os.path.exists(os.path.join(db.basedir, "c"))
+
+
+def test_keys_recurse_lists_sorted_leaf_tuples(db):
+    for key in [("b", "z"), ("b", "a", "x"), "c", ("a0", "q"), "a"]:
+        db[key] = 1
+    assert db.keys() == ["a", "a0", "b", "c"]
+    expected = [("a",), ("a0", "q"), ("b", "a", "x"), ("b", "z"), ("c",)]
+    assert db.keys(recurse=True) == expected
+    assert db["b"].keys(recurse=True) == [("a", "x"), ("z",)]
+
+
+def test_a_value_can_be_computed_from_its_previous_value(db):
+    db["x"] = np.arange(5)
+    db["x"] = db["x"] + 1
+    np.testing.assert_array_equal(db["x"], np.arange(1, 6))
+    db.set("y", np.arange(20), chunks=(3,))
+    db["y"] = db.get("y", lazy=True) * 2
+    np.testing.assert_array_equal(db["y"], np.arange(20) * 2)
+    db["n"] = 1
+    db["n"] = db["n"] + 1
+    assert db["n"] == 2
+    assert [v for v in os.listdir(os.path.join(db.basedir, "y")) if v.startswith(".v")] == [
+        os.path.basename(db.path_of("y"))
+    ]
+
+
+# -- set, dumpers ----------------------------------------------------------------------
+
+
+def test_a_dumper_is_chosen_by_type_or_given_by_name_or_module(db):
+    db["arr"] = np.arange(3)
+    db["val"] = {"a": 1}
+    db["obj"] = threading  # a module: only pickle can store it
+    db.set("named", [1, 2], dumper="to_cloudpickle")
+    db.set("module", np.arange(2), dumper=LoaderDumper.to_cloudpickle)
+    dumpers = {k: db.metadata[k]["dumper"] for k in db.keys()}
+    assert dumpers == {
+        "arr": "numpy_to_zarr",
+        "val": "python_value",
+        "obj": "to_cloudpickle",
+        "named": "to_cloudpickle",
+        "module": "to_cloudpickle",
+    }
+    assert db["named"] == [1, 2]
+    assert db["obj"] is threading
+
+
+def test_an_unknown_dumper_or_keyword_raises_before_anything_is_written(db, snapshot):
+    db["x"] = 1
+    before = snapshot(db.basedir)
+    for call in [
+        lambda: db.set("y", 1, dumper="no_such_dumper"),
+        lambda: db.set(("new", "y"), 1, dumper="no_such_dumper"),
+        lambda: db.set("y", 1, dumper=os),
+        lambda: db.set("y", np.arange(3), no_such_keyword=1),
+        lambda: db.set(("new", "y"), np.arange(3), dumper="numpy_to_zarr", chunk=(1,)),
+        lambda: db.set("x", 2, dumper="python_value", protocol=4),
+    ]:
+        with pytest.raises(UnknownDumperError):
+            call()
+    assert snapshot(db.basedir) == before
+    assert db["x"] == 1
+
+
+def test_a_write_that_fails_midway_keeps_the_old_value(db, snapshot):
+    db.set("x", np.arange(10), chunks=(2,))
+    before = snapshot(db.basedir)
+
+    def fail(block: np.ndarray) -> np.ndarray:
+        if block[0] >= 6:
+            raise RuntimeError("simulation crashed")
+        return block
+
+    failing = da.from_array(np.arange(10), chunks=2).map_blocks(fail)
+    with pytest.raises(DataBaseException, match="simulation crashed"):
+        db["x"] = failing
+    assert snapshot(db.basedir) == before
+    np.testing.assert_array_equal(db["x"], np.arange(10))
+
+
+def test_the_sub_database_dumper_is_reachable_as_just_create_isf_db(db):
+    db.set("s", None, dumper="just_create_isf_db")
+    db.set("t", None, dumper=LoaderDumper.just_create_isf_db)
+    assert zdb.is_sub_data_base(db, "s") and zdb.is_sub_data_base(db, "t")
+    with pytest.raises(UnsupportedValueError):
+        db.set("u", 1, dumper="just_create_isf_db")
+    assert "u" not in db
+
+
+# -- sub-databases ---------------------------------------------------------------------
+
+
+def test_create_sub_db_returns_the_new_or_existing_sub_database(db):
+    sub = db.create_sub_db("s")
+    assert isinstance(sub, zdb.DataBase)
+    sub["x"] = 1
+    again = db.create_sub_db("s")
+    assert again["x"] == 1
+    assert again.unique_id == sub.unique_id
+    nested = db.create_sub_db(("s", "t", "u"))
+    nested["y"] = 2
+    assert db["s", "t", "u", "y"] == 2
+    assert zdb.is_sub_data_base(db, "s")
+    assert zdb.is_sub_data_base(db["s"], ("t", "u"))
+    assert not zdb.is_sub_data_base(db, ("s", "x"))
+    assert not zdb.is_sub_data_base(db, "missing")
+
+
+def test_a_sub_database_inherits_readonly_and_allow_pickle(tmp_path):
+    db = zdb.DataBase(tmp_path / "db")
+    db["s", "p"] = threading  # pickled
+    ro = zdb.DataBase(tmp_path / "db", readonly=True, allow_pickle=False)
+    with pytest.raises(ReadOnlyError):
+        ro["s"]["q"] = 1
+    with pytest.raises(zdb.exceptions.PickleRefusedError):
+        ro["s"]["p"]
+
+
+# -- managed folders -------------------------------------------------------------------
+
+
+def test_a_managed_folder_is_a_path_filled_by_the_user_and_removed_with_the_key(db):
+    folder = db.create_managed_folder("morph")
+    assert isinstance(folder, str)
+    assert isinstance(folder, zdb.ManagedFolder)
+    assert os.path.isdir(folder) and os.listdir(folder) == []
+    assert folder.startswith(db.basedir)
+    with open(folder.join("cell.hoc"), "w") as f:
+        f.write("create soma\n")
+    os.makedirs(os.path.join(folder, "sub"))
+    assert db["morph"] == folder
+    assert sorted(db["morph"].listdir()) == ["cell.hoc", "sub"]
+    assert db.metadata["morph"]["dumper"] == "just_create_folder"
+    with pytest.raises(DataBaseException, match="'morph'"):
+        db.create_managed_folder("morph")
+    assert os.path.exists(os.path.join(folder, "cell.hoc"))
+    del db["morph"]
+    assert not os.path.exists(folder)
+    assert "morph" not in db
+    nested = db.create_managed_folder(("s", "f"))
+    assert os.path.isdir(nested)
+
+
+# -- maybe_calculate -------------------------------------------------------------------
+
+
+def test_maybe_calculate_computes_once_unless_forced(db):
+    calls = []
+
+    def fun() -> np.ndarray:
+        calls.append(1)
+        return np.arange(len(calls) * 3)
+
+    first = db.maybe_calculate("x", fun)
+    np.testing.assert_array_equal(first, np.arange(3))
+    np.testing.assert_array_equal(db.maybe_calculate("x", fun), np.arange(3))
+    assert len(calls) == 1
+    forced = db.maybe_calculate("x", fun, force_calculation=True)
+    np.testing.assert_array_equal(forced, np.arange(6))
+    np.testing.assert_array_equal(db["x"], np.arange(6))
+    db.maybe_calculate(("s", "y"), lambda: [1, 2], dumper="to_cloudpickle")
+    assert db.metadata["s", "y"]["dumper"] == "to_cloudpickle"
+
+
+# -- rename ----------------------------------------------------------------------------
+
+
+def test_rename_keeps_the_value_and_the_metadata(db):
+    db["a"] = np.arange(3)
+    meta = db.metadata["a"]
+    db.rename("a", "b")
+    assert db.keys() == ["b"]
+    np.testing.assert_array_equal(db["b"], np.arange(3))
+    assert db.metadata["b"] == meta
+
+
+def test_rename_across_sub_databases_keeps_the_metadata(db):
+    db["a"] = {"x": 1}
+    meta = db.metadata["a"]
+    db.rename("a", ("s", "t", "a"))
+    assert db.keys(recurse=True) == [("s", "t", "a")]
+    assert db["s", "t", "a"] == {"x": 1}
+    assert db.metadata["s", "t", "a"] == meta
+    db.rename(("s", "t", "a"), "back")
+    assert db.metadata["back"] == meta
+
+
+def test_rename_errors(db, snapshot):
+    db["a"] = 1
+    db["b"] = 2
+    db["s", "x"] = 3
+    before = snapshot(db.basedir)
+    with pytest.raises(KeyError):
+        db.rename("missing", "c")
+    with pytest.raises(DataBaseException, match="exists"):
+        db.rename("a", "b")
+    with pytest.raises(DataBaseException):
+        db.rename("s", ("s", "inner"))
+    with pytest.raises(DataBaseException):
+        db.rename("b", ("a", "inner"))
+    with pytest.raises(DataBaseException):
+        db.rename("a", "bad key")
+    assert snapshot(db.basedir) == before
+
+
+# -- metadata --------------------------------------------------------------------------
+
+
+def test_metadata_has_every_field(db):
+    db["x"] = np.arange(3)
+    db["s", "y"] = "text"
+    for key in ("x", ("s", "y")):
+        meta = db.metadata[key]
+        assert set(meta) == METADATA_FIELDS
+        written = datetime.fromisoformat(meta["time"])
+        assert written.utcoffset().total_seconds() == 0
+        assert abs((datetime.now(UTC) - written).total_seconds()) < 3600
+        assert meta["hostname"] == socket.gethostname()
+        assert meta["zdb_version"] == zdb.__version__
+        assert meta["metadata_creation_time"] == "together_with_new_key"
+        assert isinstance(meta["module_versions"], dict)
+        assert meta["module_versions"].get("numpy") == np.__version__
+    assert db.metadata["x"]["dumper"] == "numpy_to_zarr"
+    assert db.metadata["s", "y"]["dumper"] == "python_value"
+    assert set(db.metadata) == {"s", "x"}
+    with pytest.raises(KeyError):
+        db.metadata["missing"]
+
+
+def test_metadata_is_written_once_and_never_rewritten_by_opening(tmp_path):
+    db = zdb.DataBase(tmp_path / "db")
+    db["x"] = 1
+    db["s", "y"] = np.arange(2)
+    pointer = (tmp_path / "db" / "x" / "zarr.json").read_bytes()
+    sub_pointer = (tmp_path / "db" / "s" / "y" / "zarr.json").read_bytes()
+    meta = db.metadata["x"]
+    for _ in range(2):
+        again = zdb.DataBase(tmp_path / "db")
+        again.ls()
+        again.keys(recurse=True)
+        assert again.metadata["x"] == meta
+        zdb.DataBase(tmp_path / "db", readonly=True)["s", "y"]
+    assert (tmp_path / "db" / "x" / "zarr.json").read_bytes() == pointer
+    assert (tmp_path / "db" / "s" / "y" / "zarr.json").read_bytes() == sub_pointer
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in ``repo`` with a fixed identity."""
+    return subprocess.run(
+        ["git", "-c", "user.name=T", "-c", "user.email=t@example.com", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+@pytest.fixture
+def dirty_repo(tmp_path, monkeypatch):
+    """A git repository with an uncommitted change, used for the provenance of writes."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    git(repo, "init", "-q")
+    (repo / "sim.py").write_text("x = 1\n")
+    git(repo, "add", "sim.py")
+    git(repo, "commit", "-q", "-m", "initial")
+    (repo / "sim.py").write_text("x = 2\n")
+    monkeypatch.setenv("ZDB_GIT_REPO", str(repo))
+    provenance.clear_caches()
+    yield repo
+    provenance.clear_caches()
+
+
+def test_a_dirty_diff_is_stored_once_and_shared_between_keys(db, dirty_repo):
+    db["a"] = 1
+    db["b"] = np.arange(3)
+    db["c", "d"] = 2
+    meta_a, meta_b = db.metadata["a"], db.metadata["b"]
+    assert meta_a["dirty"] is True
+    assert "+x = 2" in meta_a["diff"]
+    assert meta_b["diff"] == meta_a["diff"]
+    assert meta_a["full-revisionid"] == git(dirty_repo, "rev-parse", "HEAD").strip()
+    stored_a = key_document(db, "a")["attributes"]["zdb"]["metadata"]
+    stored_b = key_document(db, "b")["attributes"]["zdb"]["metadata"]
+    assert stored_a["diff_blob"] == stored_b["diff_blob"]
+    assert stored_a["module_versions_blob"] == stored_b["module_versions_blob"]
+    blobs = sorted(os.listdir(os.path.join(db.basedir, ".zdb", "blobs")))
+    referenced = sorted(
+        {
+            stored[f]
+            for stored in (stored_a, stored_b)
+            for f in ("diff_blob", "module_versions_blob")
+        }
+    )
+    assert blobs == referenced  # one file per distinct diff and module list
+    assert db.metadata["c", "d"]["diff"] == meta_a["diff"]  # the sub-database has its own copy
+
+
+# -- keys written by other tools -------------------------------------------------------
+
+
+# -- path_of ---------------------------------------------------------------------------
+
+
+def test_path_of_an_array_key_opens_with_plain_zarr_and_xarray(db):
+    arr = np.arange(12.0).reshape(3, 4)
+    db["small"] = arr
+    db.set("chunked", arr, chunks=(2, 2))
+    db["s", "nested"] = arr
+    for key in ("small", "chunked", ("s", "nested")):
+        path = db.path_of(key)
+        assert os.path.isabs(path)
+        np.testing.assert_array_equal(zarr.open_group(path, mode="r")["data"][...], arr)
+        ds = xr.open_zarr(path)
+        assert list(ds.data_vars) == ["data"]
+        np.testing.assert_array_equal(ds["data"].values, arr)
+    with pytest.raises(KeyError):
+        db.path_of("missing")
+
+
+# -- ls and repr -----------------------------------------------------------------------
+
+
+def test_ls_and_repr_show_the_tree_of_keys(db, capsys):
+    db["voltage"] = np.zeros((3, 4), dtype="f4")
+    db["params"] = {"a": 1}
+    db["s", "inner"] = np.arange(5)
+    db.ls()
+    out = capsys.readouterr().out
+    assert db.basedir in out
+    lines = out.splitlines()
+    voltage = next(line for line in lines if "voltage" in line)
+    for part in ("numpy_to_zarr", "numpy.ndarray", "float32", "(3, 4)"):
+        assert part in voltage, part
+    assert re.search(r"  \d+(\.\d)? [kMG]?B  ", voltage)
+    written = datetime.fromisoformat(db.metadata["voltage"]["time"])
+    assert f"{written:%Y-%m-%d %H:%M:%S}" in voltage
+    assert "python_value" in next(line for line in lines if "params" in line)
+    sub = lines.index(next(line for line in lines if "s/" in line))
+    assert "inner" in lines[sub + 1] and "int64" in lines[sub + 1]
+    assert lines[sub + 1].index("inner") > lines[sub].index("s/")
+    assert repr(db) == out.rstrip("\n")
+
+
+# -- damaged keys ----------------------------------------------------------------------
+
+
+def _corrupt(path: str, content: bytes = b"\x00\xffgarbage") -> None:
+    with open(path, "wb") as f:
+        f.write(content)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        "garbage chunk",
+        "garbage array metadata",
+        "missing chunk",
+        "missing version",
+        "garbage large value",
+    ],
+)
+def test_a_damaged_key_raises_corrupt_key_error_and_others_stay_readable(db, damage):
+    if damage == "garbage large value":
+        db["bad"] = list(range(10_000))
+    elif damage in ("garbage array metadata", "garbage chunk"):
+        db.set("bad", np.arange(20), chunks=(5,))
+    else:
+        db["bad"] = np.arange(20)
+    db["good"] = np.arange(3)
+    version = db.path_of("bad")
+    target = {
+        "garbage chunk": os.path.join(version, "data", "c", "1"),
+        "garbage array metadata": os.path.join(version, "data", "zarr.json"),
+        "missing chunk": os.path.join(version, "data", "c", "0"),
+        "missing version": version,
+        "garbage large value": os.path.join(version, "zarr.json"),
+    }[damage]
+    if damage.startswith("missing"):
+        if os.path.isdir(target):
+            import shutil
+
+            shutil.rmtree(target)
+        else:
+            os.remove(target)
+    else:
+        _corrupt(target)
+        if damage == "garbage array metadata":  # the consolidated copy too
+            _corrupt(os.path.join(version, "zarr.json"))
+    with pytest.raises(CorruptKeyError, match="'bad'"):
+        db["bad"]
+    np.testing.assert_array_equal(db["good"], np.arange(3))
+    assert db.keys() == ["bad", "good"]
+    db.ls()
+
+
+def test_a_damaged_sub_database_does_not_stop_its_parent(db):
+    db["s", "x"] = 1
+    db["y"] = 2
+    _corrupt(os.path.join(db.basedir, "s", "zarr.json"))
+    assert db.keys() == ["s", "y"]
+    assert db.keys(recurse=True) == [("s",), ("y",)]
+    with pytest.raises(CorruptKeyError, match="'s'"):
+        db["s", "x"]
+    assert db["y"] == 2
+    db.ls()
+
+
+def test_a_key_from_a_newer_format_raises_format_version_error(db):
+    db["x"] = 1
+    doc = key_document(db, "x")
+    doc["attributes"]["zdb"]["format"] = 99
+    with open(os.path.join(db.basedir, "x", "zarr.json"), "w") as f:
+        json.dump(doc, f)
+    with pytest.raises(FormatVersionError, match="upgrade zdb"):
+        db["x"]
+    assert db.keys() == ["x"]
