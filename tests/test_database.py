@@ -555,6 +555,30 @@ def _corrupt(path: str, content: bytes = b"\x00\xffgarbage") -> None:
         f.write(content)
 
 
+def test_a_key_with_a_garbage_pointer_is_listed_and_reported_without_stopping_others(db, capsys):
+    db["bad"] = 1
+    db["good"] = np.arange(3)
+    db["s", "x"] = 2
+    _corrupt(os.path.join(db.basedir, "bad", "zarr.json"))
+    assert db.keys() == ["bad", "good", "s"]
+    assert db.keys(recurse=True) == [("bad",), ("good",), ("s", "x")]
+    assert "bad" in db
+    with pytest.raises(CorruptKeyError, match="'bad'") as info:
+        db["bad"]
+    assert "delete" in str(info.value)
+    with pytest.raises(CorruptKeyError, match="'bad'"):
+        db.metadata["bad"]
+    np.testing.assert_array_equal(db["good"], np.arange(3))
+    assert db["s", "x"] == 2
+    db.ls()
+    out = capsys.readouterr().out
+    assert "good" in out and "bad" in out and "inner" not in out
+    del db["bad"]
+    assert db.keys() == ["good", "s"]
+    db["bad"] = 3
+    assert db["bad"] == 3
+
+
 @pytest.mark.parametrize(
     "damage",
     [

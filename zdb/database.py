@@ -311,7 +311,8 @@ class DataBase:
         parts = normalize_key(key)
         self._check_writable(key)
         db, name = self._locate(parts)
-        if db._node(name) is None:
+        # not parsed: a key whose pointer is damaged must stay deletable
+        if not self._store.exists(join(db._prefix, name, ZARR_JSON)):
             raise KeyError(key)
         trash = join(db._prefix, _TRASH)
         commit.remove_key(self._store, join(db._prefix, name), trash)
