@@ -116,6 +116,16 @@ def test_readonly_or_nocreate_on_a_path_without_database_raises(tmp_path, flag, 
     assert os.listdir(path) == [] if exists else not path.exists()
 
 
+def test_a_path_that_is_a_file_raises(tmp_path):
+    path = tmp_path / "file"
+    path.write_text("x")
+    with pytest.raises(NotADataBaseError, match="file"):
+        zdb.DataBase(path)
+    with pytest.raises(NotADataBaseError, match="file"):
+        zdb.DataBase(path / "db")
+    assert path.read_text() == "x"
+
+
 def test_a_key_or_a_plain_zarr_group_is_not_a_database(db, tmp_path):
     db["x"] = np.arange(3)
     with pytest.raises(NotADataBaseError):

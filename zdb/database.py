@@ -104,6 +104,10 @@ class DataBase:
             node = parse_node(store.read_bytes(ZARR_JSON), self.basedir)
         except FileNotFoundError:
             return None
+        except NotADirectoryError:
+            raise NotADataBaseError(
+                f"{self.basedir} is inside a file, not a folder; choose another path"
+            ) from None
         if node["kind"] != KIND_DATABASE:
             what = (
                 "a Zarr node not written by zdb"
