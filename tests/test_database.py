@@ -398,6 +398,18 @@ def test_rename_across_sub_databases_keeps_the_metadata(db):
     assert db.metadata["back"] == meta
 
 
+def test_a_sub_database_can_be_renamed_into_another_sub_database(db):
+    db["s", "x"] = 1
+    db["s", "y", "z"] = np.arange(2)
+    meta = db.metadata["s", "y", "z"]
+    unique_id = db["s"].unique_id
+    db.rename("s", ("t", "s2"))
+    assert db.keys(recurse=True) == [("t", "s2", "x"), ("t", "s2", "y", "z")]
+    assert db["t", "s2", "x"] == 1
+    assert db.metadata["t", "s2", "y", "z"] == meta
+    assert db["t", "s2"].unique_id == unique_id
+
+
 def test_rename_errors(db, snapshot):
     db["a"] = 1
     db["b"] = 2

@@ -338,9 +338,10 @@ class DataBase:
         if new_parts[: len(old_parts)] == old_parts:
             raise DataBaseException(f"cannot rename {old!r} into itself ({new!r})")
         dst, dst_name = self._locate(new_parts, create=True)
-        if dst._prefix != src._prefix:
-            for stored in _metadata_in(src, src_name, node):
-                metadata.copy_blobs(self._store, src._prefix, dst._prefix, stored)
+        stored = node.get("metadata")
+        if dst._prefix != src._prefix and isinstance(stored, dict):
+            # a data key's blobs are its database's; a sub-database carries its own .zdb/
+            metadata.copy_blobs(self._store, src._prefix, dst._prefix, stored)
         self._store.rename(join(src._prefix, src_name), join(dst._prefix, dst_name))
 
     # -- reading ---------------------------------------------------------------------
@@ -559,18 +560,6 @@ class _MetadataView(Mapping):
 
     def __len__(self) -> int:
         return len(self._db)
-
-
-def _metadata_in(db: DataBase, name: str, node: dict[str, Any]) -> Iterator[dict[str, Any]]:
-    """Stored metadata of a key, or of every key under a sub-database."""
-    if node["kind"] == KIND_DATA and isinstance(node.get("metadata"), dict):
-        yield node["metadata"]
-    elif node["kind"] == KIND_DATABASE:
-        sub = db._child(name, node)
-        for child in sub.keys():
-            child_node = sub._node(child)
-            if child_node is not None:
-                yield from _metadata_in(sub, child, child_node)
 
 
 def _strip_format(node: dict[str, Any]) -> dict[str, Any]:
