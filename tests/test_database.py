@@ -523,6 +523,15 @@ def test_a_dirty_diff_is_stored_once_and_shared_between_keys(db, dirty_repo):
     assert db.metadata["c", "d"]["diff"] == meta_a["diff"]  # the sub-database has its own copy
 
 
+def test_metadata_of_a_re_created_sub_database_is_complete(db):
+    db["s", "x"] = 1
+    del db["s"]
+    db["s", "x"] = 2
+    meta = db.metadata["s", "x"]
+    assert meta["error"] is None or "blob" not in meta["error"]
+    assert isinstance(meta["module_versions"], dict) and meta["module_versions"]
+
+
 # -- keys written by other tools -------------------------------------------------------
 
 

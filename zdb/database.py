@@ -276,7 +276,7 @@ class DataBase:
             "dumper": dumper.name,
             "version": version if has_data else None,
             "loader": info,
-            "metadata": metadata.for_new_key(store, self._prefix),
+            "metadata": metadata.for_new_key(store, self._prefix, self._unique_id),
         }
         commit.publish(store, key_path, attrs)
         commit.retire(store, key_path, old.get("version") if old else None, attrs["version"])

@@ -26,24 +26,31 @@ BLOB_FIELDS = {
     "module_versions": "module_versions_blob",
     "history": "history_blob",
 }
-#: blobs known to exist, per store root and database, so a write checks each once
-_known: set[tuple[str, str, str]] = set()
+#: blobs known to exist, per store root, database path and database unique id (a
+#: database deleted and created again at the same path has a new id and no blobs), so
+#: that a write checks each blob once
+_known: set[tuple[str, str, str, str]] = set()
 
 
 def _blob_path(db_prefix: str, digest: str) -> str:
     return join(db_prefix, BLOBS, digest)
 
 
-def put_blob(store: Store, db_prefix: str, value: Any) -> str:
-    """Store ``value`` (JSON) once under its content hash; return the hash."""
+def put_blob(store: Store, db_prefix: str, value: Any, db_id: str | None = None) -> str:
+    """Store ``value`` (JSON) once under its content hash; return the hash.
+
+    ``db_id`` is the database's unique id; without one the blob's existence is checked
+    on every call instead of once per process.
+    """
     data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
     digest = hashlib.sha256(data).hexdigest()
-    token = (store.full(""), db_prefix, digest)
-    if token not in _known:
+    token = (store.full(""), db_prefix, db_id or "", digest)
+    if db_id is None or token not in _known:
         path = _blob_path(db_prefix, digest)
         if not store.exists(path):
             store.write_atomic(path, zlib.compress(data))
-        _known.add(token)
+        if db_id is not None:
+            _known.add(token)
     return digest
 
 
@@ -52,12 +59,13 @@ def get_blob(store: Store, db_prefix: str, digest: str) -> Any:
     return json.loads(zlib.decompress(store.read_bytes(_blob_path(db_prefix, digest))))
 
 
-def for_new_key(store: Store, db_prefix: str) -> dict[str, Any]:
-    """Gather provenance now and return its stored form for a key of this database."""
+def for_new_key(store: Store, db_prefix: str, db_id: str | None = None) -> dict[str, Any]:
+    """Gather provenance now and return its stored form for a key of the database at
+    ``db_prefix`` whose unique id is ``db_id``."""
     meta = provenance.gather()
     for field, stored in BLOB_FIELDS.items():
         value = meta.pop(field)
-        meta[stored] = None if value is None else put_blob(store, db_prefix, value)
+        meta[stored] = None if value is None else put_blob(store, db_prefix, value, db_id)
     return meta
 
 
