@@ -275,6 +275,19 @@ def test_an_unknown_dumper_or_keyword_raises_before_anything_is_written(db, snap
     assert db["x"] == 1
 
 
+def test_a_value_that_cannot_be_stored_raises_and_leaves_the_database_as_it_was(db, snapshot):
+    db["x"] = 1
+    before = snapshot(db.basedir)
+    for key in ["y", "x", ("new", "deeper", "y")]:
+        with pytest.raises(UnsupportedValueError) as info:
+            db[key] = threading.Lock()
+        assert repr(key) in str(info.value)
+    with pytest.raises(UnsupportedValueError):
+        db.set(("new", "y"), {"a": 1}, dumper="numpy_to_zarr")
+    assert snapshot(db.basedir) == before
+    assert db["x"] == 1
+
+
 def test_a_write_that_fails_midway_keeps_the_old_value(db, snapshot):
     db.set("x", np.arange(10), chunks=(2,))
     before = snapshot(db.basedir)

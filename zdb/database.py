@@ -43,6 +43,8 @@ from .store import Store, join, open_store
 #: how often a reader retries when the version it reads is replaced under it
 READ_RETRIES = 10
 _TRASH = f"{BOOKKEEPING}/trash"
+#: where a value is written before the sub-databases on the way to its key are created
+_STAGING = f"{BOOKKEEPING}/staging"
 
 
 def _new_unique_id() -> str:
@@ -179,14 +181,22 @@ class DataBase:
 
     def _locate(self, parts: tuple[str, ...], create: bool = False) -> tuple[DataBase, str]:
         """The (sub-)database holding the last part of a key, and that part."""
+        db, rest = self._locate_existing(parts)
+        if len(rest) > 1:
+            if not create:
+                raise KeyError(format_key(parts))
+            for part in rest[:-1]:
+                db = db._create_sub(part)
+        return db, rest[-1]
+
+    def _locate_existing(self, parts: tuple[str, ...]) -> tuple[DataBase, tuple[str, ...]]:
+        """The deepest existing (sub-)database on the way to a key, and the parts of the
+        key below it (more than one when sub-databases on the way do not exist)."""
         db = self
         for i, part in enumerate(parts[:-1]):
             node = db._node(part)
             if node is None:
-                if not create:
-                    raise KeyError(format_key(parts))
-                db = db._create_sub(part)
-                continue
+                return db, parts[i:]
             if node["kind"] != KIND_DATABASE:
                 raise KeyKindError(
                     f"key {format_key(parts)!r}: {format_key(parts[: i + 1])!r} holds data, not "
@@ -194,7 +204,7 @@ class DataBase:
                     "another key"
                 )
             db = db._child(part, node)
-        return db, parts[-1]
+        return db, parts[-1:]
 
     def _create_sub(self, name: str) -> DataBase:
         node = {"kind": KIND_DATABASE, "unique_id": _new_unique_id(), "created": metadata.now_iso()}
@@ -235,9 +245,9 @@ class DataBase:
             self.create_sub_db(key)
             return
         chosen.check_kwargs(dumper_kwargs)
-        db, name = self._locate(parts, create=True)
+        db, rest = self._locate_existing(parts)
         try:
-            db._write(name, value, chosen, dumper_kwargs)
+            db._write(rest, value, chosen, dumper_kwargs)
         except UnsupportedValueError as e:
             # a named dumper or keywords for the chosen one are what the user asked for
             if dumper is not None or dumper_kwargs or chosen.name == "to_cloudpickle":
@@ -247,19 +257,25 @@ class DataBase:
                 "to_cloudpickle instead",
                 stacklevel=2,
             )
-            db._write(name, value, get_dumper("to_cloudpickle"), {})
+            db._write(rest, value, get_dumper("to_cloudpickle"), {})
 
-    def _write(self, name: str, value: Any, dumper: Dumper, kwargs: dict[str, Any]) -> None:
+    def _write(
+        self, rest: tuple[str, ...], value: Any, dumper: Dumper, kwargs: dict[str, Any]
+    ) -> None:
+        """Store ``value`` at the key ``rest`` below this database.
+
+        When sub-databases on the way do not exist (``rest`` has several parts), the value
+        is written to ``.zdb/staging`` first and moved to its key once the sub-databases
+        are created, so that a write that fails leaves no new, empty sub-databases.
+        """
         store = self._store
-        key_path = join(self._prefix, name)
-        old = self._node(name)
-        if old is not None and old["kind"] == KIND_DATABASE:
-            raise KeyKindError(
-                f"key {name!r} in {self.basedir} is a sub-database; delete it before storing "
-                "data under its name"
-            )
+        name = rest[-1]
+        db = self
+        old = self._data_node(name) if len(rest) == 1 else None
         version = commit.new_version()
-        target = Target(store, join(key_path, version), self._allow_pickle)
+        staging = join(self._prefix, _STAGING)
+        path = join(self._prefix, name, version) if len(rest) == 1 else join(staging, version)
+        target = Target(store, path, self._allow_pickle)
         try:
             info = dumper.dump(value, target, **kwargs)
         except BaseException as e:
@@ -267,19 +283,40 @@ class DataBase:
             if isinstance(e, DataBaseException | KeyboardInterrupt | SystemExit):
                 raise
             raise DataBaseException(
-                f"writing key {name!r} in {self.basedir} with dumper {dumper.name!r} failed: "
-                f"{type(e).__name__}: {e}"
+                f"writing key {format_key(rest)!r} in {self.basedir} with dumper "
+                f"{dumper.name!r} failed: {type(e).__name__}: {e}"
             ) from e
         has_data = store.exists(target.path)
+        if len(rest) > 1:
+            try:
+                for part in rest[:-1]:
+                    db = db._create_sub(part)
+                old = db._data_node(name)
+                if has_data:
+                    store.rename(path, join(db._prefix, name, version))
+            finally:
+                store.remove(path)
+            commit.retire(store, staging, None, None)  # leftovers of killed writers
+        key_path = join(db._prefix, name)
         attrs = {
             "kind": KIND_DATA,
             "dumper": dumper.name,
             "version": version if has_data else None,
             "loader": info,
-            "metadata": metadata.for_new_key(store, self._prefix, self._unique_id),
+            "metadata": metadata.for_new_key(store, db._prefix, db._unique_id),
         }
         commit.publish(store, key_path, attrs)
         commit.retire(store, key_path, old.get("version") if old else None, attrs["version"])
+
+    def _data_node(self, name: str) -> dict[str, Any] | None:
+        """The node of key ``name`` (None if absent); KeyKindError for a sub-database."""
+        node = self._node(name)
+        if node is not None and node["kind"] == KIND_DATABASE:
+            raise KeyKindError(
+                f"key {name!r} in {self.basedir} is a sub-database; delete it before storing "
+                "data under its name"
+            )
+        return node
 
     def __setitem__(self, key: Key, value: Any) -> None:
         self.set(key, value)
