@@ -548,6 +548,39 @@ def test_metadata_of_a_re_created_sub_database_is_complete(db):
 # -- keys written by other tools -------------------------------------------------------
 
 
+def test_plain_zarr_nodes_inside_a_database_are_readable_post_hoc_keys(db):
+    group = zarr.open_group(os.path.join(db.basedir, "ds"), mode="w")
+    group.create_array("v", shape=(3,), dtype="f8", dimension_names=["t"])[:] = [1, 2, 3]
+    array = zarr.open_array(os.path.join(db.basedir, "arr"), mode="w", shape=(2,), dtype="i4")
+    array[:] = [7, 8]
+    bare = zarr.open_group(os.path.join(db.basedir, "bare"), mode="w")
+    bare.create_array("w", shape=(2, 2), dtype="i2")[:] = 5
+    db["own"] = 1
+    assert db.keys() == ["arr", "bare", "ds", "own"]
+    for key in ("ds", "arr", "bare"):
+        meta = db.metadata[key]
+        assert set(meta) == METADATA_FIELDS
+        assert meta["metadata_creation_time"] == "post_hoc"
+        datetime.fromisoformat(meta["time"])
+    ds = db["ds"]
+    assert isinstance(ds, xr.Dataset)
+    np.testing.assert_array_equal(ds["v"].values, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(db["arr"], [7, 8])
+    assert isinstance(db["arr"], np.ndarray)
+    np.testing.assert_array_equal(db["bare"]["w"][...], np.full((2, 2), 5, "i2"))
+    assert isinstance(db.get("ds", lazy=True)["v"].data, da.Array)
+    np.testing.assert_array_equal(db.get("arr", lazy=True).compute(), [7, 8])
+    zarr.open_array(os.path.join(db.basedir, "scalar"), mode="w", shape=(), dtype="f4")[...] = 2
+    assert type(db["scalar"]) is np.ndarray and db["scalar"].dtype == np.float32
+    _corrupt(os.path.join(db.basedir, "arr", "c", "0"))
+    with pytest.raises(CorruptKeyError, match="'arr'"):
+        db["arr"]
+    assert "arr" in db
+    db.ls()
+    del db["arr"]
+    assert db.keys() == ["bare", "ds", "own", "scalar"]
+
+
 # -- path_of ---------------------------------------------------------------------------
 
 

@@ -399,7 +399,7 @@ class DataBase:
         if node["kind"] == KIND_DATABASE:
             return db._child(name, node)
         if node["kind"] == KIND_FOREIGN:
-            return db._load_foreign(name, node, lazy, as_xarray)
+            return db._load_foreign(name, node, key, lazy, as_xarray)
         return db._load(name, node, key, lazy, as_xarray, loader_kwargs)
 
     def _load(self, name, node, key, lazy, as_xarray, loader_kwargs) -> Any:
@@ -447,24 +447,42 @@ class DataBase:
             "read; try again when writers are done"
         )
 
-    def _load_foreign(self, name: str, node: dict[str, Any], lazy: bool, as_xarray: bool) -> Any:
+    def _load_foreign(
+        self, name: str, node: dict[str, Any], key: Key, lazy: bool, as_xarray: bool
+    ) -> Any:
+        """A Zarr node written by another tool: a group as an xarray Dataset (as a
+        read-only zarr Group when xarray cannot open it, e.g. arrays without dimension
+        names), an array as a numpy array (a dask array when lazy)."""
+        import numpy as np
+        import zarr
+
         from .zarr_util import quiet_zarr
 
         zstore = self._store.zarr_store(join(self._prefix, name))
-        with quiet_zarr():
-            if node["node_type"] == "group":
-                import xarray as xr
+        try:
+            with quiet_zarr():
+                if node["node_type"] == "group":
+                    import xarray as xr
 
-                ds = xr.open_zarr(zstore, chunks={} if lazy else None)
-                return ds if (lazy or as_xarray) else ds.load()
-            import zarr
+                    try:
+                        ds = xr.open_zarr(zstore, consolidated=False, chunks={} if lazy else None)
+                    except (KeyError, ValueError, TypeError):
+                        return zarr.open_group(zstore, mode="r")
+                    return ds if (lazy or as_xarray) else ds.load()
+                z = zarr.open_array(zstore, mode="r")
+                if lazy:
+                    import dask.array as da
 
-            z = zarr.open_array(zstore, mode="r")
-            if lazy:
-                import dask.array as da
-
-                return da.from_zarr(z)
-            return z[...]
+                    return da.from_zarr(z)
+                return np.asarray(z[...], dtype=z.dtype)  # z[...] of a 0-d array is a scalar
+        except (DataBaseException, MemoryError):
+            raise
+        except Exception as e:
+            raise CorruptKeyError(
+                f"key {key!r} in {self.basedir} is a Zarr {node['node_type']} not written by "
+                f"zdb that cannot be read ({type(e).__name__}: {e}); repair it with the tool "
+                "that wrote it, or delete it"
+            ) from e
 
     def __getitem__(self, key: Key) -> Any:
         return self.get(key)
