@@ -37,6 +37,7 @@ from .format import (
     node_document,
     parse_node,
 )
+from .key_index import KeyIndex
 from .keys import Key, format_key, normalize_key
 from .store import Store, join, open_store
 
@@ -80,10 +81,10 @@ class DataBase:
                     "check the path, or open it without that flag to create a database"
                 )
             node = self._create_root(store)
-        if not node.get("unique_id") and not readonly:
-            node = {**node, "unique_id": _new_unique_id()}
-            store.write_atomic(ZARR_JSON, node_document(_strip_format(node)))
+        if not readonly and (not node.get("unique_id") or not node.get("index")):
+            node = self._complete_root(node)
         self._unique_id = node.get("unique_id")
+        self._indexed = bool(node.get("index"))
         if self._unique_id:
             data_base_register.note_opened(self._unique_id, self.basedir)
 
@@ -96,15 +97,29 @@ class DataBase:
         self._readonly = readonly
         self._allow_pickle = allow_pickle
         self._unique_id: str | None = None
+        self._indexed = False
+        self._index = KeyIndex(store, prefix)
+
+    def _complete_root(self, node: dict[str, Any]) -> dict[str, Any]:
+        """Give a database written by another tool or an older zdb a unique id and a
+        complete key index (see :mod:`zdb.key_index`)."""
+        if not node.get("index"):
+            names = self._listed_names()
+            kinds = [(n, (self._node(n) or {}).get("kind", KIND_DATA)) for n in names]
+            if kinds:
+                self._index.record_many(kinds)
+        node = {**node, "unique_id": node.get("unique_id") or _new_unique_id(), "index": 1}
+        self._store.write_atomic(ZARR_JSON, node_document(_strip_format(node)))
+        return node
 
     def _read_root(self, store: Store) -> dict[str, Any] | None:
-        if store.exists("") and not store.is_dir(""):
-            raise NotADataBaseError(
-                f"{self.basedir} is a file, not a database folder; choose another path"
-            )
         try:
             node = parse_node(store.read_bytes(ZARR_JSON), self.basedir)
         except FileNotFoundError:
+            if store.exists("") and not store.is_dir(""):
+                raise NotADataBaseError(
+                    f"{self.basedir} is a file, not a database folder; choose another path"
+                ) from None
             return None
         except NotADirectoryError:
             raise NotADataBaseError(
@@ -127,7 +142,7 @@ class DataBase:
                 f"holds no zdb database (it holds {sorted(content)[:5]}); choose an empty "
                 "or new folder"
             )
-        node = {"kind": KIND_DATABASE, "unique_id": _new_unique_id(), "created": metadata.now_iso()}
+        node = {"kind": KIND_DATABASE, **_new_database_attrs()}
         if not store.create_exclusive(ZARR_JSON, node_document(node)):
             return self._read_root(store) or node  # created by another process meanwhile
         return node
@@ -144,6 +159,7 @@ class DataBase:
             self._allow_pickle,
         )
         sub._unique_id = node.get("unique_id")
+        sub._indexed = bool(node.get("index"))
         return sub
 
     # -- properties ------------------------------------------------------------------
@@ -207,9 +223,11 @@ class DataBase:
         return db, parts[-1:]
 
     def _create_sub(self, name: str) -> DataBase:
-        node = {"kind": KIND_DATABASE, "unique_id": _new_unique_id(), "created": metadata.now_iso()}
+        node = {"kind": KIND_DATABASE, **_new_database_attrs()}
         path = join(self._prefix, name, ZARR_JSON)
-        if not self._store.create_exclusive(path, node_document(node)):
+        if self._store.create_exclusive(path, node_document(node)):
+            self._index.record(name, KIND_DATABASE)
+        else:
             existing = self._node(name)
             if existing is None or existing["kind"] != KIND_DATABASE:
                 raise KeyKindError(
@@ -306,6 +324,8 @@ class DataBase:
             "metadata": metadata.for_new_key(store, db._prefix, db._unique_id),
         }
         commit.publish(store, key_path, attrs)
+        if old is None:
+            db._index.record(name, KIND_DATA)
         commit.retire(store, key_path, old.get("version") if old else None, attrs["version"])
 
     def _data_node(self, name: str) -> dict[str, Any] | None:
@@ -357,6 +377,7 @@ class DataBase:
             raise KeyError(key)
         trash = join(db._prefix, _TRASH)
         commit.remove_key(self._store, join(db._prefix, name), trash)
+        db._index.record(name, None)
         for leftover in self._store.list_dir(trash):  # trees of deletes that were killed
             self._store.remove(join(trash, leftover))
 
@@ -380,6 +401,8 @@ class DataBase:
             # a data key's blobs are its database's; a sub-database carries its own .zdb/
             metadata.copy_blobs(self._store, src._prefix, dst._prefix, stored)
         self._store.rename(join(src._prefix, src_name), join(dst._prefix, dst_name))
+        dst._index.record(dst_name, node["kind"])
+        src._index.record(src_name, None)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -501,11 +524,10 @@ class DataBase:
     def keys(self, recurse: bool = False) -> list:
         """Sorted keys: names of this database, or with ``recurse=True`` tuples of the
         leaf keys through all sub-databases."""
-        names = sorted(
-            n
-            for n in self._store.list_dir(self._prefix)
-            if not n.startswith(".") and self._store.exists(join(self._prefix, n, ZARR_JSON))
-        )
+        if self._indexed and not self._store.is_local:
+            names = sorted(self._index.names())
+        else:
+            names = self._listed_names()
         if not recurse:
             return names
         out: list[tuple[str, ...]] = []
@@ -519,6 +541,14 @@ class DataBase:
             else:
                 out.append((name,))
         return out
+
+    def _listed_names(self) -> list[str]:
+        """Keys found by listing the database's folder (the truth, slow on object stores)."""
+        return sorted(
+            n
+            for n in self._store.list_dir(self._prefix)
+            if not n.startswith(".") and self._store.exists(join(self._prefix, n, ZARR_JSON))
+        )
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.keys())
@@ -615,6 +645,10 @@ class _MetadataView(Mapping):
 
     def __len__(self) -> int:
         return len(self._db)
+
+
+def _new_database_attrs() -> dict[str, Any]:
+    return {"unique_id": _new_unique_id(), "created": metadata.now_iso(), "index": 1}
 
 
 def _strip_format(node: dict[str, Any]) -> dict[str, Any]:

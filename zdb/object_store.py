@@ -28,6 +28,10 @@ class FsspecStore(Store):
         protocol = url.split("://", 1)[0]
         if protocol in ("s3", "s3a", "gs", "gcs", "abfs", "az"):
             options.setdefault("use_listings_cache", False)
+        if protocol in ("s3", "s3a"):
+            # zdb reads whole small objects; a size probe (HEAD) before each GET, which
+            # s3fs makes to split large downloads, would double the requests
+            options.setdefault("max_concurrency", 1)
         options.setdefault("skip_instance_cache", True)
         self.fs, root = fsspec.core.url_to_fs(url, **options)
         self.url = url.rstrip("/")

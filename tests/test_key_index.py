@@ -1,0 +1,136 @@
+"""The key index (zdb/key_index.py): complete, small, and cheap to read on S3."""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import zdb
+from zdb import key_index
+from zdb.key_index import INDEX, KeyIndex
+
+from .s3_server import make_bucket, moto_server, storage_options
+
+NAMES = st.sampled_from(["a", "b", "c", "d"])
+OPS = st.lists(
+    st.one_of(
+        st.tuples(st.just("set"), NAMES),
+        st.tuples(st.just("del"), NAMES),
+        st.tuples(st.just("sub"), NAMES),
+        st.tuples(st.just("rename"), NAMES, NAMES),
+    ),
+    max_size=25,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(ops=OPS)
+def test_index_agrees_with_the_folder_after_any_sequence_of_changes(tmp_path_factory, ops):
+    db = zdb.DataBase(tmp_path_factory.mktemp("db") / "db")
+    for op, name, *rest in ops:
+        try:
+            if op == "set":
+                db[name] = 1
+            elif op == "del":
+                del db[name]
+            elif op == "sub":
+                db.create_sub_db(name)
+            else:
+                db.rename(name, rest[0])
+        except (KeyError, zdb.exceptions.DataBaseException):
+            pass
+    assert sorted(KeyIndex(db._store, "").names()) == db.keys()
+
+
+def test_segments_stay_logarithmic_in_the_number_of_writes(tmp_path):
+    db = zdb.DataBase(tmp_path / "db")
+    for i in range(300):
+        db[f"k{i}"] = i
+    segments = list((Path(db.basedir) / INDEX).iterdir())
+    assert len(segments) <= (300).bit_length() + 1
+    assert len(KeyIndex(db._store, "").names()) == 300
+
+
+def test_readers_of_an_object_store_see_keys_written_by_others_at_once():
+    url = f"memory://zdb-{secrets.token_hex(4)}"
+    reader = zdb.DataBase(url)
+    writer = zdb.DataBase(url)
+    assert reader.keys() == []
+    writer["x"] = 1
+    assert reader.keys() == ["x"]
+    del writer["x"]
+    writer["y", "z"] = 2
+    assert reader.keys() == ["y"]
+    assert reader.keys(recurse=True) == [("y", "z")]
+
+
+def test_a_database_without_an_index_gets_one_when_opened_for_writing(tmp_path):
+    fixture = Path(__file__).parent / "fixtures" / "format1"
+    shutil.copytree(fixture, tmp_path / "db")
+    assert not (tmp_path / "db" / INDEX).exists()
+    db = zdb.DataBase(tmp_path / "db")
+    assert sorted(KeyIndex(db._store, "").names()) == db.keys()
+
+
+@contextmanager
+def count_s3_requests():
+    """Count the S3 API calls s3fs makes (every store request goes through _call_s3)."""
+    import s3fs
+
+    calls: list[str] = []
+    original = s3fs.S3FileSystem._call_s3
+
+    async def counting(self, method, *args, **kwargs):
+        calls.append(method)
+        return await original(self, method, *args, **kwargs)
+
+    s3fs.S3FileSystem._call_s3 = counting
+    try:
+        yield calls
+    finally:
+        s3fs.S3FileSystem._call_s3 = original
+
+
+@pytest.fixture(scope="module")
+def s3():
+    pytest.importorskip("s3fs")
+    with moto_server() as endpoint:
+        make_bucket(endpoint, "index-tests")
+        yield endpoint
+
+
+def _fill_index(db: zdb.DataBase, n: int) -> None:
+    """Index entries for n keys, in segments shaped as n writers one after another
+    leave them (one per set bit of n), without writing n values."""
+    index = KeyIndex(db._store, "")
+    start = 0
+    for bit in reversed(range(n.bit_length())):
+        size = 1 << bit
+        if n & size:
+            index._write([[f"key{i:06d}", "data", 1, False] for i in range(start, start + size)])
+            start += size
+
+
+@pytest.mark.parametrize("n", [20, 100_000])
+def test_open_list_len_contains_and_metadata_take_a_bounded_number_of_s3_requests(s3, n):
+    url, options = f"s3://index-tests/{secrets.token_hex(4)}", storage_options(s3)
+    db = zdb.DataBase(url, storage_options=options)
+    _fill_index(db, n - 1)
+    db["probe"] = 1
+    key_index._SEGMENTS.clear()  # read as another process would
+    with count_s3_requests() as calls:
+        opened = zdb.DataBase(url, storage_options=options, readonly=True)
+        keys = opened.keys()
+        assert len(opened) == n
+        assert "probe" in opened
+        assert opened.metadata["probe"]["dumper"] == "python_value"
+    assert len(keys) == n
+    assert len(calls) <= 25, calls
