@@ -135,8 +135,13 @@ class DataBase:
         return node
 
     def _create_root(self, store: Store) -> dict[str, Any]:
-        content = store.list_dir("")
+        # the pointer's temporary file, or the pointer itself, of another process creating
+        # this database at the same moment does not make the folder someone else's
+        content = [n for n in store.list_dir("") if not _is_pointer_temp(n)]
         if content:
+            node = self._read_root(store)
+            if node is not None:  # created by another process meanwhile
+                return node
             raise NotADataBaseError(
                 f"cannot create a database in {self.basedir}: the folder is not empty and "
                 f"holds no zdb database (it holds {sorted(content)[:5]}); choose an empty "
@@ -649,6 +654,11 @@ class _MetadataView(Mapping):
 
 def _new_database_attrs() -> dict[str, Any]:
     return {"unique_id": _new_unique_id(), "created": metadata.now_iso(), "index": 1}
+
+
+def _is_pointer_temp(name: str) -> bool:
+    """True for the temporary file of an atomic ``zarr.json`` write (see zdb.store)."""
+    return name.startswith(f"{ZARR_JSON}.") and name.endswith(".tmp")
 
 
 def _strip_format(node: dict[str, Any]) -> dict[str, Any]:
