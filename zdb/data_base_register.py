@@ -103,18 +103,21 @@ def register_db(db: DataBase, registry: DataBaseRegister | None = None) -> None:
 
 
 def note_opened(unique_id: str, location: str) -> None:
-    """Register a database that was just opened unless its entry already says so.
+    """Register a database that was just opened, unless the registry already knows it.
 
-    Called on every open, so it costs one small file read when nothing changed. A
-    registry that cannot be written (read-only home, full disk) must not stop anyone
-    from opening a database: the failure becomes a warning.
+    Called on every open, so it costs one small file read when nothing changed. When
+    the registered location differs, the database was moved (the old location holds
+    it no more: the entry follows it) or copied (the old location still holds it: the
+    original keeps its id). A registry that cannot be written (read-only home, full
+    disk) must not stop anyone from opening a database: that becomes a warning.
     """
     registry = DataBaseRegister()
     try:
-        if registry.location(unique_id) == location:
-            return
+        known = registry.location(unique_id)
     except (KeyError, DataBaseException):
-        pass
+        known = None
+    if known == location or (known is not None and _still_holds(known, unique_id)):
+        return
     try:
         registry.register(unique_id, location)
     except OSError as e:
@@ -125,6 +128,18 @@ def note_opened(unique_id: str, location: str) -> None:
             f"{ENV} to a writable folder to use zdb:// paths",
             stacklevel=3,
         )
+
+
+def _still_holds(location: str, unique_id: str) -> bool:
+    """True if ``location`` still holds the database ``unique_id``; remote locations
+    are assumed to (checking would cost a request on every open)."""
+    if "://" in location:
+        return True
+    try:
+        doc = json.loads((Path(location) / "zarr.json").read_bytes())
+        return doc["attributes"]["zdb"].get("unique_id") == unique_id
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
 
 
 def get_db_by_unique_id(unique_id: str, **kwargs: Any) -> DataBase:

@@ -71,6 +71,7 @@ class DataBase:
         storage_options: dict | None = None,
     ) -> None:
         store = open_store(path_or_url, storage_options)
+        readonly = readonly or store.read_only
         self._setup(store, "", store.full(""), readonly, allow_pickle)
         node = self._read_root(store)
         if node is None:

@@ -25,7 +25,12 @@ class FsspecStore(Store):
         import fsspec
 
         options = dict(storage_options or {})
-        protocol = url.split("://", 1)[0]
+        # a chained URL ("zip://inner::/path/archive.zip") keeps its tail for full()
+        head, sep, tail = url.partition("::")
+        self._chain = sep + tail
+        protocol = head.split("://", 1)[0]
+        #: archives (zip) are read-only
+        self.read_only = protocol == "zip"
         if protocol in ("s3", "s3a", "gs", "gcs", "abfs", "az"):
             options.setdefault("use_listings_cache", False)
         if protocol in ("s3", "s3a"):
@@ -34,18 +39,19 @@ class FsspecStore(Store):
             options.setdefault("max_concurrency", 1)
         options.setdefault("skip_instance_cache", True)
         self.fs, root = fsspec.core.url_to_fs(url, **options)
-        self.url = url.rstrip("/")
+        self.url = head if head.endswith("://") else head.rstrip("/")
         self.root = root.rstrip("/")
         self.storage_options = options
 
     def __repr__(self) -> str:
-        return f"FsspecStore({self.url!r})"
+        return f"FsspecStore({self.full('')!r})"
 
     def _p(self, path: str) -> str:
-        return f"{self.root}/{path}" if path else self.root
+        return f"{self.root}/{path}" if path and self.root else path or self.root
 
     def full(self, path: str) -> str:
-        return f"{self.url}/{path}" if path else self.url
+        sep = "" if self.url.endswith("/") else "/"
+        return (f"{self.url}{sep}{path}" if path else self.url) + self._chain
 
     def read_bytes(self, path: str) -> bytes:
         return self.fs.cat_file(self._p(path))
@@ -142,9 +148,16 @@ class FsspecStore(Store):
                 return value if isinstance(value, int | float) else value.timestamp()
         raise FileNotFoundError(full)
 
+    def files(self, path: str) -> list[str]:
+        full = self._p(path)
+        self._refresh(full)
+        start = len(self.root) + 1 if self.root else 0
+        return sorted(f[start:] for f in self.fs.find(full))
+
     def zarr_store(self, path: str) -> Any:
         import zarr.storage
 
+        options = None if self.read_only else self.storage_options
         return zarr.storage.FsspecStore.from_url(
-            self.full(path), storage_options=self.storage_options
+            self.full(path), storage_options=options, read_only=self.read_only
         )

@@ -29,6 +29,8 @@ class Store(ABC):
 
     #: True when the data lives on this machine's file system, as plain files
     is_local: bool
+    #: True for stores that cannot be written (archives)
+    read_only: bool
 
     @abstractmethod
     def full(self, path: str) -> str:
@@ -79,6 +81,10 @@ class Store(ABC):
         """Modification time (seconds since the epoch) of a file or folder."""
 
     @abstractmethod
+    def files(self, path: str) -> list[str]:
+        """Paths (relative to the root) of every file under ``path``, sorted."""
+
+    @abstractmethod
     def zarr_store(self, path: str) -> Any:
         """A zarr-python store rooted at ``path``, for dumpers that use zarr's API."""
 
@@ -87,6 +93,7 @@ class LocalStore(Store):
     """A folder on a local or cluster file system."""
 
     is_local = True
+    read_only = False
 
     def __init__(self, root: str | os.PathLike) -> None:
         self.root = os.path.abspath(os.fspath(root))
@@ -184,6 +191,13 @@ class LocalStore(Store):
     def mtime(self, path: str) -> float:
         return os.stat(self.full(path)).st_mtime
 
+    def files(self, path: str) -> list[str]:
+        out = []
+        for dirpath, _, names in os.walk(self.full(path)):
+            rel = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
+            out.extend(name if rel == "." else f"{rel}/{name}" for name in names)
+        return sorted(out)
+
     def zarr_store(self, path: str) -> Any:
         import zarr.storage
 
@@ -208,6 +222,8 @@ def open_store(path_or_url: str | os.PathLike, storage_options: dict | None = No
     path = os.fspath(path_or_url)
     if path.startswith("file://"):
         path = path[len("file://") :]
+    if "://" not in path and path.endswith(".zip") and os.path.isfile(path):
+        path = f"zip://::{os.path.abspath(path)}"
     if "://" in path:
         from .object_store import FsspecStore
 
