@@ -134,3 +134,26 @@ def test_open_list_len_contains_and_metadata_take_a_bounded_number_of_s3_request
         assert opened.metadata["probe"]["dumper"] == "python_value"
     assert len(keys) == n
     assert len(calls) <= 25, calls
+
+
+def test_writing_and_reading_a_key_take_a_bounded_number_of_s3_requests(s3):
+    import numpy as np
+
+    url, options = f"s3://index-tests/{secrets.token_hex(4)}", storage_options(s3)
+    db = zdb.DataBase(url, storage_options=options)
+    _fill_index(db, 5000)
+    db["warm"] = 0  # the shared provenance blobs exist from here on
+    budgets = {}
+    for name, value in (("int", 7), ("array", np.arange(1000.0))):
+        with count_s3_requests() as writes:
+            db[name] = value
+        with count_s3_requests() as reads:
+            got = db[name]
+        np.testing.assert_array_equal(got, value)
+        budgets[name] = (len(writes), len(reads))
+    with count_s3_requests() as overwrite:
+        db["array"] = np.arange(1000.0) + 1
+    # a new key's write includes its index segment and, now and then, a merge
+    assert budgets["int"][0] <= 16 and budgets["int"][1] == 1
+    assert budgets["array"][0] <= 16 and budgets["array"][1] <= 3
+    assert len(overwrite) <= 16
