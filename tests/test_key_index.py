@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import secrets
-import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import zdb
@@ -29,12 +28,10 @@ OPS = st.lists(
 )
 
 
-@settings(
-    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=40, deadline=None)
 @given(ops=OPS)
-def test_index_agrees_with_the_folder_after_any_sequence_of_changes(tmp_path_factory, ops):
-    db = zdb.DataBase(tmp_path_factory.mktemp("db") / "db")
+def test_index_agrees_with_the_folder_after_any_sequence_of_changes(ops):
+    db = zdb.DataBase(f"memory://zdb-{secrets.token_hex(4)}")
     for op, name, *rest in ops:
         try:
             if op == "set":
@@ -47,14 +44,20 @@ def test_index_agrees_with_the_folder_after_any_sequence_of_changes(tmp_path_fac
                 db.rename(name, rest[0])
         except (KeyError, zdb.exceptions.DataBaseException):
             pass
-    assert sorted(KeyIndex(db._store, "").names()) == db.keys()
+    assert sorted(KeyIndex(db._store, "").names()) == db._listed_names()
 
 
-def test_segments_stay_logarithmic_in_the_number_of_writes(tmp_path):
+def test_local_databases_list_their_folder_and_keep_no_index(tmp_path):
     db = zdb.DataBase(tmp_path / "db")
+    db["a"] = 1
+    assert not (tmp_path / "db" / INDEX).exists()
+
+
+def test_segments_stay_logarithmic_in_the_number_of_writes():
+    db = zdb.DataBase(f"memory://zdb-{secrets.token_hex(4)}")
     for i in range(300):
         db[f"k{i}"] = i
-    segments = list((Path(db.basedir) / INDEX).iterdir())
+    segments = db._store.list_dir(INDEX)
     assert len(segments) <= (300).bit_length() + 1
     assert len(KeyIndex(db._store, "").names()) == 300
 
@@ -72,12 +75,20 @@ def test_readers_of_an_object_store_see_keys_written_by_others_at_once():
     assert reader.keys(recurse=True) == [("y", "z")]
 
 
-def test_a_database_without_an_index_gets_one_when_opened_for_writing(tmp_path):
+def test_a_database_copied_to_an_object_store_gets_an_index_when_opened_for_writing():
+    import fsspec
+
     fixture = Path(__file__).parent / "fixtures" / "format1"
-    shutil.copytree(fixture, tmp_path / "db")
-    assert not (tmp_path / "db" / INDEX).exists()
-    db = zdb.DataBase(tmp_path / "db")
-    assert sorted(KeyIndex(db._store, "").names()) == db.keys()
+    url = f"memory://zdb-{secrets.token_hex(4)}"
+    fsspec.filesystem("memory").put(str(fixture), url[len("memory://") :], recursive=True)
+    db = zdb.DataBase(url)
+    assert db._indexed
+    assert sorted(KeyIndex(db._store, "").names()) == db._listed_names()
+    assert (
+        db.keys()
+        == db._listed_names()
+        == sorted(p.name for p in fixture.iterdir() if not p.name.startswith(".") and p.is_dir())
+    )
 
 
 @contextmanager

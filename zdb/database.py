@@ -82,7 +82,9 @@ class DataBase:
                     "check the path, or open it without that flag to create a database"
                 )
             node = self._create_root(store)
-        if not readonly and (not node.get("unique_id") or not node.get("index")):
+        if not readonly and (
+            not node.get("unique_id") or (not store.is_local and not node.get("index"))
+        ):
             node = self._complete_root(node)
         self._unique_id = node.get("unique_id")
         self._indexed = bool(node.get("index"))
@@ -101,15 +103,21 @@ class DataBase:
         self._indexed = False
         self._index = KeyIndex(store, prefix)
 
+    def _note(self, name: str, kind: str | None) -> None:
+        """Record a new, deleted or moved key in the key index, where there is one."""
+        if self._indexed:
+            self._index.record(name, kind)
+
     def _complete_root(self, node: dict[str, Any]) -> dict[str, Any]:
         """Give a database written by another tool or an older zdb a unique id and a
         complete key index (see :mod:`zdb.key_index`)."""
-        if not node.get("index"):
+        if not node.get("index") and not self._store.is_local:
             names = self._listed_names()
             kinds = [(n, (self._node(n) or {}).get("kind", KIND_DATA)) for n in names]
             if kinds:
                 self._index.record_many(kinds)
-        node = {**node, "unique_id": node.get("unique_id") or _new_unique_id(), "index": 1}
+            node = {**node, "index": 1}
+        node = {**node, "unique_id": node.get("unique_id") or _new_unique_id()}
         self._store.write_atomic(ZARR_JSON, node_document(_strip_format(node)))
         return node
 
@@ -148,7 +156,7 @@ class DataBase:
                 f"holds no zdb database (it holds {sorted(content)[:5]}); choose an empty "
                 "or new folder"
             )
-        node = {"kind": KIND_DATABASE, **_new_database_attrs()}
+        node = {"kind": KIND_DATABASE, **_new_database_attrs(self._store)}
         if not store.create_exclusive(ZARR_JSON, node_document(node)):
             return self._read_root(store) or node  # created by another process meanwhile
         return node
@@ -229,10 +237,10 @@ class DataBase:
         return db, parts[-1:]
 
     def _create_sub(self, name: str) -> DataBase:
-        node = {"kind": KIND_DATABASE, **_new_database_attrs()}
+        node = {"kind": KIND_DATABASE, **_new_database_attrs(self._store)}
         path = join(self._prefix, name, ZARR_JSON)
         if self._store.create_exclusive(path, node_document(node)):
-            self._index.record(name, KIND_DATABASE)
+            self._note(name, KIND_DATABASE)
         else:
             existing = self._node(name)
             if existing is None or existing["kind"] != KIND_DATABASE:
@@ -286,20 +294,17 @@ class DataBase:
     def _write(
         self, rest: tuple[str, ...], value: Any, dumper: Dumper, kwargs: dict[str, Any]
     ) -> None:
-        """Store ``value`` at the key ``rest`` below this database.
-
-        When sub-databases on the way do not exist (``rest`` has several parts), the value
-        is written to ``.zdb/staging`` first and moved to its key once the sub-databases
-        are created, so that a write that fails leaves no new, empty sub-databases.
-        """
+        """Store ``value`` at the key ``rest`` below this database; sub-databases on the
+        way that do not exist yet are created (see :meth:`_write_new_path`)."""
+        if len(rest) > 1:
+            self._write_new_path(rest, value, dumper, kwargs)
+            return
         store = self._store
-        name = rest[-1]
-        db = self
-        old = self._data_node(name) if len(rest) == 1 else None
+        name = rest[0]
+        key_path = join(self._prefix, name)
+        old = self._data_node(name)
         version = commit.new_version()
-        staging = join(self._prefix, _STAGING)
-        path = join(self._prefix, name, version) if len(rest) == 1 else join(staging, version)
-        target = Target(store, path, self._allow_pickle)
+        target = Target(store, join(key_path, version), self._allow_pickle)
         try:
             info = dumper.dump(value, target, **kwargs)
         except BaseException as e:
@@ -307,32 +312,76 @@ class DataBase:
             if isinstance(e, DataBaseException | KeyboardInterrupt | SystemExit):
                 raise
             raise DataBaseException(
-                f"writing key {format_key(rest)!r} in {self.basedir} with dumper "
-                f"{dumper.name!r} failed: {type(e).__name__}: {e}"
+                f"writing key {name!r} in {self.basedir} with dumper {dumper.name!r} failed: "
+                f"{type(e).__name__}: {e}"
             ) from e
         has_data = store.exists(target.path)
-        if len(rest) > 1:
-            try:
-                for part in rest[:-1]:
-                    db = db._create_sub(part)
-                old = db._data_node(name)
-                if has_data:
-                    store.rename(path, join(db._prefix, name, version))
-            finally:
-                store.remove(path)
-            commit.retire(store, staging, None, None)  # leftovers of killed writers
-        key_path = join(db._prefix, name)
         attrs = {
             "kind": KIND_DATA,
             "dumper": dumper.name,
             "version": version if has_data else None,
             "loader": info,
-            "metadata": metadata.for_new_key(store, db._prefix, db._unique_id),
+            "metadata": metadata.for_new_key(store, self._prefix, self._unique_id),
         }
         commit.publish(store, key_path, attrs)
         if old is None:
-            db._index.record(name, KIND_DATA)
-        commit.retire(store, key_path, old.get("version") if old else None, attrs["version"])
+            self._note(name, KIND_DATA)
+        else:
+            commit.retire(store, key_path, old.get("version"), attrs["version"])
+
+    def _write_new_path(
+        self, rest: tuple[str, ...], value: Any, dumper: Dumper, kwargs: dict[str, Any]
+    ) -> None:
+        """Write a key whose sub-databases on the way do not exist yet.
+
+        The sub-databases and the key are built in ``.zdb/staging`` and moved into place
+        with one rename, so that readers see all of them or none, and neither a write
+        that fails nor a killed writer leaves sub-databases behind.
+        """
+        staging = self._child(_STAGING, {})
+        chain = [staging._create_sub(commit.new_version())]
+        try:
+            for part in rest[1:-1]:
+                chain.append(chain[-1]._create_sub(part))
+            chain[-1]._write(rest[-1:], value, dumper, kwargs)
+            self._move_into_place(chain, rest)
+        finally:
+            self._store.remove(chain[0]._prefix)
+        commit.retire(self._store, staging._prefix, None, None)  # leftovers of killed writers
+
+    def _move_into_place(self, chain: list[DataBase], rest: tuple[str, ...]) -> None:
+        """Move the staged sub-databases ``chain`` (``rest[:-1]``) holding the staged key
+        ``rest[-1]`` below this database. The first part missing here moves with one
+        rename; parts that another writer created meanwhile are descended into."""
+        store = self._store
+        target = self
+        for level, part in enumerate(rest):
+            last = level == len(rest) - 1
+            src = join(chain[-1]._prefix, part) if last else chain[level]._prefix
+            dst = join(target._prefix, part)
+            try:
+                store.rename(src, dst)
+            except OSError:
+                if not store.exists(dst):
+                    raise
+            else:
+                target._note(part, KIND_DATA if last else KIND_DATABASE)
+                return
+            if not last:  # created by another writer meanwhile
+                target = target._create_sub(part)
+                continue
+            # the key was written meanwhile: commit the staged value over it
+            staged = _strip_format(chain[-1]._node(part) or {})
+            old = target._data_node(part)
+            version = staged.get("version")
+            if version:
+                store.rename(join(src, version), join(dst, version))
+            metadata.copy_blobs(store, chain[-1]._prefix, target._prefix, staged["metadata"])
+            commit.publish(store, dst, staged)
+            if old is None:
+                target._note(part, KIND_DATA)
+            else:
+                commit.retire(store, dst, old.get("version"), version)
 
     def _data_node(self, name: str) -> dict[str, Any] | None:
         """The node of key ``name`` (None if absent); KeyKindError for a sub-database."""
@@ -383,7 +432,7 @@ class DataBase:
             raise KeyError(key)
         trash = join(db._prefix, _TRASH)
         commit.remove_key(self._store, join(db._prefix, name), trash)
-        db._index.record(name, None)
+        db._note(name, None)
         for leftover in self._store.list_dir(trash):  # trees of deletes that were killed
             self._store.remove(join(trash, leftover))
 
@@ -407,8 +456,8 @@ class DataBase:
             # a data key's blobs are its database's; a sub-database carries its own .zdb/
             metadata.copy_blobs(self._store, src._prefix, dst._prefix, stored)
         self._store.rename(join(src._prefix, src_name), join(dst._prefix, dst_name))
-        dst._index.record(dst_name, node["kind"])
-        src._index.record(src_name, None)
+        dst._note(dst_name, node["kind"])
+        src._note(src_name, None)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -653,8 +702,11 @@ class _MetadataView(Mapping):
         return len(self._db)
 
 
-def _new_database_attrs() -> dict[str, Any]:
-    return {"unique_id": _new_unique_id(), "created": metadata.now_iso(), "index": 1}
+def _new_database_attrs(store: Store) -> dict[str, Any]:
+    attrs = {"unique_id": _new_unique_id(), "created": metadata.now_iso()}
+    if not store.is_local:  # local readers list the folder: no index to maintain
+        attrs["index"] = 1
+    return attrs
 
 
 def _is_pointer_temp(name: str) -> bool:

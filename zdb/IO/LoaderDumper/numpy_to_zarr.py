@@ -57,6 +57,7 @@ def _object_as_str(arr: np.ndarray) -> np.ndarray:
     return arr.astype(np.dtypes.StringDType())
 
 
+@functools.cache
 def _check_zarr_dtype(dtype: np.dtype) -> None:
     """Raise UnsupportedValueError (so that zdb falls back to pickle) for a dtype that
     Zarr has no data type for, such as long double."""
@@ -122,7 +123,8 @@ class NumpyToZarr(Dumper):
             if arr.dtype == object:
                 info["numpy_dtype"] = "object"
                 arr = _object_as_str(arr)
-        _check_zarr_dtype(arr.dtype)
+        if not zarr_direct.supports(arr):
+            _check_zarr_dtype(arr.dtype)
         info["summary"] = f"{arr.dtype} {tuple(arr.shape)}"
         dims = _dims(arr.ndim, dimension_names)
         defaults = (
