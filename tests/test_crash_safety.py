@@ -1,0 +1,179 @@
+"""Crash safety: a writer killed (SIGKILL) at any moment leaves each key with its previous
+value or absent, the database opens normally with no stray keys, and readers, in this
+process or another, never see a half-written value."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+import sys
+import textwrap
+import time
+from typing import Any
+
+import numpy as np
+import pytest
+
+import zdb
+
+#: the writer stores, in round i, values whose every element is ``i % MODULUS``, so that a
+#: value made of two writes (or of a write and fill values) is detectable
+WRITER = textwrap.dedent(
+    """
+    import sys
+    import dask.array as da
+    import numpy as np
+    import zdb
+
+    db = zdb.DataBase(sys.argv[1])
+    start = int(sys.argv[2])
+    i = start
+    while True:
+        v = i % 251
+        db.set("multi", np.full((24, 24), v, dtype="i4"), chunks=(4, 4))  # 36 chunks
+        db["small"] = np.full(5, v, dtype="i8")
+        db["value"] = {"v": v, "items": [v] * 3, "pair": (v, str(v))}
+        db["big"] = [v] * 5000  # stored in a version folder, not inline
+        db["dask"] = da.full((30,), v, chunks=4, dtype="f8")
+        db["sub", f"k{i % 3}"] = np.full(7, v, dtype="u2")
+        db["new", f"n{i}", "x"] = v  # new sub-databases on every round
+        for name in ("tmp", "tmp2"):
+            if name in db:
+                del db[name]
+        db["tmp"] = np.full(3, v)
+        db.rename("tmp", "tmp2")
+        if i == start:
+            print("ready", flush=True)
+        i += 1
+    """
+)
+
+SINGLE_VALUED_KEYS = {("multi",), ("small",), ("big",), ("dask",), ("tmp",), ("tmp2",)}
+
+
+def _single_value(value: Any) -> int:
+    """The one value every element of ``value`` equals; fails for a mixed value."""
+    if isinstance(value, dict):
+        v = value["v"]
+        assert value == {"v": v, "items": [v] * 3, "pair": (v, str(v))}, value
+        return v
+    arr = np.asarray(value)
+    assert arr.size > 0
+    distinct = np.unique(arr)
+    assert len(distinct) == 1, f"a value mixing several writes: {distinct}"
+    return int(distinct[0])
+
+
+def _check_database(path: str, rounds_written: int) -> None:
+    """The database opens, lists only keys the writer writes, and every key is whole."""
+    db = zdb.DataBase(path)
+    keys = db.keys(recurse=True)
+    for key in keys:
+        if key in SINGLE_VALUED_KEYS or key == ("value",):
+            pass
+        elif key[0] == "sub":
+            assert key in {("sub", "k0"), ("sub", "k1"), ("sub", "k2")}, key
+        elif key[0] == "new":
+            assert len(key) == 3 and key[1].startswith("n") and key[2] == "x", key
+        else:
+            raise AssertionError(f"stray key {key!r}")
+        value = db[key]
+        assert 0 <= _single_value(value) < 251
+    assert "multi" in db and "value" in db  # written before the first kill
+    for name in db["new"].keys():  # no sub-database left half made
+        assert db["new", name].keys() == ["x"], name
+    assert not {"tmp", "tmp2"} <= set(db.keys())
+
+
+def _start_writer(path: str, start: int) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, path, str(start)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    line = proc.stdout.readline()
+    if line.strip() != "ready":
+        proc.kill()
+        raise AssertionError(f"the writer did not start: {proc.stderr.read()}")
+    return proc
+
+
+def test_a_writer_killed_at_random_moments_leaves_whole_keys(tmp_path):
+    path = str(tmp_path / "db")
+    rng = random.Random()
+    seed = rng.randrange(2**32)
+    rng.seed(seed)
+    for round_ in range(6):
+        proc = _start_writer(path, start=round_ * 1000)
+        time.sleep(rng.uniform(0.0, 0.4))
+        proc.kill()  # SIGKILL
+        proc.wait(timeout=30)
+        assert proc.returncode == -9, proc.stderr.read()
+        try:
+            _check_database(path, round_ + 1)
+        except AssertionError as e:
+            raise AssertionError(f"after round {round_} (random seed {seed}): {e}") from e
+    # the database is fully usable after the kills
+    db = zdb.DataBase(path)
+    for key in db.keys(recurse=True):
+        db[key] = 1
+        assert db[key] == 1
+    for key in db.keys():
+        del db[key]
+    assert db.keys() == []
+
+
+READER = textwrap.dedent(
+    """
+    import sys
+    import numpy as np
+    import zdb
+
+    db = zdb.DataBase(sys.argv[1], readonly=True)
+    seen = {"multi": set(), "small": set(), "value": set(), "big": set()}
+    for _ in range(int(sys.argv[2])):
+        for key in seen:
+            value = db[key]
+            if key == "value":
+                v = value["v"]
+                assert value == {"v": v, "items": [v] * 3, "pair": (v, str(v))}, value
+            else:
+                distinct = np.unique(np.asarray(value))
+                assert len(distinct) == 1, (key, distinct)
+                v = int(distinct[0])
+            seen[key].add(v)
+    print(" ".join(f"{k}={len(s)}" for k, s in seen.items()), flush=True)
+    """
+)
+
+
+@pytest.mark.parametrize("reader", ["other process", "this process"])
+def test_readers_never_see_a_half_written_value(tmp_path, reader):
+    path = str(tmp_path / "db")
+    writer = _start_writer(path, start=0)
+    try:
+        if reader == "other process":
+            result = subprocess.run(
+                [sys.executable, "-c", READER, path, "150"],
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert result.returncode == 0, result.stderr
+            counts = dict(item.split("=") for item in result.stdout.split())
+            distinct_multi = int(counts["multi"])
+        else:
+            db = zdb.DataBase(path, readonly=True)
+            seen = set()
+            for _ in range(150):
+                seen.add(_single_value(db["multi"]))
+                _single_value(db["value"])
+                _single_value(db["small"])
+            distinct_multi = len(seen)
+        assert writer.poll() is None, writer.stderr.read()
+    finally:
+        writer.kill()
+        writer.wait(timeout=30)
+    # the reads overlapped the writes: several versions were seen, each whole
+    assert distinct_multi > 1
