@@ -6,6 +6,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import traceback
 from typing import Any
 
 import numpy as np
@@ -30,8 +31,8 @@ def _writer(path: str, writer: int, barrier: Any, errors: Any) -> None:
             db.set("same", np.full(SHAPE, writer, dtype="i4"), chunks=CHUNKS)
             db["same_small"] = np.full(5, writer)
             db["same_value"] = [writer] * 3
-    except BaseException as e:  # reported to the test, which fails with it
-        errors.put(f"writer {writer}: {type(e).__name__}: {e}")
+    except BaseException:  # reported to the test, which fails with it
+        errors.put(f"writer {writer}: {traceback.format_exc()}")
         raise
 
 

@@ -62,7 +62,11 @@ def retire(store: Store, key_path: str, old_version: str | None, current: str | 
             if created is not None and created < cutoff:
                 store.remove(join(key_path, name))
         elif name.endswith(".tmp") and name.startswith(ZARR_JSON):
-            if store.mtime(join(key_path, name)) < cutoff:
+            try:
+                stale = store.mtime(join(key_path, name)) < cutoff
+            except FileNotFoundError:  # another writer's pointer, committed meanwhile
+                continue
+            if stale:
                 store.remove(join(key_path, name))
 
 
