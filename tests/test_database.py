@@ -261,16 +261,18 @@ def test_a_dumper_is_chosen_by_type_or_given_by_name_or_module(db):
 def test_an_unknown_dumper_or_keyword_raises_before_anything_is_written(db, snapshot):
     db["x"] = 1
     before = snapshot(db.basedir)
-    for call in [
-        lambda: db.set("y", 1, dumper="no_such_dumper"),
-        lambda: db.set(("new", "y"), 1, dumper="no_such_dumper"),
-        lambda: db.set("y", 1, dumper=os),
-        lambda: db.set("y", np.arange(3), no_such_keyword=1),
-        lambda: db.set(("new", "y"), np.arange(3), dumper="numpy_to_zarr", chunk=(1,)),
-        lambda: db.set("x", 2, dumper="python_value", protocol=4),
+    for key, call in [
+        ("y", lambda: db.set("y", 1, dumper="no_such_dumper")),
+        (("new", "y"), lambda: db.set(("new", "y"), 1, dumper="no_such_dumper")),
+        ("y", lambda: db.set("y", 1, dumper=os)),
+        ("y", lambda: db.set("y", np.arange(3), no_such_keyword=1)),
+        (("new", "y"), lambda: db.set(("new", "y"), [1], dumper="numpy_to_zarr", chunk=(1,))),
+        ("x", lambda: db.set("x", 2, dumper="python_value", protocol=4)),
     ]:
-        with pytest.raises(UnknownDumperError):
+        with pytest.raises(UnknownDumperError) as info:
             call()
+        assert repr(key) in str(info.value)
+        assert "known dumpers" in str(info.value) or "takes" in str(info.value)
     assert snapshot(db.basedir) == before
     assert db["x"] == 1
 

@@ -267,7 +267,10 @@ class DataBase:
         """
         parts = normalize_key(key)
         self._check_writable(key)
-        chosen = choose_dumper(value) if dumper is None else get_dumper(dumper)
+        try:
+            chosen = choose_dumper(value) if dumper is None else get_dumper(dumper)
+        except UnknownDumperError as e:
+            raise UnknownDumperError(f"cannot store key {key!r}: {e}") from None
         if chosen is get_dumper("sub_database"):
             if value is not None or dumper_kwargs:
                 raise UnsupportedValueError(
@@ -276,7 +279,10 @@ class DataBase:
                 )
             self.create_sub_db(key)
             return
-        chosen.check_kwargs(dumper_kwargs)
+        try:
+            chosen.check_kwargs(dumper_kwargs)
+        except UnknownDumperError as e:
+            raise UnknownDumperError(f"cannot store key {key!r}: {e}") from None
         db, rest = self._locate_existing(parts)
         try:
             db._write(rest, value, chosen, dumper_kwargs)
