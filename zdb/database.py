@@ -520,7 +520,11 @@ class DataBase:
                     f"key {key!r} in {self.basedir} cannot be read ({type(e).__name__}: {e}); "
                     "it is damaged or was changed by another tool: delete it and write it again"
                 ) from e
-            if version is not None and not lazy:
+            if (
+                version is not None
+                and not lazy
+                and not dumper.reads_atomically(node.get("loader") or {})
+            ):
                 newer = self._node(name)
                 if newer is not None and newer.get("version") != version:
                     node = newer  # replaced while we read: read the new value whole

@@ -82,8 +82,16 @@ class Dumper:
         """Read the value that :meth:`dump` wrote, with ``info`` as it returned it."""
         raise NotImplementedError
 
+    def reads_atomically(self, info: dict[str, Any]) -> bool:
+        """True if :meth:`load` either returns one complete version or raises
+        FileNotFoundError, never filling a missing part in silently; then a reader
+        need not re-check the pointer after reading (see ``DataBase.get``)."""
+        return False
+
     def check_kwargs(self, kwargs: dict[str, Any]) -> None:
         """Raise UnknownDumperError for keywords :meth:`dump` does not take."""
+        if not kwargs:
+            return
         params = inspect.signature(self.dump).parameters
         if any(p.kind is p.VAR_KEYWORD for p in params.values()):
             return

@@ -26,6 +26,7 @@ BLOB_FIELDS = {
     "module_versions": "module_versions_blob",
     "history": "history_blob",
 }
+_digests: dict[Any, tuple[str, bytes]] = {}
 #: blobs known to exist, per store root, database path and database unique id (a
 #: database deleted and created again at the same path has a new id and no blobs), so
 #: that a write checks each blob once
@@ -36,14 +37,32 @@ def _blob_path(db_prefix: str, digest: str) -> str:
     return join(db_prefix, BLOBS, digest)
 
 
+def _digest(value: Any) -> tuple[str, bytes]:
+    """Content hash and bytes of a blob; memoised, as every write of a session stores
+    the same module versions and, mostly, the same diff."""
+    memo_key = tuple(sorted(value.items())) if isinstance(value, dict) else value
+    try:
+        return _digests[memo_key]
+    except (KeyError, TypeError):
+        pass
+    data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+    result = hashlib.sha256(data).hexdigest(), data
+    try:
+        if len(_digests) > 256:
+            _digests.clear()
+        _digests[memo_key] = result
+    except TypeError:  # a value holding unhashable parts is not memoised
+        pass
+    return result
+
+
 def put_blob(store: Store, db_prefix: str, value: Any, db_id: str | None = None) -> str:
     """Store ``value`` (JSON) once under its content hash; return the hash.
 
     ``db_id`` is the database's unique id; without one the blob's existence is checked
     on every call instead of once per process.
     """
-    data = json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
-    digest = hashlib.sha256(data).hexdigest()
+    digest, data = _digest(value)
     token = (store.full(""), db_prefix, db_id or "", digest)
     if db_id is None or token not in _known:
         path = _blob_path(db_prefix, digest)

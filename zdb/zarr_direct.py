@@ -79,10 +79,10 @@ def _chunk_key(ndim: int) -> str:
 
 def write_array(store: Store, path: str, arr: np.ndarray, meta: dict[str, Any]) -> None:
     """Write ``arr`` (see :func:`supports`) with metadata from :func:`array_metadata`."""
-    store.write_bytes(join(path, "zarr.json"), json.dumps(meta).encode())
-    if arr.size:
+    if arr.size:  # the deepest file first: its folders are made in one go
         data = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
         store.write_bytes(join(path, _chunk_key(arr.ndim)), _ZSTD.encode(data))
+    store.write_bytes(join(path, "zarr.json"), json.dumps(meta).encode())
 
 
 def is_direct(meta: dict[str, Any]) -> bool:

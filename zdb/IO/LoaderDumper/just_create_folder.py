@@ -44,6 +44,9 @@ class JustCreateFolder(Dumper):
         os.makedirs(target.store.full(join(target.path, FOLDER)))
         return {"type": "zdb.ManagedFolder", "summary": "folder"}
 
+    def reads_atomically(self, info: dict[str, Any]) -> bool:
+        return True  # one file, or none
+
     def load(self, target: Target, info: dict[str, Any], **kwargs: Any) -> ManagedFolder:
         return ManagedFolder(target.store.full(join(target.path, FOLDER)))
 

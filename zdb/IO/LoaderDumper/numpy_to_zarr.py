@@ -177,6 +177,10 @@ class NumpyToZarr(Dumper):
                 z[...] = arr
         consolidate(store)
 
+    def reads_atomically(self, info: dict[str, Any]) -> bool:
+        # every chunk is written, so a chunk removed under a reader raises
+        return bool(info.get("every_chunk"))
+
     def load(
         self,
         target: Target,
@@ -191,6 +195,11 @@ class NumpyToZarr(Dumper):
                 f"numpy_to_zarr takes no loader keywords besides lazy and as_xarray, got "
                 f"{sorted(kwargs)}; remove them"
             )
+        meta = info.get("array")
+        if meta is not None and not (lazy or as_xarray) and zarr_direct.is_direct(meta):
+            return _restore(
+                zarr_direct.read_array(target.store, join(target.path, ARRAY), meta), info
+            )
         store = target.zarr_store()
         if info.get("every_chunk"):
             store = _every_chunk_store_class()(store)
@@ -200,26 +209,27 @@ class NumpyToZarr(Dumper):
             with quiet_zarr():
                 ds = xr.open_zarr(store, consolidated=True, chunks={} if lazy else None)
             return ds[ARRAY]
-        meta = info.get("array")
-        if meta is not None and not lazy and zarr_direct.is_direct(meta):
-            arr = zarr_direct.read_array(target.store, join(target.path, ARRAY), meta)
-        else:
-            import zarr
+        import zarr
 
-            with quiet_zarr():
-                z = zarr.open_array(store, path=ARRAY, mode="r")
-            if lazy:
-                import dask.array as da
+        with quiet_zarr():
+            z = zarr.open_array(store, path=ARRAY, mode="r")
+        if lazy:
+            import dask.array as da
 
-                return da.from_zarr(z)
-            arr = z[...]
-            if not isinstance(arr, np.ndarray):  # zarr returns a 0-d array as a scalar
-                arr = np.asarray(arr, dtype=z.dtype)
-        if info.get("numpy_dtype") == "object":
-            arr = arr.astype(object)
-        if info.get("scalar"):
-            return arr[()]
-        return arr
+            return da.from_zarr(z)
+        arr = z[...]
+        if not isinstance(arr, np.ndarray):  # zarr returns a 0-d array as a scalar
+            arr = np.asarray(arr, dtype=z.dtype)
+        return _restore(arr, info)
+
+
+def _restore(arr: np.ndarray, info: dict[str, Any]) -> Any:
+    """The array as it was given: an object array, or a numpy scalar."""
+    if info.get("numpy_dtype") == "object":
+        arr = arr.astype(object)
+    if info.get("scalar"):
+        return arr[()]
+    return arr
 
 
 dumper = get_dumper(NumpyToZarr)

@@ -42,6 +42,9 @@ class PythonValue(Dumper):
             )
         return info
 
+    def reads_atomically(self, info: dict[str, Any]) -> bool:
+        return True  # one file, or none
+
     def load(self, target: Target, info: dict[str, Any], **kwargs: Any) -> Any:
         if "value" in info:
             return values.decode(info["value"])

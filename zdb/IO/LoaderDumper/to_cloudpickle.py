@@ -40,6 +40,9 @@ class ToCloudpickle(Dumper):
             "summary": f"{len(data)} bytes pickled",
         }
 
+    def reads_atomically(self, info: dict[str, Any]) -> bool:
+        return True  # one file, or none
+
     def load(self, target: Target, info: dict[str, Any], **kwargs: Any) -> Any:
         import pickle
 
