@@ -8,6 +8,7 @@ dumper by the value's type. See :mod:`zdb.dumper` for writing new ones.
 from . import (
     just_create_folder,
     numpy_to_zarr,
+    pandas_to_zarr,
     python_value,
     sub_database,
     to_cloudpickle,
@@ -20,6 +21,7 @@ __all__ = [
     "just_create_folder",
     "just_create_isf_db",
     "numpy_to_zarr",
+    "pandas_to_zarr",
     "python_value",
     "sub_database",
     "to_cloudpickle",

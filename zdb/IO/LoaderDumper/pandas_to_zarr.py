@@ -1,0 +1,104 @@
+"""``pandas_to_zarr``: pandas DataFrames and Series as Zarr arrays, one per column.
+
+The layout and the per-column encodings are those of :mod:`zdb.tables` (see
+docs/format.md): numeric columns are plain Zarr arrays that ``xarray.open_zarr``
+reads without zdb, and every dtype pandas offers for tables (nullable, strings,
+categoricals, datetimes with time zones, periods, ...) comes back exactly.
+``db[key]`` returns pandas, ``lazy=True`` a dask frame reading only what is computed,
+``as_xarray=True`` an xarray view; all take ``columns=``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ...dumper import Dumper, Target, get_dumper, module_loaded
+
+
+def is_pandas_table(value: Any) -> bool:
+    """True for a pandas DataFrame or Series (without importing pandas)."""
+    if not module_loaded("pandas"):
+        return False
+    import pandas as pd
+
+    return isinstance(value, pd.DataFrame | pd.Series)
+
+
+def load_table(
+    target: Target,
+    *,
+    lazy: bool,
+    as_xarray: bool,
+    columns: Any = None,
+) -> Any:
+    """Read a table written by :mod:`zdb.tables` as pandas, dask or xarray."""
+    from ... import tables
+
+    root = target.path
+    if as_xarray:
+        return tables.open_xarray(target.store, root, lazy, columns=columns)
+    if lazy:
+        return tables.read_lazy(target.store, root, columns=columns)
+    return tables.read_table(target.store, root, columns=columns)
+
+
+class PandasToZarr(Dumper):
+    name = "pandas_to_zarr"
+    priority = 10
+
+    def handles(self, value: Any) -> bool:
+        return is_pandas_table(value)
+
+    def dump(
+        self,
+        value: Any,
+        target: Target,
+        layout: str = "auto",
+        chunk_rows: int | None = None,
+        compression_level: int | None = None,
+    ) -> dict[str, Any]:
+        """Write ``value``. ``layout``: "auto", "columns" (one array per column) or
+        "block" (one 2-D array; all columns of one numeric dtype); ``chunk_rows``: rows
+        per chunk; ``compression_level``: zstd level (default 3)."""
+        from ... import tables
+
+        if not is_pandas_table(value):
+            from ...exceptions import UnsupportedValueError
+
+            raise UnsupportedValueError(
+                f"pandas_to_zarr stores pandas DataFrames and Series, not "
+                f"{type(value).__qualname__}"
+            )
+        level = tables.ZSTD_LEVEL if compression_level is None else compression_level
+        table = tables.write_table(
+            target.store,
+            target.path,
+            value,
+            layout=layout,
+            chunk_rows=chunk_rows,
+            level=level,
+        )
+        ncols = 1 if value.ndim == 1 else value.shape[1]
+        return {
+            "type": f"pandas.{tables.table_type(value)}",
+            "summary": tables.summary(table, ncols),
+        }
+
+    def load(
+        self,
+        target: Target,
+        info: dict[str, Any],
+        *,
+        lazy: bool = False,
+        as_xarray: bool = False,
+        columns: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        if kwargs:
+            raise TypeError(
+                f"pandas_to_zarr takes only columns= when loading, got {sorted(kwargs)}"
+            )
+        return load_table(target, lazy=lazy, as_xarray=as_xarray, columns=columns)
+
+
+dumper = get_dumper(PandasToZarr)
