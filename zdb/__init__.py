@@ -7,18 +7,30 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
-try:
-    __version__ = version("zdb")
-except PackageNotFoundError:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
+from . import IO, exceptions  # IO registers the built-in dumpers
+from .data_base_register import get_db_by_unique_id
+from .database import DataBase, is_data_base, is_sub_data_base
+from .IO.LoaderDumper.just_create_folder import ManagedFolder
 
-from . import IO, exceptions  # noqa: E402  (IO registers the built-in dumpers)
-from .archive import export_zip  # noqa: E402
-from .data_base_register import get_db_by_unique_id  # noqa: E402
-from .database import DataBase, is_data_base, is_sub_data_base  # noqa: E402
-from .IO.LoaderDumper.just_create_folder import ManagedFolder  # noqa: E402
+
+def __getattr__(name: str) -> Any:
+    # importlib.metadata and zipfile cost tens of ms; a script that only opens a
+    # database and lists it should not pay for them
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("zdb")
+        except PackageNotFoundError:  # a source tree that is not installed
+            return "0+unknown"
+    if name == "export_zip":
+        from .archive import export_zip
+
+        return export_zip
+    raise AttributeError(f"module 'zdb' has no attribute {name!r}")
+
 
 __all__ = [
     "IO",

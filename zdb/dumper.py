@@ -14,7 +14,6 @@ import sys
 import types
 import warnings
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Any, ClassVar
 
 from .exceptions import UnknownDumperError, UnsupportedValueError
@@ -124,6 +123,8 @@ def _load_entry_points() -> None:
     if _entry_points_loaded:
         return
     _entry_points_loaded = True
+    from importlib.metadata import entry_points
+
     for ep in entry_points(group="zdb.dumpers"):
         try:
             obj = ep.load()

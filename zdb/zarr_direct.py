@@ -10,10 +10,10 @@ exotic arrays go through zarr-python.
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
-import numcodecs
 import numpy as np
 
 from .store import Store, join
@@ -21,7 +21,15 @@ from .store import Store, join
 #: arrays up to this many bytes are written as one chunk by this module
 MAX_DIRECT_BYTES = 4 * 2**20
 ZSTD_LEVEL = 0  # zarr-python's default zstd configuration
-_ZSTD = numcodecs.Zstd(level=ZSTD_LEVEL)
+
+
+@functools.cache
+def _zstd() -> Any:
+    import numcodecs  # 25 ms to import: only when a small array is written or read
+
+    return numcodecs.Zstd(level=ZSTD_LEVEL)
+
+
 _DTYPES = {
     np.dtype(n)
     for n in (
@@ -81,7 +89,7 @@ def write_array(store: Store, path: str, arr: np.ndarray, meta: dict[str, Any]) 
     """Write ``arr`` (see :func:`supports`) with metadata from :func:`array_metadata`."""
     if arr.size:  # the deepest file first: its folders are made in one go
         data = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<"))
-        store.write_bytes(join(path, _chunk_key(arr.ndim)), _ZSTD.encode(data))
+        store.write_bytes(join(path, _chunk_key(arr.ndim)), _zstd().encode(data))
     store.write_bytes(join(path, "zarr.json"), json.dumps(meta).encode())
 
 
@@ -110,5 +118,5 @@ def read_array(store: Store, path: str, meta: dict[str, Any]) -> np.ndarray:
     if 0 in shape:
         return np.empty(shape, dtype=dtype.newbyteorder("="))
     raw = store.read_bytes(join(path, _chunk_key(len(shape))))
-    out = np.frombuffer(_ZSTD.decode(raw), dtype=dtype).reshape(shape)
+    out = np.frombuffer(_zstd().decode(raw), dtype=dtype).reshape(shape)
     return out.astype(dtype.newbyteorder("="), copy=not out.flags.writeable)
