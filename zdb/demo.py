@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from .database import DataBase
 
@@ -20,9 +21,16 @@ def build(path: str, n_trials: int = 200, seed: int = 0) -> DataBase:
     db["t"] = t
     db["parameters"] = {
         "neuron": {"morphology": "86_C2_center.hoc", "celsius": 34.0},
-        "network": {"n_trials": n_trials, "seed": seed, "cell_types": ("L4ss", "L5tt", "VPM")},
+        "network": {"n_trials": n_trials, "seed": seed, "cell_types": tuple(CELLS)},
     }
+    trial, sample = np.nonzero(spikes)
+    db["spike_times"] = pd.DataFrame(
+        {"trial": trial, "t": t[sample], "cell_type": pd.Categorical(rng.choice(CELLS, trial.size))}
+    ).set_index("trial")
     sub = db.create_sub_db("analysis")
     sub["mean_vm"] = vm.mean(axis=1)
     sub["spike_counts"] = spikes.sum(axis=1)
     return db
+
+
+CELLS = ["L4ss", "L5tt", "VPM"]
