@@ -281,6 +281,8 @@ def encode_column(obj: Any, enc: dict[str, Any], dtype: Any, where: str) -> dict
     Returns ``{"values": ndarray, <aux role>: ndarray or None}``; an auxiliary array is
     None when it would hold only its fill value (no missing values).
     """
+    if obj.dtype != dtype and _recodable(obj.dtype, dtype):
+        obj = obj.astype(dtype)  # a dask partition's categories: a part of the union
     if obj.dtype != dtype:
         raise UnsupportedValueError(
             f"{where} has dtype {obj.dtype} where dtype {dtype} was expected (a dask "
@@ -313,6 +315,15 @@ def encode_column(obj: Any, enc: dict[str, Any], dtype: Any, where: str) -> dict
         codes = np.asarray(arr.codes)
         return {"values": codes}
     raise AssertionError(name)
+
+
+def _recodable(have: Any, want: Any) -> bool:
+    return (
+        isinstance(have, pd.CategoricalDtype)
+        and isinstance(want, pd.CategoricalDtype)
+        and have.ordered == want.ordered
+        and bool(have.categories.isin(want.categories).all())
+    )
 
 
 def _encode_object_str(values: np.ndarray, where: str) -> dict[str, Any]:

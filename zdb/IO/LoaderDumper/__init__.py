@@ -6,6 +6,7 @@ dumper by the value's type. See :mod:`zdb.dumper` for writing new ones.
 """
 
 from . import (
+    dask_to_zarr,
     just_create_folder,
     numpy_to_zarr,
     pandas_to_zarr,
@@ -18,6 +19,7 @@ from . import (
 just_create_isf_db = sub_database
 
 __all__ = [
+    "dask_to_zarr",
     "just_create_folder",
     "just_create_isf_db",
     "numpy_to_zarr",

@@ -1,0 +1,310 @@
+"""``dask_to_zarr``: dask DataFrames and Series in the layout of ``pandas_to_zarr``.
+
+The frame is written in parallel by whatever dask scheduler is active (threads,
+processes or a ``distributed.Client``) and is never collected in one process. A first
+pass computes what the layout needs from the index alone where dask allows it:
+partition lengths, whether the index is a RangeIndex or sorted, and the categories
+of categoricals whose categories dask does not know. The second pass writes: every
+task writes whole Zarr chunks, so that no two tasks ever write the same chunk; the
+chunk length is chosen to divide the partitions when they are of equal length, and
+a chunk straddling two partitions is written by one task from the pieces of both.
+
+What is stored is what the frame computes to; it reads back as a dask frame with the
+same partitions (and divisions, when known or when the index is sorted), or as pandas
+with ``lazy=False`` on a pandas read of the key (``db.get(key).compute()``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ...dumper import Dumper, Target, get_dumper, module_loaded
+from ...exceptions import DataBaseException, UnsupportedValueError
+from .pandas_to_zarr import load_table
+
+
+def is_dask_table(value: Any) -> bool:
+    """True for a dask DataFrame or Series (without importing dask)."""
+    if not module_loaded("dask.dataframe"):
+        return False
+    import dask.dataframe as dd
+
+    return isinstance(value, dd.DataFrame | dd.Series)
+
+
+@dataclass
+class _PartitionFacts:
+    """What the first pass learns about one partition."""
+
+    length: int
+    range: tuple[int, int, int] | None
+    first: Any  # the first and last index label, as Index of length 0 or 1
+    last: Any
+    sorted: bool
+    categories: dict[int, Any]
+
+
+def _facts(part: Any, unknown: list[int]) -> _PartitionFacts:
+    import pandas as pd
+
+    index = part if isinstance(part, pd.Index) else part.index
+    rng = (index.start, index.stop, index.step) if isinstance(index, pd.RangeIndex) else None
+    cats = {}
+    for i in unknown:
+        col = part if part.ndim == 1 else part.iloc[:, i]
+        cats[i] = col.cat.categories
+    return _PartitionFacts(
+        len(part), rng, index[:1], index[-1:], bool(index.is_monotonic_increasing), cats
+    )
+
+
+def _slice(part: Any, start: int, stop: int) -> Any:
+    return part.iloc[start:stop]
+
+
+class RowWriter:
+    """Writes rows of the table (whole chunks) in a dask task: the plan's row arrays."""
+
+    def __init__(self, plan: Any, target: Target, level: int) -> None:
+        from ... import tables
+
+        self.plan = tables.TablePlan(
+            plan.table,
+            plan.nrows,
+            plan.chunk_rows,
+            nodes={p: n for p, n in plan.nodes.items() if p not in plan.static},
+            columns=plan.columns,
+            index_levels=plan.index_levels,
+            block=plan.block,
+            block_dtype=plan.block_dtype,
+        )
+        self.store = target.store
+        self.root = target.path
+        self.level = level
+
+    def write(self, row_start: int, expected: int, *pieces: Any) -> int:
+        """Encode and write the rows ``pieces`` (slices of consecutive partitions) hold.
+
+        The pieces are encoded one by one and their arrays joined: concatenating the
+        frames first would let pandas change dtypes (categoricals of other categories).
+        """
+        import numpy as np
+
+        from ... import tables
+
+        length = sum(len(p) for p in pieces)
+        if length != expected:
+            raise DataBaseException(
+                f"writing {self.store.full(self.root)}: rows {row_start}.. came out "
+                f"{length} long, not {expected} as in the first pass; the dask frame must "
+                "compute the same data every time (persist it, or fix its random seeds)"
+            )
+        encoded = [self.plan.encode_rows(p) for p in pieces]
+        jobs = []
+        for path, node in self.plan.nodes.items():
+            found = [e.get(path) for e in encoded]
+            if all(a is None for a in found):
+                continue
+            data = np.concatenate(
+                [
+                    a if a is not None else np.zeros(len(p), dtype=node.dtype)
+                    for a, p in zip(found, pieces, strict=True)
+                ]
+            )
+            jobs += tables.chunk_jobs(self.store, self.root, node, data, row_start, self.level)
+        tables.run_jobs(jobs)
+        return length
+
+
+def aligned_chunk_rows(lengths: list[int], largest: int) -> int:
+    """Rows per chunk: a divisor of the partition length when all partitions but the
+    last have one length and it has a divisor not much below ``largest``, so that each
+    partition is written by its own task; else ``largest``."""
+    nrows = sum(lengths)
+    if len(lengths) <= 1:
+        return max(1, min(largest, nrows))
+    inner = set(lengths[:-1])
+    if len(inner) == 1 and lengths[0] > 0:
+        length = lengths[0]
+        fewest = -(-length // largest)  # parts per partition, at least
+        for parts in range(fewest, 4 * fewest + 1):
+            if length % parts == 0:
+                return length // parts
+    return max(1, largest)
+
+
+def write_tasks(lengths: list[int], rows: int, parts: list[Any], write: Any) -> list[Any]:
+    """Delayed calls ``write(row_start, nrows, *pieces)`` covering every row once, each
+    with whole chunks of ``rows`` rows (the last chunk may be short): a partition's inner
+    chunks in one call, a chunk straddling partitions with the slices of each."""
+    import dask
+
+    nrows = sum(lengths)
+    offsets = [sum(lengths[:i]) for i in range(len(lengths))]
+    tasks = []
+    straddling: set[int] = set()
+    for i, (offset, length) in enumerate(zip(offsets, lengths, strict=True)):
+        end = offset + length
+        start = -(-offset // rows) * rows
+        stop = end if end == nrows else end // rows * rows
+        if offset % rows:
+            straddling.add(offset // rows)
+        if end % rows and end != nrows:
+            straddling.add(end // rows)
+        if start < stop:
+            piece = parts[i]
+            if (start, stop) != (offset, end):
+                piece = dask.delayed(_slice)(parts[i], start - offset, stop - offset)
+            tasks.append(dask.delayed(write)(start, stop - start, piece))
+    for k in sorted(straddling):
+        lo, hi = k * rows, min(nrows, (k + 1) * rows)
+        pieces = []
+        for i, (offset, length) in enumerate(zip(offsets, lengths, strict=True)):
+            a, b = max(lo, offset), min(hi, offset + length)
+            if a < b:
+                pieces.append(dask.delayed(_slice)(parts[i], a - offset, b - offset))
+        tasks.append(dask.delayed(write)(lo, hi - lo, *pieces))
+    return tasks
+
+
+class DaskToZarr(Dumper):
+    name = "dask_to_zarr"
+    priority = 10
+
+    def handles(self, value: Any) -> bool:
+        return is_dask_table(value)
+
+    def dump(
+        self,
+        value: Any,
+        target: Target,
+        layout: str = "auto",
+        chunk_rows: int | None = None,
+        compression_level: int | None = None,
+    ) -> dict[str, Any]:
+        """Write the frame ``value`` computes to, in parallel; keywords as for
+        ``pandas_to_zarr``."""
+        import dask
+        import pandas as pd
+
+        from ... import tables
+
+        if not is_dask_table(value):
+            raise UnsupportedValueError(
+                f"dask_to_zarr stores dask DataFrames and Series, not {type(value).__qualname__}"
+            )
+        level = tables.ZSTD_LEVEL if compression_level is None else compression_level
+        ddf = value
+        meta = ddf._meta
+        is_series = meta.ndim == 1
+        columns = [meta] if is_series else [meta.iloc[:, i] for i in range(meta.shape[1])]
+        unknown = [
+            i
+            for i, col in enumerate(columns)
+            if isinstance(col.dtype, pd.CategoricalDtype) and not _known(ddf, i, is_series)
+        ]
+        # first pass: only the index (and the unknown categoricals) need computing
+        source = ddf.index if not unknown else ddf
+        facts: list[_PartitionFacts] = list(
+            dask.compute(*[dask.delayed(_facts)(p, unknown) for p in source.to_delayed()])
+        )
+        lengths = [f.length for f in facts]
+        nrows = sum(lengths)
+        sample = meta
+        for i in unknown:
+            found = [f.categories[i] for f in facts]
+            cats = found[0].append(found[1:]).unique() if found else columns[i].cat.categories
+            dtype = pd.CategoricalDtype(cats, ordered=columns[i].dtype.ordered)
+            sample = (
+                sample.astype(dtype)
+                if is_series
+                else _set_column(sample, i, columns[i].astype(dtype))
+            )
+        range_index = _range_index(facts, meta.index.name)
+        plan = tables.plan_table(sample, nrows, range_index=range_index, layout=layout)
+        rows = chunk_rows or aligned_chunk_rows(lengths, plan.chunk_rows)
+        plan = tables.plan_table(
+            sample, nrows, range_index=range_index, layout=layout, chunk_rows=rows, source="dask"
+        )
+        tables.set_partitions(plan, lengths, _divisions(ddf, facts, meta.index))
+        tables.write_metadata(
+            target.store, target.path, plan, level, {"zdb": {"table": plan.table}}
+        )
+        jobs = []
+        for path, data in plan.static.items():
+            node = plan.nodes.get(path)
+            if node is not None and data is not None:
+                jobs += tables.chunk_jobs(target.store, target.path, node, data, 0, level)
+        tables.run_jobs(jobs)
+        writer = dask.delayed(RowWriter(plan, target, level), pure=True)
+        parts = ddf.to_delayed()
+        written = dask.compute(*write_tasks(lengths, plan.chunk_rows, parts, writer.write))
+        if sum(written) != nrows:
+            raise DataBaseException(
+                f"writing {target.full}: {sum(written)} rows written, {nrows} expected"
+            )
+        ncols = 1 if is_series else meta.shape[1]
+        return {
+            "type": f"dask.dataframe.{tables.table_type(meta)}",
+            "summary": tables.summary(plan.table, ncols) + f", {len(lengths)} partitions",
+        }
+
+    def load(
+        self,
+        target: Target,
+        info: dict[str, Any],
+        *,
+        lazy: bool = False,
+        as_xarray: bool = False,
+        columns: Any = None,
+        **kwargs: Any,
+    ) -> Any:
+        if kwargs:
+            raise TypeError(f"dask_to_zarr takes only columns= when loading, got {sorted(kwargs)}")
+        return load_table(target, lazy=True, as_xarray=as_xarray, columns=columns)
+
+
+def _known(ddf: Any, i: int, is_series: bool) -> bool:
+    col = ddf if is_series else ddf.iloc[:, i]
+    return bool(col.cat.known)
+
+
+def _set_column(frame: Any, i: int, column: Any) -> Any:
+    out = frame.copy()
+    out.isetitem(i, column)
+    return out
+
+
+def _range_index(facts: list[_PartitionFacts], name: Any) -> Any:
+    """The RangeIndex the partitions concatenate to, or None when they do not."""
+    import pandas as pd
+
+    if not facts or any(f.range is None for f in facts):
+        return None
+    ranges = [pd.RangeIndex(*f.range) for f in facts]
+    combined = ranges[0].append(ranges[1:])
+    return combined.rename(name) if isinstance(combined, pd.RangeIndex) else None
+
+
+def _divisions(ddf: Any, facts: list[_PartitionFacts], meta_index: Any) -> Any:
+    """The divisions to store, as an Index of the index's dtype, or None."""
+    import pandas as pd
+
+    if ddf.known_divisions:
+        try:
+            divisions = pd.Index(list(ddf.divisions), dtype=meta_index.dtype)
+        except (TypeError, ValueError):
+            divisions = None
+        if divisions is not None and tuple(divisions) == tuple(ddf.divisions):
+            return divisions
+    if not facts or any(f.length == 0 or not f.sorted for f in facts):
+        return None
+    for before, after in zip(facts, facts[1:], strict=False):
+        if not before.last[0] < after.first[0]:
+            return None
+    firsts = facts[0].first.append([f.first for f in facts[1:]])
+    return firsts.append(facts[-1].last)
+
+
+dumper = get_dumper(DaskToZarr)
