@@ -302,6 +302,9 @@ def test_a_write_that_fails_midway_keeps_the_old_value(db, snapshot):
     failing = da.from_array(np.arange(10), chunks=2).map_blocks(fail)
     with pytest.raises(DataBaseException, match="simulation crashed"):
         db["x"] = failing
+    with pytest.raises(DataBaseException, match="simulation crashed") as info:
+        db["new", "y"] = failing
+    assert f"'y' in {os.path.join(db.basedir, 'new')} " in str(info.value)
     assert snapshot(db.basedir) == before
     np.testing.assert_array_equal(db["x"], np.arange(10))
 

@@ -346,6 +346,8 @@ class DataBase:
         """
         staging = self._child(_STAGING, {})
         chain = [staging._create_sub(commit.new_version())]
+        # messages name where the sub-databases will be, not the staging folder
+        chain[0]._basedir = self._child(rest[0], {}).basedir
         try:
             for part in rest[1:-1]:
                 chain.append(chain[-1]._create_sub(part))
