@@ -4,6 +4,8 @@ partitions (and divisions); pandas-written keys read lazily the same way."""
 
 from __future__ import annotations
 
+import os
+
 import dask
 import dask.dataframe as dd
 import numpy as np
@@ -166,7 +168,7 @@ def test_writes_and_reads_run_on_a_distributed_cluster(db):
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster),
     ):
@@ -211,3 +213,19 @@ def test_pandas_written_keys_read_lazily_with_partitions_and_divisions(db, monke
     db["o"] = obj
     with dask.config.set({"dataframe.convert-string": True}):
         assert_same(db.get("o", lazy=True).compute(), obj)
+
+
+@pytest.mark.parametrize("dumper", ["dask_to_zarr", "dask_to_parquet"])
+def test_a_failing_partition_leaves_no_key_and_no_half_written_version(db, dumper):
+    def part(i: int) -> pd.DataFrame:
+        if i == 5:
+            raise ValueError("simulation 5 crashed")
+        return pd.DataFrame({"x": np.arange(50.0) + 50 * i})
+
+    ddf = dd.from_map(part, range(8), meta=pd.DataFrame({"x": pd.Series([], dtype=float)}))
+    with pytest.raises(DataBaseException, match="simulation 5 crashed"):
+        db.set("t", ddf, dumper=dumper)
+    assert "t" not in db
+    key_folder = os.path.join(db.basedir, "t")
+    leftovers = os.listdir(key_folder) if os.path.exists(key_folder) else []
+    assert [n for n in leftovers if n.startswith(".v")] == []

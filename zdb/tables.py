@@ -1288,7 +1288,7 @@ def write_table(
     plan = plan_table(obj, len(obj), range_index=range_index, layout=layout, chunk_rows=chunk_rows)
     arrays = plan.encode_rows(obj)
     plan.prune(arrays.items())
-    _pandas_partitions(plan, obj.index)
+    choose_partitions(plan, obj.index)
     write_metadata(store, root, plan, level, {"zdb": {"table": plan.table}})
     jobs: list[Callable[[], None]] = []
     for source in (arrays, plan.static):
@@ -1309,10 +1309,11 @@ def _row_bytes(plan: TablePlan) -> int:
     return max(1, total)
 
 
-def _pandas_partitions(plan: TablePlan, index: pd.Index) -> None:
-    """Choose the partitions a lazy read gives (chunk-aligned, about PARTITION_BYTES),
-    and their divisions when the index is sorted."""
-    nrows, rows = plan.nrows, plan.chunk_rows
+def choose_partitions(plan: TablePlan, index: pd.Index, rows: int | None = None) -> None:
+    """Choose the partitions a lazy read gives (about PARTITION_BYTES, made of whole
+    chunks, or of multiples of ``rows``), and their divisions when the index is sorted."""
+    nrows = plan.nrows
+    rows = rows or plan.chunk_rows
     step = max(rows, PARTITION_BYTES // _row_bytes(plan) // rows * rows)
     bounds = list(range(0, nrows, step)) + [nrows] if nrows else [0, 0]
     divisions = None
@@ -1344,6 +1345,55 @@ def set_partitions(plan: TablePlan, lengths: list[int], divisions: pd.Index | No
 
 
 # -- reading ----------------------------------------------------------------------------
+
+
+def build_index(desc: dict[str, Any], levels: list[Any]) -> pd.Index:
+    """The Index an ``"arrays"`` description stands for, from its decoded levels."""
+    names = [label_from_json(n) for n in desc["names"]]
+    if desc["multi"]:
+        index = pd.MultiIndex.from_arrays(
+            [_to_index(lev, n) for lev, n in zip(levels, names, strict=True)], names=names
+        )
+        freqs = desc.get("level_freqs")
+        if freqs:
+            index = index.set_levels(
+                [
+                    lev if f is None else type(lev)(lev, freq=f)
+                    for lev, f in zip(index.levels, freqs, strict=True)
+                ]
+            )
+        return index
+    index = _to_index(levels[0], names[0])
+    if desc.get("freq"):
+        index = type(index)(index, freq=desc["freq"])
+    return index
+
+
+def column_positions(index: pd.Index, columns: Any, where: str) -> list[int]:
+    """Positions in the columns ``index`` of the labels ``columns``, in that order (a
+    label held by several columns gives all of them); ColumnNotFoundError if missing."""
+    if isinstance(columns, str | tuple) or not isinstance(columns, Iterable):
+        columns = [columns]
+    out: list[int] = []
+    missing = []
+    for label in columns:
+        try:
+            hit = index.get_loc(label)
+        except (KeyError, TypeError):
+            missing.append(label)
+            continue
+        if isinstance(hit, slice):
+            out.extend(range(len(index))[hit])
+        elif isinstance(hit, np.ndarray):
+            out.extend(np.flatnonzero(hit).tolist())
+        else:
+            out.append(int(hit))
+    if missing:
+        raise ColumnNotFoundError(
+            f"the table at {where} has no column(s) {missing}; its columns are "
+            f"{list(index)[:20]}{' ...' if len(index) > 20 else ''}"
+        )
+    return out
 
 
 class StoredTable:
@@ -1395,28 +1445,7 @@ class StoredTable:
             jobs += slot_jobs
             finishes.append(finish)
         run_jobs(jobs)
-        return self._build_index(desc, [f() for f in finishes])
-
-    @staticmethod
-    def _build_index(desc: dict[str, Any], levels: list[Any]) -> pd.Index:
-        names = [label_from_json(n) for n in desc["names"]]
-        if desc["multi"]:
-            index = pd.MultiIndex.from_arrays(
-                [_to_index(lev, n) for lev, n in zip(levels, names, strict=True)], names=names
-            )
-            freqs = desc.get("level_freqs")
-            if freqs:
-                index = index.set_levels(
-                    [
-                        lev if f is None else type(lev)(lev, freq=f)
-                        for lev, f in zip(index.levels, freqs, strict=True)
-                    ]
-                )
-            return index
-        index = _to_index(levels[0], names[0])
-        if desc.get("freq"):
-            index = type(index)(index, freq=desc["freq"])
-        return index
+        return build_index(desc, [f() for f in finishes])
 
     @functools.cached_property
     def columns(self) -> pd.Index:
@@ -1436,29 +1465,7 @@ class StoredTable:
             raise DataBaseException(
                 f"the value at {self.where} is a Series; columns= applies to DataFrames only"
             )
-        if isinstance(columns, str | tuple) or not isinstance(columns, Iterable):
-            columns = [columns]
-        labels = list(columns)
-        out: list[int] = []
-        missing = []
-        for label in labels:
-            try:
-                hit = self.columns.get_loc(label)
-            except (KeyError, TypeError):
-                missing.append(label)
-                continue
-            if isinstance(hit, slice):
-                out.extend(range(len(self.columns))[hit])
-            elif isinstance(hit, np.ndarray):
-                out.extend(np.flatnonzero(hit).tolist())
-            else:
-                out.append(int(hit))
-        if missing:
-            raise ColumnNotFoundError(
-                f"the table at {self.where} has no column(s) {missing}; its columns are "
-                f"{list(self.columns)[:20]}{' ...' if len(self.columns) > 20 else ''}"
-            )
-        return out
+        return column_positions(self.columns, columns, self.where)
 
     # reading
 
@@ -1523,7 +1530,7 @@ class StoredTable:
                 column_finishes.append(finish)
         run_jobs(jobs)
         if index_desc["kind"] == "arrays":
-            index = self._build_index(index_desc, [f() for f in index_finishes])
+            index = build_index(index_desc, [f() for f in index_finishes])
         else:
             index = index_from_labels(index_desc)[span[0] : span[1]]
         if table["type"] == "Series":
@@ -1533,13 +1540,13 @@ class StoredTable:
         columns_index = self.columns if positions is None else self.columns.take(positions)
         if table["layout"] == "block":
             return pd.DataFrame(read.out, index=index, columns=columns_index, copy=False)
-        data = {i: _keep_object(f(), index) for i, f in enumerate(column_finishes)}
+        data = {i: keep_object(f(), index) for i, f in enumerate(column_finishes)}
         frame = pd.DataFrame(data, index=index, copy=False) if data else pd.DataFrame(index=index)
         frame.columns = columns_index
         return frame
 
 
-def _keep_object(values: Any, index: pd.Index) -> Any:
+def keep_object(values: Any, index: pd.Index) -> Any:
     """An object array as a Series, which pandas does not re-infer as strings."""
     if isinstance(values, np.ndarray) and values.dtype.kind == "O":
         return pd.Series(values, index=index, dtype=object, copy=False)

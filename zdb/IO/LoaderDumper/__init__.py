@@ -6,9 +6,11 @@ dumper by the value's type. See :mod:`zdb.dumper` for writing new ones.
 """
 
 from . import (
+    dask_to_parquet,
     dask_to_zarr,
     just_create_folder,
     numpy_to_zarr,
+    pandas_to_parquet,
     pandas_to_zarr,
     python_value,
     sub_database,
@@ -19,10 +21,12 @@ from . import (
 just_create_isf_db = sub_database
 
 __all__ = [
+    "dask_to_parquet",
     "dask_to_zarr",
     "just_create_folder",
     "just_create_isf_db",
     "numpy_to_zarr",
+    "pandas_to_parquet",
     "pandas_to_zarr",
     "python_value",
     "sub_database",

@@ -16,12 +16,75 @@ with ``lazy=False`` on a pandas read of the key (``db.get(key).compute()``).
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from ...dumper import Dumper, Target, get_dumper, module_loaded
 from ...exceptions import DataBaseException, UnsupportedValueError
+from ...store import join
 from .pandas_to_zarr import load_table
+
+#: written into a version folder by a failed write task: the others skip their work
+ABORT = ".zdb/.abort"
+_active: dict[str, int] = {}
+_active_lock = threading.Lock()
+
+
+@dataclass
+class Failed:
+    """What a write task returns instead of raising (None: skipped after an abort)."""
+
+    error: BaseException | None
+
+
+@contextmanager
+def _writing(key: str) -> Iterator[None]:
+    with _active_lock:
+        _active[key] = _active.get(key, 0) + 1
+    try:
+        yield
+    finally:
+        with _active_lock:
+            _active[key] -= 1
+
+
+def guarded_write(store: Any, root: str, write: Callable[[], int]) -> int | Failed:
+    """Run one write task so that a failure never leaves other tasks writing behind the
+    caller's back: it returns the error (to be raised once every task is done) and
+    marks the folder aborted, so tasks that start later write nothing."""
+    if store.exists(join(root, ABORT)):
+        return Failed(None)
+    with _writing(store.full(root)):
+        try:
+            return write()
+        except Exception as e:
+            store.write_bytes(join(root, ABORT), b"")
+            return Failed(e)
+
+
+def run_writes(store: Any, root: str, tasks: list[Any]) -> int:
+    """Compute write tasks on the active scheduler; raise the first task's error only
+    after all tasks have finished, and the number of rows written otherwise."""
+    import dask
+
+    try:
+        results = dask.compute(*tasks)
+    except BaseException:
+        # a partition failed to compute: stop the tasks of this process still writing
+        store.write_bytes(join(root, ABORT), b"")
+        key = store.full(root)
+        deadline = time.monotonic() + 60
+        while _active.get(key) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        raise
+    errors = [r.error for r in results if isinstance(r, Failed) and r.error is not None]
+    if errors:
+        raise errors[0]
+    return sum(r for r in results if not isinstance(r, Failed))
 
 
 def is_dask_table(value: Any) -> bool:
@@ -83,12 +146,17 @@ class RowWriter:
         self.root = target.path
         self.level = level
 
-    def write(self, row_start: int, expected: int, *pieces: Any) -> int:
+    def write(self, row_start: int, expected: int, *pieces: Any) -> int | Failed:
         """Encode and write the rows ``pieces`` (slices of consecutive partitions) hold.
 
         The pieces are encoded one by one and their arrays joined: concatenating the
         frames first would let pandas change dtypes (categoricals of other categories).
         """
+        return guarded_write(
+            self.store, self.root, lambda: self._write(row_start, expected, pieces)
+        )
+
+    def _write(self, row_start: int, expected: int, pieces: tuple[Any, ...]) -> int:
         import numpy as np
 
         from ... import tables
@@ -186,7 +254,6 @@ class DaskToZarr(Dumper):
         """Write the frame ``value`` computes to, in parallel; keywords as for
         ``pandas_to_zarr``."""
         import dask
-        import pandas as pd
 
         from ... import tables
 
@@ -195,39 +262,15 @@ class DaskToZarr(Dumper):
                 f"dask_to_zarr stores dask DataFrames and Series, not {type(value).__qualname__}"
             )
         level = tables.ZSTD_LEVEL if compression_level is None else compression_level
-        ddf = value
-        meta = ddf._meta
-        is_series = meta.ndim == 1
-        columns = [meta] if is_series else [meta.iloc[:, i] for i in range(meta.shape[1])]
-        unknown = [
-            i
-            for i, col in enumerate(columns)
-            if isinstance(col.dtype, pd.CategoricalDtype) and not _known(ddf, i, is_series)
-        ]
-        # first pass: only the index (and the unknown categoricals) need computing
-        source = ddf.index if not unknown else ddf
-        facts: list[_PartitionFacts] = list(
-            dask.compute(*[dask.delayed(_facts)(p, unknown) for p in source.to_delayed()])
-        )
-        lengths = [f.length for f in facts]
+        found = survey(value)
+        sample, lengths, range_index = found.sample, found.lengths, found.range_index
         nrows = sum(lengths)
-        sample = meta
-        for i in unknown:
-            found = [f.categories[i] for f in facts]
-            cats = found[0].append(found[1:]).unique() if found else columns[i].cat.categories
-            dtype = pd.CategoricalDtype(cats, ordered=columns[i].dtype.ordered)
-            sample = (
-                sample.astype(dtype)
-                if is_series
-                else _set_column(sample, i, columns[i].astype(dtype))
-            )
-        range_index = _range_index(facts, meta.index.name)
         plan = tables.plan_table(sample, nrows, range_index=range_index, layout=layout)
         rows = chunk_rows or aligned_chunk_rows(lengths, plan.chunk_rows)
         plan = tables.plan_table(
             sample, nrows, range_index=range_index, layout=layout, chunk_rows=rows, source="dask"
         )
-        tables.set_partitions(plan, lengths, _divisions(ddf, facts, meta.index))
+        tables.set_partitions(plan, lengths, found.divisions)
         tables.write_metadata(
             target.store, target.path, plan, level, {"zdb": {"table": plan.table}}
         )
@@ -238,15 +281,16 @@ class DaskToZarr(Dumper):
                 jobs += tables.chunk_jobs(target.store, target.path, node, data, 0, level)
         tables.run_jobs(jobs)
         writer = dask.delayed(RowWriter(plan, target, level), pure=True)
-        parts = ddf.to_delayed()
-        written = dask.compute(*write_tasks(lengths, plan.chunk_rows, parts, writer.write))
-        if sum(written) != nrows:
+        parts = value.to_delayed()
+        tasks = write_tasks(lengths, plan.chunk_rows, parts, writer.write)
+        written = run_writes(target.store, target.path, tasks)
+        if written != nrows:
             raise DataBaseException(
-                f"writing {target.full}: {sum(written)} rows written, {nrows} expected"
+                f"writing {target.full}: {written} rows written, {nrows} expected"
             )
-        ncols = 1 if is_series else meta.shape[1]
+        ncols = 1 if sample.ndim == 1 else sample.shape[1]
         return {
-            "type": f"dask.dataframe.{tables.table_type(meta)}",
+            "type": f"dask.dataframe.{tables.table_type(sample)}",
             "summary": tables.summary(plan.table, ncols) + f", {len(lengths)} partitions",
         }
 
@@ -263,6 +307,54 @@ class DaskToZarr(Dumper):
         if kwargs:
             raise TypeError(f"dask_to_zarr takes only columns= when loading, got {sorted(kwargs)}")
         return load_table(target, lazy=True, as_xarray=as_xarray, columns=columns)
+
+
+@dataclass
+class Survey:
+    """What the first pass over a dask frame finds."""
+
+    #: the frame's meta, with the categories of unknown categoricals found
+    sample: Any
+    lengths: list[int]
+    #: the RangeIndex the partitions' indexes concatenate to, or None
+    range_index: Any
+    #: the divisions (an Index of the index's dtype) when known or found, else None
+    divisions: Any
+
+
+def survey(ddf: Any) -> Survey:
+    """Compute what a layout needs: from the index alone unless some categoricals have
+    categories dask does not know (their union, in order of appearance, is what the
+    frame computes to)."""
+    import dask
+    import pandas as pd
+
+    meta = ddf._meta
+    is_series = meta.ndim == 1
+    columns = [meta] if is_series else [meta.iloc[:, i] for i in range(meta.shape[1])]
+    unknown = [
+        i
+        for i, col in enumerate(columns)
+        if isinstance(col.dtype, pd.CategoricalDtype) and not _known(ddf, i, is_series)
+    ]
+    source = ddf.index if not unknown else ddf
+    facts: list[_PartitionFacts] = list(
+        dask.compute(*[dask.delayed(_facts)(p, unknown) for p in source.to_delayed()])
+    )
+    sample = meta
+    for i in unknown:
+        found = [f.categories[i] for f in facts]
+        cats = found[0].append(found[1:]).unique() if found else columns[i].cat.categories
+        dtype = pd.CategoricalDtype(cats, ordered=columns[i].dtype.ordered)
+        sample = (
+            sample.astype(dtype) if is_series else _set_column(sample, i, columns[i].astype(dtype))
+        )
+    return Survey(
+        sample,
+        [f.length for f in facts],
+        _range_index(facts, meta.index.name),
+        _divisions(ddf, facts, meta.index),
+    )
 
 
 def _known(ddf: Any, i: int, is_series: bool) -> bool:
