@@ -1,0 +1,83 @@
+"""Spike times from voltage-trace tables (ISF's ``data_base.analyze.spike_detection``).
+
+A spike is an upward crossing of the threshold: its time is the ``t`` of the first
+sample at or above the threshold that follows a sample below it, without interpolation
+(ISF's ``simple_spike_detection`` in mode ``regular``). Samples that are NaN never
+cross.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+def spike_times_from_arrays(
+    t: np.ndarray, values: np.ndarray, threshold: float = 0.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Upward threshold crossings of each row of ``values`` (trials x samples at ``t``).
+
+    Returns ``(counts, times)``: the number of spikes of each row and all spike times,
+    row after row (ragged form, so that wide padded tables are built only once).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    t = np.asarray(t, dtype=np.float64)
+    if values.ndim != 2 or values.shape[1] != len(t):
+        raise ValueError(
+            f"values must have shape (n_trials, {len(t)}) to match t, got {values.shape}"
+        )
+    with np.errstate(invalid="ignore"):
+        up = (values[:, 1:] >= threshold) & (values[:, :-1] < threshold)
+    rows, cols = np.nonzero(up)
+    counts = np.bincount(rows, minlength=values.shape[0]).astype(np.int64)
+    return counts, t[1:][cols]
+
+
+def padded_frame(index: pd.Index, counts: np.ndarray, times: np.ndarray) -> pd.DataFrame:
+    """ISF's spike-time table: one row per entry of ``index``, integer columns ``0, 1,
+    ...`` up to the largest count, each row's times first and NaN after them."""
+    width = int(counts.max(initial=0))
+    out = np.full((len(counts), width), np.nan)
+    if len(times):
+        rows = np.repeat(np.arange(len(counts)), counts)
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
+        out[rows, np.arange(len(times)) - starts] = times
+    return pd.DataFrame(out, index=index, columns=pd.RangeIndex(width))
+
+
+def _partition_spikes(frame: pd.DataFrame, threshold: float) -> tuple[pd.Index, Any, Any]:
+    t = np.asarray(frame.columns, dtype=np.float64)
+    counts, times = spike_times_from_arrays(t, frame.to_numpy(dtype=np.float64), threshold)
+    return frame.index, counts, times
+
+
+def spike_detection(vt: Any, scheduler: Any = None, threshold: float = 0.0) -> pd.DataFrame:
+    """Spike times of every trial of a voltage-trace table.
+
+    ``vt`` is a pandas or dask DataFrame with one row per trial and one column per time
+    step, labelled by its time (as ``db['voltage_traces']``). Returns a pandas DataFrame
+    with the same index, in the same order, and integer columns ``0, 1, ...`` up to the
+    largest number of spikes of a trial, padded with NaN. Partitions of a dask frame are
+    processed in parallel with ``scheduler`` (the active dask scheduler when None).
+    """
+    if isinstance(vt, pd.DataFrame):
+        index, counts, times = _partition_spikes(vt, threshold)
+        return padded_frame(index, counts, times)
+    import dask
+
+    parts = [dask.delayed(_partition_spikes)(p, threshold) for p in vt.to_delayed()]
+    results = dask.compute(*parts, scheduler=scheduler)
+    if not results:
+        return padded_frame(vt._meta.index, np.zeros(0, np.int64), np.zeros(0))
+    index = results[0][0].append([r[0] for r in results[1:]])
+    counts = np.concatenate([r[1] for r in results])
+    times = np.concatenate([r[2] for r in results])
+    return padded_frame(index, counts, times)
+
+
+def spike_in_interval(st: pd.DataFrame | np.ndarray, tmin: float, tmax: float) -> np.ndarray:
+    """For each trial (row of a spike-time table), whether it spikes in [tmin, tmax)."""
+    st = np.asarray(st, dtype=np.float64)
+    return ((st >= tmin) & (st < tmax)).any(axis=1)

@@ -1,0 +1,14 @@
+"""Building databases from raw simulation output (ISF's ``data_base.db_initializers``).
+
+- :mod:`.load_simrun_general`: import a campaign of ISF simulations ("simrun" format:
+  voltage traces, synapse and presynaptic cell activations, parameter files) into
+  queryable tables, in parallel on dask.
+- :mod:`.synapse_activation_binning`: per-trial histograms of synapse activations per
+  group of synapses (excitatory/inhibitory, proximal/distal, cell type, ...).
+"""
+
+from __future__ import annotations
+
+from . import load_simrun_general, synapse_activation_binning
+
+__all__ = ["load_simrun_general", "synapse_activation_binning"]
