@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,42 @@ def _private_registry(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ZDB_REGISTRY", str(tmp_path_factory.mktemp("registry")))
 
 
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3 endpoint (moto's server on loopback) with the bucket ``zdb-tests``."""
+    pytest.importorskip("s3fs", reason="s3fs is needed for the S3 tests")
+    from .s3_server import make_bucket, moto_server
+
+    with moto_server() as endpoint:
+        make_bucket(endpoint, "zdb-tests")
+        yield endpoint
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run tests marked ``local_files`` (they read a database's files directly, or need
+    local-only features) on the local database only."""
+    items[:] = [
+        item
+        for item in items
+        if not (item.get_closest_marker("local_files") and "[s3" in item.nodeid)
+    ]
+
+
+@pytest.fixture(params=["local", "s3"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> zdb.DataBase:
+    """A new, empty database: in a temporary folder, and on S3 (the same tests run on
+    both). Tests about local files use ``local_db``."""
+    if request.param == "local":
+        return zdb.DataBase(tmp_path / "db")
+    from .s3_server import storage_options
+
+    endpoint = request.getfixturevalue("s3_endpoint")
+    url = f"s3://zdb-tests/{secrets.token_hex(6)}"
+    return zdb.DataBase(url, storage_options=storage_options(endpoint))
+
+
 @pytest.fixture
-def db(tmp_path: Path) -> zdb.DataBase:
+def local_db(tmp_path: Path) -> zdb.DataBase:
     """A new, empty database in a temporary folder."""
     return zdb.DataBase(tmp_path / "db")
 

@@ -126,6 +126,7 @@ def test_a_path_that_is_a_file_raises(tmp_path):
     assert path.read_text() == "x"
 
 
+@pytest.mark.local_files
 def test_a_key_or_a_plain_zarr_group_is_not_a_database(db, tmp_path):
     db["x"] = np.arange(3)
     with pytest.raises(NotADataBaseError):
@@ -135,6 +136,7 @@ def test_a_key_or_a_plain_zarr_group_is_not_a_database(db, tmp_path):
         zdb.DataBase(tmp_path / "plain")
 
 
+@pytest.mark.local_files
 def test_is_data_base(db, tmp_path):
     db["x"] = 1
     db.create_sub_db("s")
@@ -222,6 +224,7 @@ def test_keys_recurse_lists_sorted_leaf_tuples(db):
     assert db["b"].keys(recurse=True) == [("a", "x"), ("z",)]
 
 
+@pytest.mark.local_files
 def test_a_value_can_be_computed_from_its_previous_value(db):
     db["x"] = np.arange(5)
     db["x"] = db["x"] + 1
@@ -240,6 +243,7 @@ def test_a_value_can_be_computed_from_its_previous_value(db):
 # -- set, dumpers ----------------------------------------------------------------------
 
 
+@pytest.mark.local_files
 def test_a_dumper_is_chosen_by_type_or_given_by_name_or_module(db):
     db["arr"] = np.arange(3)
     db["val"] = {"a": 1}
@@ -350,6 +354,7 @@ def test_a_sub_database_inherits_readonly_and_allow_pickle(tmp_path):
 # -- managed folders -------------------------------------------------------------------
 
 
+@pytest.mark.local_files
 def test_a_managed_folder_is_a_path_filled_by_the_user_and_removed_with_the_key(db):
     folder = db.create_managed_folder("morph")
     assert isinstance(folder, str)
@@ -516,6 +521,7 @@ def dirty_repo(tmp_path, monkeypatch):
     provenance.clear_caches()
 
 
+@pytest.mark.local_files
 def test_a_dirty_diff_is_stored_once_and_shared_between_keys(db, dirty_repo):
     db["a"] = 1
     db["b"] = np.arange(3)
@@ -553,6 +559,7 @@ def test_metadata_of_a_re_created_sub_database_is_complete(db):
 # -- keys written by other tools -------------------------------------------------------
 
 
+@pytest.mark.local_files
 def test_plain_zarr_nodes_inside_a_database_are_readable_post_hoc_keys(db):
     group = zarr.open_group(os.path.join(db.basedir, "ds"), mode="w")
     group.create_array("v", shape=(3,), dtype="f8", dimension_names=["t"])[:] = [1, 2, 3]
@@ -589,6 +596,7 @@ def test_plain_zarr_nodes_inside_a_database_are_readable_post_hoc_keys(db):
 # -- path_of ---------------------------------------------------------------------------
 
 
+@pytest.mark.local_files
 def test_path_of_an_array_key_opens_with_plain_zarr_and_xarray(db):
     arr = np.arange(12.0).reshape(3, 4)
     db["small"] = arr
@@ -608,6 +616,7 @@ def test_path_of_an_array_key_opens_with_plain_zarr_and_xarray(db):
 # -- ls and repr -----------------------------------------------------------------------
 
 
+@pytest.mark.local_files
 def test_ls_and_repr_show_the_tree_of_keys(db, capsys):
     db["voltage"] = np.zeros((3, 4), dtype="f4")
     db["params"] = {"a": 1}
@@ -637,6 +646,7 @@ def _corrupt(path: str, content: bytes = b"\x00\xffgarbage") -> None:
         f.write(content)
 
 
+@pytest.mark.local_files
 def test_a_key_with_a_garbage_pointer_is_listed_and_reported_without_stopping_others(db, capsys):
     db["bad"] = 1
     db["good"] = np.arange(3)
@@ -671,6 +681,7 @@ def test_a_key_with_a_garbage_pointer_is_listed_and_reported_without_stopping_ot
         "garbage large value",
     ],
 )
+@pytest.mark.local_files
 def test_a_damaged_key_raises_corrupt_key_error_and_others_stay_readable(db, damage):
     if damage == "garbage large value":
         db["bad"] = list(range(10_000))
@@ -705,6 +716,7 @@ def test_a_damaged_key_raises_corrupt_key_error_and_others_stay_readable(db, dam
     db.ls()
 
 
+@pytest.mark.local_files
 def test_a_damaged_sub_database_does_not_stop_its_parent(db):
     db["s", "x"] = 1
     db["y"] = 2
@@ -717,6 +729,7 @@ def test_a_damaged_sub_database_does_not_stop_its_parent(db):
     db.ls()
 
 
+@pytest.mark.local_files
 def test_a_key_from_a_newer_format_raises_format_version_error(db):
     db["x"] = 1
     doc = key_document(db, "x")

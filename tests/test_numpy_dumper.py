@@ -160,6 +160,7 @@ def _array_meta(db: zdb.DataBase, key: str) -> dict:
         return json.load(f)
 
 
+@pytest.mark.local_files
 def test_chunks_and_codecs_can_be_chosen(db):
     arr = np.arange(100, dtype="i4").reshape(10, 10)
     db.set("a", arr, chunks=(3, 4), compressors=None)
@@ -175,6 +176,7 @@ def test_chunks_and_codecs_can_be_chosen(db):
     assert_same_array(db["c"], arr)
 
 
+@pytest.mark.local_files
 def test_default_codecs_are_bytes_and_zstd(db):
     db["a"] = np.arange(10.0)
     meta = _array_meta(db, "a")
@@ -208,6 +210,7 @@ class _CountingArray:
         return self.arr[item]
 
 
+@pytest.mark.local_files
 def test_a_dask_array_is_stored_chunk_by_chunk_by_default(db):
     source = np.arange(60, dtype="f8").reshape(12, 5)
     counting = _CountingArray(source)
@@ -228,6 +231,7 @@ def test_a_dask_array_with_irregular_chunks_is_rechunked(db):
     assert_same_array(db["d"], source)
 
 
+@pytest.mark.local_files
 def test_lazy_reads_only_the_chunks_a_computation_touches(db):
     arr = np.arange(100, dtype="i8")
     db.set("a", arr, chunks=(10,))
@@ -262,6 +266,7 @@ def test_as_xarray_returns_a_lazily_loaded_data_array(db):
     np.testing.assert_array_equal(lazy_view.values, arr)
 
 
+@pytest.mark.local_files
 def test_an_object_array_of_non_str_falls_back_to_pickle_with_a_warning(db):
     arr = np.array([1, "a", None], dtype=object)
     with pytest.warns(UserWarning, match="to_cloudpickle"):
@@ -273,6 +278,7 @@ def test_an_object_array_of_non_str_falls_back_to_pickle_with_a_warning(db):
     assert "p" not in db
 
 
+@pytest.mark.local_files
 def test_a_dtype_zarr_cannot_store_falls_back_to_pickle(db):
     arr = np.array([1.5, 2.5], dtype=np.longdouble)
     if arr.dtype == np.float64:
@@ -306,6 +312,7 @@ def test_chunks_equal_to_the_fill_value_keep_the_sign_of_zero(db, chunks):
 @pytest.mark.parametrize(
     "kwargs", [{}, {"chunks": (3, 2)}, {"chunks": (2, 2), "shards": (4, 4)}], ids=str
 )
+@pytest.mark.local_files
 def test_a_missing_chunk_raises_corrupt_key_error_naming_the_key(db, kwargs):
     arr = np.zeros((8, 8))  # every chunk equals the fill value, yet all are written
     db.set("a", arr, **kwargs)

@@ -33,6 +33,7 @@ def _pickle_files(db: zdb.DataBase) -> list[str]:
     ]
 
 
+@pytest.mark.local_files
 def test_values_nothing_else_stores_are_pickled_and_read_back(db):
     db["point"] = Point(1, 2)
     db["fraction"] = Fraction(1, 3)
@@ -91,6 +92,7 @@ def test_a_value_that_cannot_be_pickled_raises_naming_the_key(db, snapshot):
     assert snapshot(db.basedir) == before
 
 
+@pytest.mark.local_files
 def test_the_pickle_protocol_can_be_chosen(db):
     import pickletools
 

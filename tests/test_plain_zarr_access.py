@@ -10,6 +10,7 @@ import textwrap
 
 import dask.array as da
 import numpy as np
+import pytest
 
 import zdb
 
@@ -51,6 +52,7 @@ READER = textwrap.dedent(
 )
 
 
+@pytest.mark.local_files
 def test_array_keys_open_with_plain_zarr_and_xarray_in_a_process_without_zdb(db, tmp_path):
     rng = np.random.default_rng(0)
     values = {
@@ -93,6 +95,7 @@ def test_array_keys_open_with_plain_zarr_and_xarray_in_a_process_without_zdb(db,
     assert f"read {len(cases)} keys" in result.stdout
 
 
+@pytest.mark.local_files
 def test_path_of_is_inside_the_database_folder(db):
     db["x"] = np.arange(3)
     assert db.path_of("x").startswith(db.basedir)

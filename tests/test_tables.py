@@ -345,6 +345,7 @@ def test_every_kind_of_index_round_trips(db, index):
     round_trip(db, frame)
 
 
+@pytest.mark.local_files
 def test_mixed_column_labels_keep_their_types_order_dtype_and_name(db):
     labels = pd.Index([3, 1.5, "a", "A", "two words", "", "__x", ".zdb", None, 100.025, "a"])
     labels.name = "quantity"
@@ -413,6 +414,7 @@ def test_empty_and_degenerate_tables_round_trip(db, value):
     ],
     ids=["mixed", "bytes", "dict", "interval"],
 )
+@pytest.mark.local_files
 def test_unsupported_columns_raise_or_fall_back_to_pickle_with_a_warning(db, column):
     frame = pd.DataFrame({"bad": column, "good": [1, 2]})
     with pytest.raises(UnsupportedValueError, match="bad"):
@@ -479,6 +481,7 @@ def test_xarray_views_are_lazy_datasets_or_a_data_array_for_a_block(db):
     assert arr.shape == (3, 200) and arr.chunks is not None
 
 
+@pytest.mark.local_files
 def test_xarray_reads_numeric_columns_without_zdb(db):
     frame = ISF_FRAME.set_index(0).assign(f=[0.5] * 6)
     frame.index = pd.Index([5, 3, 8, 1, 9, 2], name="trial")

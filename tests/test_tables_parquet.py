@@ -71,6 +71,7 @@ def test_isf_mixed_label_fixture_round_trips_through_parquet(db, frame, npartiti
     parquet_round_trip(db, value)
 
 
+@pytest.mark.local_files
 def test_uneven_dask_partitions_become_one_file_each(db):
     ddf = uneven()
     parquet_round_trip(db, ddf)
@@ -78,6 +79,7 @@ def test_uneven_dask_partitions_become_one_file_each(db):
     assert files == [f"part.{i}.parquet" for i in range(ddf.npartitions)]
 
 
+@pytest.mark.local_files
 def test_the_parquet_file_is_plain_parquet_with_natural_types(db):
     frame = ISF_FRAME.assign(
         f=np.arange(6.0),
@@ -117,6 +119,7 @@ def test_parquet_dumpers_are_chosen_only_by_name(db):
     assert db.metadata["d"]["dumper"] == "dask_to_zarr"
 
 
+@pytest.mark.local_files
 def test_a_large_frame_is_written_in_row_groups_that_read_as_partitions(db, monkeypatch):
     monkeypatch.setattr(zdb.tables, "PARTITION_BYTES", 4000)
     frame = pd.DataFrame({"x": np.arange(1000.0)}, index=np.arange(1000) * 3)

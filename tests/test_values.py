@@ -132,6 +132,7 @@ def test_values_are_not_pickled(db):
         assert not any(f.endswith(".pickle") for f in files), dirpath
 
 
+@pytest.mark.local_files
 def test_a_large_value_goes_to_a_version_folder_and_round_trips(db):
     value = {"trace": [float(i) / 7 for i in range(5_000)], "name": "x" * 20_000}
     db["big"] = value
@@ -140,6 +141,7 @@ def test_a_large_value_goes_to_a_version_folder_and_round_trips(db):
     assert os.path.isdir(db.path_of("big"))
 
 
+@pytest.mark.local_files
 def test_subclasses_of_plain_types_keep_their_type(db):
     from collections import OrderedDict
 
