@@ -123,13 +123,13 @@ def test_processes_writing_at_once_lose_nothing_on_s3(s3_endpoint):
     url, options = f"s3://zdb-tests/{secrets.token_hex(4)}", storage_options(s3_endpoint)
     zdb.DataBase(url, storage_options=options)
     ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_write_keys, args=(url, options, w, 5)) for w in range(3)]
+    procs = [ctx.Process(target=_write_keys, args=(url, options, w, 3)) for w in range(2)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(120)
         assert p.exitcode == 0
     db = zdb.DataBase(url, storage_options=options)
-    assert db.keys() == sorted([f"w{w}-{i}" for w in range(3) for i in range(5)] + ["shared"])
+    assert db.keys() == sorted([f"w{w}-{i}" for w in range(2) for i in range(3)] + ["shared"])
     shared = db["shared"]
     assert len(set(shared.tolist())) == 1  # one complete value, never a mix
