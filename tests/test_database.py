@@ -14,6 +14,7 @@ from pathlib import Path
 
 import dask.array as da
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 import zarr
@@ -739,3 +740,27 @@ def test_a_key_from_a_newer_format_raises_format_version_error(db):
     with pytest.raises(FormatVersionError, match="upgrade zdb"):
         db["x"]
     assert db.keys() == ["x"]
+
+
+@pytest.mark.parametrize(
+    "isf_name, value, zdb_name",
+    [
+        ("numpy_to_npy", np.arange(3), "numpy_to_zarr"),
+        ("pandas_to_msgpack", pd.DataFrame({"x": [1, 2]}), "pandas_to_zarr"),
+        ("to_pickle", {1, 2}, "to_cloudpickle"),
+    ],
+)
+def test_isf_dumper_names_still_work_as_modules_and_names(local_db, isf_name, value, zdb_name):
+    from zdb.IO import LoaderDumper
+
+    local_db.set("by_module", value, dumper=getattr(LoaderDumper, isf_name))
+    local_db.set("by_name", value, dumper=isf_name)
+    for key in ("by_module", "by_name"):
+        assert local_db.metadata[key]["dumper"] == zdb_name
+        back = local_db[key]
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(back, value)
+        elif isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(back, value)
+        else:
+            assert back == value

@@ -118,6 +118,11 @@ def register(dumper: Dumper) -> None:
         _ALIASES[alias] = dumper.name
 
 
+def register_alias(alias: str, name: str) -> None:
+    """Make the dumper ``name`` findable as ``alias`` too (ISF's dumper names)."""
+    _ALIASES[alias] = name
+
+
 def _load_entry_points() -> None:
     global _entry_points_loaded
     if _entry_points_loaded:

@@ -5,6 +5,7 @@ module (``dumper=zdb.IO.LoaderDumper.numpy_to_zarr``); without one, zdb picks th
 dumper by the value's type. See :mod:`zdb.dumper` for writing new ones.
 """
 
+from ...dumper import register_alias
 from . import (
     dask_to_parquet,
     dask_to_zarr,
@@ -20,7 +21,26 @@ from . import (
 
 just_create_isf_db = sub_database
 
-__all__ = [
+#: ISF's dumpers and the zdb dumper that takes their place, so that code naming them
+#: (``dumper=IO.LoaderDumper.numpy_to_npy`` or ``dumper="pandas_to_msgpack"``) runs
+#: unchanged; the key then records the zdb dumper that wrote it
+ISF_DUMPERS = {
+    "numpy_to_npy": numpy_to_zarr,
+    "numpy_to_npz": numpy_to_zarr,
+    "numpy_to_msgpack": numpy_to_zarr,
+    "pandas_to_pickle": pandas_to_zarr,
+    "pandas_to_msgpack": pandas_to_zarr,
+    "dask_to_msgpack": dask_to_zarr,
+    "dask_to_categorized_msgpack": dask_to_zarr,
+    "to_pickle": to_cloudpickle,
+    "to_msgpack": to_cloudpickle,
+}
+for _isf_name, _module in ISF_DUMPERS.items():
+    register_alias(_isf_name, _module.dumper.name)
+    globals()[_isf_name] = _module
+
+__all__ = [  # with ISF's names from ISF_DUMPERS
+    *ISF_DUMPERS,
     "dask_to_parquet",
     "dask_to_zarr",
     "just_create_folder",
