@@ -15,9 +15,12 @@ dendritic sites, 500 synapses and 400 presynaptic cells per trial), then measure
 - ``read voltage_traces``: ``db['voltage_traces'].compute()``, against parsing the
   somatic voltage-trace CSV files with ``pandas.read_csv``.
 
-Each timing is the best of ``--repeat`` runs (the machine may be shared). Modules are
-imported before timing. ISF's own importer needs about 80 s for the default campaign
-with 2 workers on such a machine (reference figure; ISF is not run here).
+Parse and import are timed in alternation, ``--repeat`` times: on a shared machine the
+load changes, so each import is compared with the parse run just before it (the
+reported ratio is the median of these pairs); other timings are the best of several
+runs. Modules are imported before timing. ISF's own importer needs about 80 s for the
+default campaign with 2 workers on such a machine (reference figure; ISF is not run
+here).
 
     python benchmarks/bench_import.py [--workdir DIR] [--repeat 3] [--distributed]
 """
@@ -27,6 +30,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import sys
@@ -84,6 +88,12 @@ def best(fn, repeat: int) -> tuple[float, list[float]]:
     return min(times), times
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process (user + system), all threads."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def disk_usage(path: Path) -> tuple[int, int]:
     size = count = 0
     for root, _, names in os.walk(path):
@@ -124,9 +134,15 @@ def main(argv: list[str] | None = None) -> int:
         db = zdb.DataBase(db_path)
         load_simrun_general.init(db, source, client=client, progress=False)
 
-    parse, parse_runs = best(lambda: pandas_parse(files), args.repeat)
-    with dask.config.set(num_workers=args.workers):
-        imported, import_runs = best(do_import, args.repeat)
+    parse_runs, import_runs, cpu_runs = [], [], []
+    for _ in range(args.repeat):
+        parse_runs.append(best(lambda: pandas_parse(files), 1)[0])
+        cpu = cpu_seconds()
+        with dask.config.set(num_workers=args.workers):
+            import_runs.append(best(do_import, 1)[0])
+        cpu_runs.append(cpu_seconds() - cpu)
+    pairs = [i / p for i, p in zip(import_runs, parse_runs, strict=True)]
+    parse, imported = min(parse_runs), min(import_runs)
     size, count = disk_usage(db_path)
 
     db = zdb.DataBase(db_path, readonly=True)
@@ -134,10 +150,10 @@ def main(argv: list[str] | None = None) -> int:
     trial = index.iloc[len(index) // 2]
     sa = db["synapse_activation"]
     one = sa.loc[trial]
-    one_trial, _ = best(lambda: db["synapse_activation"].loc[trial].compute(), args.repeat * 3)
+    one_trial, _ = best(lambda: db["synapse_activation"].loc[trial].compute(), 3 * args.repeat)
     soma = [f for f in files if f.name.endswith(simrun_files.VM_ALL_TRACES_SUFFIX)]
     parse_soma, _ = best(lambda: [pd.read_csv(f, sep="\t") for f in soma], args.repeat)
-    read_vt, _ = best(lambda: db["voltage_traces"].compute(), args.repeat)
+    read_vt, _ = best(lambda: db["voltage_traces"].compute(), 3 * args.repeat)
     if client is not None:
         client.close()
 
@@ -148,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         "import_s": round(imported, 2),
         "import_runs_s": [round(t, 2) for t in import_runs],
         "parse_runs_s": [round(t, 2) for t in parse_runs],
-        "import_over_parse": round(imported / parse, 2),
+        "import_over_parse": round(statistics.median(pairs), 2),
+        "import_over_parse_pairs": [round(x, 2) for x in pairs],
+        "import_cpu_s": round(min(cpu_runs), 2),
         "isf_over_import": round(ISF_IMPORT_SECONDS / imported, 1),
         "db_mb": round(size / 1e6, 1),
         "db_files": count,
@@ -159,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         "parse_over_read_vt": round(parse_soma / read_vt, 1),
         "scheduler": "distributed" if args.distributed else "threads",
         "workers": args.workers,
-        "median_import_s": round(statistics.median(import_runs), 2),
+        "load_average": round(os.getloadavg()[0], 1),
     }
     for name, value in figures.items():
         print(f"{name:>24}: {value}")

@@ -70,7 +70,7 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -106,7 +106,7 @@ TRACE_PARTITION_BYTES = 64 * 2**20
 #: one trial reads one partition)
 ACTIVATION_PARTITION_BYTES = 2**20
 #: rows per Zarr chunk of activation tables: a partition read decodes little beyond itself
-ACTIVATION_CHUNK_ROWS = 2**13
+ACTIVATION_CHUNK_ROWS = 2**14
 
 _TRIAL_FILE = re.compile(r"simulation_run(\d+)_(synapses|presynaptic_cells)\.csv")
 _TIMES = "_activation_times"
@@ -327,9 +327,18 @@ def _trace_frame(values: np.ndarray, index: Sequence[str], t: np.ndarray) -> pd.
     )
 
 
-def read_trace_partition(
+class ParsedTraces(NamedTuple):
+    """A partition of a voltage-trace table as parsed: one row of ``values`` per trial
+    of ``index``. Held between tasks in this compact form: a DataFrame of thousands of
+    columns costs dask much more to pass around (to size it, for one) than its data."""
+
+    values: np.ndarray
+    index: list[str]
+
+
+def parse_trace_partition(
     sources: Sequence[tuple[str, Sequence[int], Sequence[str]]], t: np.ndarray
-) -> pd.DataFrame:
+) -> ParsedTraces:
     """One partition of a voltage-trace table: for each ``(file, trial numbers,
     sim_trial_indexes)`` the traces of those trials, one row each, in that order."""
     blocks = []
@@ -349,7 +358,17 @@ def read_trace_partition(
         blocks.append(values if rows == list(range(len(trials))) else values[rows])
         labels.extend(indexes)
     values = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
-    return _trace_frame(values, labels, t)
+    return ParsedTraces(values, labels)
+
+
+def traces_frame(parsed: ParsedTraces, t: np.ndarray) -> pd.DataFrame:
+    """The voltage-trace table of a parsed partition: float ``t`` labels the columns."""
+    return _trace_frame(parsed.values, parsed.index, t)
+
+
+def _parsed_spikes(parsed: ParsedTraces, t: np.ndarray, threshold: float) -> tuple:
+    counts, times = spike_times_from_arrays(t, parsed.values, threshold)
+    return pd.Index(parsed.index, dtype="str", name=INDEX_NAME), counts, times
 
 
 def _trace_sources(
@@ -396,8 +415,7 @@ def _n_rows(body: bytes) -> int:
     return sum(1 for line in lines if line)
 
 
-@dataclass
-class ParsedActivation:
+class ParsedActivation(NamedTuple):
     """A partition of an activation table as parsed, before padding: the fixed columns
     with the sim_trial_index, and every row's activation times in ragged form."""
 
@@ -506,7 +524,8 @@ def _activation_sources(
 
 class TableSource:
     """Where the rows of one table come from: the trials whose files are parsed, how they
-    are split into partitions, and the delayed frame of a partition."""
+    are split into partitions, how a partition is parsed (into a compact, picklable
+    object) and how a parsed partition becomes a frame of the table."""
 
     def __init__(self, key: tuple[str, ...], trials: Sequence[Trial]) -> None:
         self.key = key
@@ -517,11 +536,16 @@ class TableSource:
         """Split sorted trials into partitions."""
         raise NotImplementedError
 
-    def prepare(self, parts: Sequence[Sequence[Trial]]) -> None:
-        """Called with every partition :meth:`read` will be asked for, before it is."""
+    def parse(self, part: Sequence[Trial]) -> Any:
+        """The delayed parsed form of one partition."""
+        raise NotImplementedError
 
-    def read(self, part: Sequence[Trial]) -> Any:
-        """The delayed frame of one partition."""
+    def parsed(self, held: Sequence[Any]) -> None:
+        """Called with every partition parsed (held by the scheduler), before
+        :meth:`frame_function`; the width of activation tables is known only then."""
+
+    def frame_function(self) -> Callable[[Any], pd.DataFrame]:
+        """The (picklable) function making a frame of a parsed partition."""
         raise NotImplementedError
 
     def chunk_rows(self, merged: bool) -> int | None:
@@ -551,9 +575,6 @@ class VoltageSource(TableSource):
             self.t = read_time_axis(first.file(self.file_of(first)))
             self.meta = _trace_frame(np.zeros((0, len(self.t))), [], self.t)
 
-    def _files(self, trial: Trial) -> Mapping[str, str]:
-        return self.campaign.folder_of(trial).dendritic_files
-
     def file_of(self, folder: ResultFolder) -> str:
         return folder.trace_file if self.label is None else folder.dendritic_files[self.label]
 
@@ -564,20 +585,21 @@ class VoltageSource(TableSource):
         b = _bounds(sizes, breaks, TRACE_PARTITION_BYTES)
         return [trials[b[i] : b[i + 1]] for i in range(len(b) - 1)]
 
-    def read(self, part: Sequence[Trial]) -> Any:
+    def parse(self, part: Sequence[Trial]) -> Any:
         import dask
 
         sources = _trace_sources(self.campaign, part, self.file_of)
-        return dask.delayed(read_trace_partition)(sources, self.t)
+        return dask.delayed(parse_trace_partition)(sources, self.t)
+
+    def frame_function(self) -> Callable[[Any], pd.DataFrame]:
+        return partial(traces_frame, t=self.t)
 
 
 class ActivationSource(TableSource):
     """Synapse or presynaptic cell activation: one row per synapse (cell) and trial.
 
-    The width of the table (the most times on a row) is known only once every file is
-    parsed, so :meth:`prepare` parses all partitions, once, and has the scheduler hold
-    them (persisted, on the workers of a cluster); :meth:`read` pads a held partition.
-    """
+    The width of the table (the most times on a row) is known once every file is parsed:
+    the parsed partitions are padded to it when made frames."""
 
     def __init__(
         self, campaign: Campaign, kind: str, trials: Sequence[Trial], min_width: int
@@ -586,7 +608,6 @@ class ActivationSource(TableSource):
         self.campaign = campaign
         self.kind = kind
         self.width = min_width
-        self.parsed: dict[str, Any] = {}
         self.lengths: list[int] = []
         self.meta = activation_meta(kind, min_width)
 
@@ -598,21 +619,21 @@ class ActivationSource(TableSource):
         b = _bounds(sizes, [True] * len(trials), ACTIVATION_PARTITION_BYTES)
         return [trials[b[i] : b[i + 1]] for i in range(len(b) - 1)]
 
-    def prepare(self, parts: Sequence[Sequence[Trial]]) -> None:
+    def parse(self, part: Sequence[Trial]) -> Any:
         import dask
 
-        parse = dask.delayed(parse_activation_partition)
-        held = dask.persist(*[parse(self.sources(p), self.kind) for p in parts])
+        return dask.delayed(parse_activation_partition)(self.sources(part), self.kind)
+
+    def parsed(self, held: Sequence[Any]) -> None:
+        import dask
+
         facts = dask.compute(*[dask.delayed(_shape)(h) for h in held])
-        self.parsed = {p[0].index: h for p, h in zip(parts, held, strict=True)}
         self.lengths = [n for n, _ in facts]
         self.width = max([self.width, *(w for _, w in facts)])
         self.meta = activation_meta(self.kind, self.width)
 
-    def read(self, part: Sequence[Trial]) -> Any:
-        import dask
-
-        return dask.delayed(activation_frame)(self.parsed[part[0].index], self.width)
+    def frame_function(self) -> Callable[[Any], pd.DataFrame]:
+        return partial(activation_frame, width=self.width)
 
     def chunk_rows(self, merged: bool) -> int | None:
         # partitions of one length: chunks the dumper aligns to them; else small chunks,
@@ -636,29 +657,30 @@ def _conform(frame: pd.DataFrame, meta: pd.DataFrame, drop: Sequence[str]) -> pd
     return frame.astype(meta.dtypes.to_dict())
 
 
-def _merge(old: pd.DataFrame, new: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+def _merge(
+    old: pd.DataFrame, parsed: Any, make: Callable[[Any], pd.DataFrame], meta: pd.DataFrame
+) -> pd.DataFrame:
+    new = make(parsed)
     old = _conform(old, meta, new.index.unique())
     # a stable sort keeps the rows of each trial in file order
     return pd.concat([old, new]).sort_index(kind="stable")
 
 
 @dataclass
-class DelayedTable:
-    """A table as the delayed frames of its partitions, its meta and its divisions."""
+class TableParts:
+    """The partitions of a table to write: each new (a partition of trials to parse),
+    stored (a partition of the stored table, delayed) or both (merged)."""
 
-    parts: list[Any]
-    meta: pd.DataFrame
+    source: TableSource
+    #: per partition: (trials to parse or None, stored partition or None)
+    parts: list[tuple[Sequence[Trial] | None, Any]]
     divisions: tuple[str, ...]
 
-    def frame(self) -> Any:
-        import dask.dataframe as dd
-
-        return dd.from_delayed(
-            self.parts, meta=self.meta, divisions=self.divisions, verify_meta=False
-        )
+    def new(self) -> list[Sequence[Trial]]:
+        return [trials for trials, _ in self.parts if trials is not None]
 
 
-def build_table(source: TableSource, old: Any = None) -> DelayedTable:
+def build_table(source: TableSource, old: Any = None) -> TableParts:
     """The partitions of ``source``'s trials, or, with ``old`` (the stored table as a
     dask DataFrame with known divisions), of the stored rows plus those trials.
 
@@ -666,12 +688,9 @@ def build_table(source: TableSource, old: Any = None) -> DelayedTable:
     rows stored for it before are replaced); the others make new partitions. Only the
     new trials' files are parsed.
     """
-    import dask
-
     if old is None or old.npartitions == 0 or not old.known_divisions:
         parts = source.plan(source.trials)
-        source.prepare(parts)
-        return DelayedTable([source.read(p) for p in parts], source.meta, _divisions(parts))
+        return TableParts(source, [(p, None) for p in parts], _divisions(parts))
     divisions = list(old.divisions)
     n_old = old.npartitions
     before: list[Trial] = []
@@ -687,50 +706,70 @@ def build_table(source: TableSource, old: Any = None) -> DelayedTable:
             inside.setdefault(i, []).append(trial)
     head = source.plan(before) if before else []
     tail = source.plan(after) if after else []
-    source.prepare([*head, *(inside[i] for i in sorted(inside)), *tail])
     old_parts = old.to_delayed()
-    delayeds: list[Any] = [source.read(p) for p in head]
+    parts: list[tuple[Sequence[Trial] | None, Any]] = [(p, None) for p in head]
     firsts: list[str] = [p[0].index for p in head]
     last = divisions[-1]
     for i in range(n_old):
-        new = inside.get(i)
-        if new:
-            delayeds.append(dask.delayed(_merge)(old_parts[i], source.read(new), source.meta))
-            if i == n_old - 1:
-                last = max(last, new[-1].index)
-        else:
-            delayeds.append(dask.delayed(_conform)(old_parts[i], source.meta, []))
+        parts.append((inside.get(i), old_parts[i]))
         firsts.append(divisions[i])
-    delayeds += [source.read(p) for p in tail]
+        if i == n_old - 1 and inside.get(i):
+            last = max(last, inside[i][-1].index)
+    parts += [(p, None) for p in tail]
     firsts += [p[0].index for p in tail]
     if tail:
         last = tail[-1][-1].index
-    return DelayedTable(delayeds, source.meta, (*firsts, last))
+    return TableParts(source, parts, (*firsts, last))
 
 
-# ---------------------------------------------------------------------------------------
-# storing
-# ---------------------------------------------------------------------------------------
+def _on_cluster() -> bool:
+    """True when dask computes on a ``distributed`` cluster (a client is the scheduler)."""
+    from dask.base import get_scheduler
+
+    owner = getattr(get_scheduler(), "__self__", None)
+    return type(owner).__name__ == "Client"
 
 
-def _store_table(
-    db: DataBase, key: tuple[str, ...], table: DelayedTable, chunk_rows: int | None
-) -> Any:
-    """Store a table and return it as a dask DataFrame of held (persisted) partitions:
-    computed once, kept by the scheduler (in this process, or on the workers of a
-    cluster) for the writing and for spike detection.
-
-    ``dask_to_zarr`` computes a frame twice (its index first, to plan the layout, then
-    every partition to write it): holding the partitions parses the files only once.
-    They are persisted as delayed objects, not as a dask DataFrame, whose persist hashes
-    all the data to name it.
-    """
+def hold(parts: Sequence[Any]) -> list[Any]:
+    """Compute delayed objects and keep their values where they are: on a cluster as
+    futures on the workers (``persist``); with a local scheduler in this process, as
+    delayed leaves named without hashing their content (dask would hash every value of
+    a persisted graph when it is used again)."""
     import dask
 
-    held = DelayedTable(list(dask.persist(*table.parts)), table.meta, table.divisions)
-    ddf = held.frame()
-    db.set(key, ddf, dumper="dask_to_zarr", chunk_rows=chunk_rows)
-    return ddf
+    if _on_cluster():
+        return list(dask.persist(*parts))
+    token = secrets.token_hex(8)
+    values = dask.compute(*parts)
+    return [dask.delayed(v, name=f"zdb-held-{token}-{i}") for i, v in enumerate(values)]
+
+
+def _store_table(db: DataBase, table: TableParts, merged: bool) -> list[Any]:
+    """Parse the new partitions of ``table`` (held, see :func:`hold`: each file is parsed
+    once), store the table and return the held parsed partitions.
+
+    ``dask_to_zarr`` computes a frame twice (its index first, to plan the layout, then
+    every partition to write it): the frames are made from the held partitions.
+    """
+    import dask
+    import dask.dataframe as dd
+
+    source = table.source
+    held = hold([source.parse(trials) for trials in table.new()])
+    source.parsed(held)
+    make = source.frame_function()
+    frames = []
+    parsed = iter(held)
+    for trials, stored in table.parts:
+        if stored is None:
+            frames.append(dask.delayed(make)(next(parsed)))
+        elif trials is None:
+            frames.append(dask.delayed(_conform)(stored, source.meta, []))
+        else:
+            frames.append(dask.delayed(_merge)(stored, next(parsed), make, source.meta))
+    ddf = dd.from_delayed(frames, meta=source.meta, divisions=table.divisions, verify_meta=False)
+    db.set(source.key, ddf, dumper="dask_to_zarr", chunk_rows=source.chunk_rows(merged))
+    return held
 
 
 def _stored_table(db: DataBase, key: tuple[str, ...]) -> Any:
@@ -751,16 +790,7 @@ def _partition_spike_arrays(frame: pd.DataFrame, threshold: float) -> tuple[Any,
     return frame.index, counts, times
 
 
-def spike_table(vt: Any, threshold: float, partitions: Sequence[int] | None = None) -> pd.DataFrame:
-    """Spike times (upward crossings of ``threshold``) of the trials of a dask
-    voltage-trace table, computing only ``partitions`` (all when None) in parallel."""
-    import dask
-
-    chosen = range(vt.npartitions) if partitions is None else partitions
-    parts = vt.to_delayed()
-    results = dask.compute(
-        *[dask.delayed(_partition_spike_arrays)(parts[i], threshold) for i in chosen]
-    )
+def _spike_frame(results: Sequence[tuple[pd.Index, np.ndarray, np.ndarray]]) -> pd.DataFrame:
     if not results:
         return padded_frame(pd.Index([], dtype="str", name=INDEX_NAME), np.zeros(0, int), [])
     index = results[0][0].append([r[0] for r in results[1:]])
@@ -769,24 +799,34 @@ def spike_table(vt: Any, threshold: float, partitions: Sequence[int] | None = No
     return padded_frame(index, counts, times)
 
 
+def spike_table(vt: Any, threshold: float) -> pd.DataFrame:
+    """Spike times (upward crossings of ``threshold``) of the trials of a dask
+    voltage-trace table, its partitions in parallel."""
+    import dask
+
+    parts = [dask.delayed(_partition_spike_arrays)(p, threshold) for p in vt.to_delayed()]
+    return _spike_frame(dask.compute(*parts))
+
+
+def parsed_spike_table(held: Sequence[Any], t: np.ndarray, threshold: float) -> pd.DataFrame:
+    """Spike times of held parsed voltage-trace partitions (see :func:`hold`)."""
+    import dask
+
+    parts = [dask.delayed(_parsed_spikes)(h, t, threshold) for h in held]
+    return _spike_frame(dask.compute(*parts))
+
+
 def _store_spike_times(
-    db: DataBase, vt: Any, target: tuple[str, ...], threshold: float, new: set[str] | None
+    db: DataBase, table: pd.DataFrame, target: tuple[str, ...], merge: bool
 ) -> None:
-    """Store the spike times of the voltage-trace table ``vt`` (a dask frame with known
-    divisions) at ``target``. With ``new``, only the partitions holding those trials are
-    computed and their rows replace or join those stored at ``target``."""
-    old = db[target] if new is not None and target in db else None
-    if old is None:
-        db.set(target, spike_table(vt, threshold), dumper="pandas_to_zarr")
-        return
-    divisions = vt.divisions
-    last = vt.npartitions - 1
-    partitions = sorted({min(max(bisect.bisect_right(divisions, s) - 1, 0), last) for s in new})
-    table = spike_table(vt, threshold, partitions)
-    table = table[table.index.isin(list(new))]
-    merged = pd.concat([old[~old.index.isin(table.index)], table]).sort_index(kind="stable")
-    merged = merged.reindex(columns=pd.RangeIndex(max(old.shape[1], table.shape[1])))
-    db.set(target, merged.astype(np.float64), dumper="pandas_to_zarr")
+    """Store spike times at ``target``; with ``merge``, the rows of ``table`` replace or
+    join those stored there."""
+    old = db[target] if merge and target in db else None
+    if old is not None:
+        table = pd.concat([old[~old.index.isin(table.index)], table]).sort_index(kind="stable")
+        table = table.reindex(columns=pd.RangeIndex(max(old.shape[1], table.shape[1])))
+        table = table.astype(np.float64)
+    db.set(target, table, dumper="pandas_to_zarr")
 
 
 # ---------------------------------------------------------------------------------------
@@ -1151,40 +1191,48 @@ class _Import:
     def _trials(self, old: Any) -> list[Trial]:
         return list(self.campaign.trials) if old is None else self.new_trials
 
-    def table(self, source: TableSource, old: Any) -> Any:
-        """Build, store and return (persisted) one table; None when nothing changes."""
+    def table(self, source: TableSource, old: Any) -> list[Any] | None:
+        """Build and store one table; return its held parsed new partitions (None when
+        nothing changes)."""
         if not source.trials:
             return None
         self.step("/".join(source.key))
-        table = build_table(source, old)
-        return _store_table(self.db, source.key, table, source.chunk_rows(old is not None))
+        return _store_table(self.db, build_table(source, old), merged=old is not None)
 
     def spikes(
-        self, vt: Any, source: tuple[str, ...], target: tuple[str, ...], threshold: float
+        self,
+        held: list[Any] | None,
+        source: VoltageSource | None,
+        key: tuple[str, ...],
+        target: tuple[str, ...],
+        threshold: float,
     ) -> None:
-        """Spike times of the traces ``vt`` just stored (or of those stored at
-        ``source`` when this run did not change them)."""
-        if vt is None:
-            if self.incremental and target in self.db:
-                return  # neither the traces nor the spike times change
-            vt = _stored_table(self.db, source)
+        """Spike times of the traces at ``key``: of the partitions this run parsed
+        (``held``, from ``source``), merged into those stored at ``target`` when the
+        traces were merged into stored ones; else of the stored traces."""
+        if held is None and self.incremental and target in self.db:
+            return  # neither the traces nor the spike times change
+        self.step("/".join(target))
+        merge = self.incremental and target in self.db
+        if held is not None and source is not None and (merge or not self.incremental):
+            table = parsed_spike_table(held, source.t, threshold)
+        else:
+            vt = _stored_table(self.db, key)
             if vt is None:
                 raise SimrunImportError(
-                    f"spike times need the voltage traces at key {source!r}, which the "
+                    f"spike times need the voltage traces at key {key!r}, which the "
                     f"database {self.db.basedir} does not hold; import them first"
                 )
-            new = None
-        else:
-            new = self.new if self.incremental and target in self.db else None
-        self.step("/".join(target))
-        _store_spike_times(self.db, vt, target, threshold, new)
+            table, merge = spike_table(vt, threshold), False
+        _store_spike_times(self.db, table, target, merge)
 
     def voltage_traces(self, spike_times: bool) -> None:
         key = ("voltage_traces",)
         old = self._old(key)
-        vt = self.table(VoltageSource(self.campaign, key, self._trials(old), None), old)
+        source = VoltageSource(self.campaign, key, self._trials(old), None)
+        held = self.table(source, old)
         if spike_times:
-            self.spikes(vt, key, ("spike_times",), 0.0)
+            self.spikes(held, source, key, ("spike_times",), 0.0)
 
     def activation(self, kind: str) -> None:
         key = (_TABLE_OF_KIND[kind],)
@@ -1217,10 +1265,11 @@ class _Import:
     def dendritic(self, label: str, threshold: float | None) -> None:
         key = ("dendritic_recordings", label)
         old = self._old(key)
-        vt = self.table(VoltageSource(self.campaign, key, self._trials(old), label), old)
+        source = VoltageSource(self.campaign, key, self._trials(old), label)
+        held = self.table(source, old)
         if threshold is not None:
             target = ("dendritic_spike_times", f"{label}_{threshold}")
-            self.spikes(vt, key, target, threshold)
+            self.spikes(held, source, key, target, threshold)
 
     def parameterfiles(self, path_map: Mapping[str, str]) -> None:
         self.step("parameterfiles")
@@ -1330,7 +1379,8 @@ def init(
         if voltage_traces:
             jobs.append(partial(run.voltage_traces, spike_times))
         elif spike_times:
-            jobs.append(partial(run.spikes, None, ("voltage_traces",), ("spike_times",), 0.0))
+            spikes = partial(run.spikes, None, None, ("voltage_traces",), ("spike_times",), 0.0)
+            jobs.append(spikes)
         if dendritic_voltage_traces:
             threshold = dendritic_spike_times_threshold if dendritic_spike_times else None
             for label in run.dendritic_labels(threshold):
@@ -1356,4 +1406,5 @@ def add_dendritic_spike_times(db: DataBase, dendritic_spike_times_threshold: flo
         target = ("dendritic_spike_times", f"{label}_{dendritic_spike_times_threshold}")
         _check_key_part(target[1], "the dendritic spike-time key")
         vt = _stored_table(db, ("dendritic_recordings", label))
-        _store_spike_times(db, vt, target, dendritic_spike_times_threshold, None)
+        table = spike_table(vt, dendritic_spike_times_threshold)
+        _store_spike_times(db, table, target, merge=False)
