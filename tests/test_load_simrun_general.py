@@ -342,18 +342,22 @@ def test_a_second_import_replaces_the_first(campaign, tmp_path):
 
 def test_a_failed_import_can_be_run_again(tmp_path):
     info = generate_campaign(tmp_path / "sim", seed=7, **SMALL)
+    db = zdb.DataBase(tmp_path / "db")
+    lsg.init(db, info.path, progress=False, parameterfiles=False)
     folder = info.folders[-1]
     site = folder.dendritic_sites[0]
     broken = folder.path / f"{folder.uid}_{site}{sf.VM_DEND_TRACES_SUFFIX}"
     good = broken.read_bytes()
     broken.write_bytes(good[: len(good) // 2] + b"\t\t\n" + good[len(good) // 2 :])
-    db = zdb.DataBase(tmp_path / "db")
     with pytest.raises(zdb.exceptions.DataBaseException, match=re.escape(str(broken))):
         lsg.init(db, info.path, progress=False)
-    assert "metadata" not in db  # written last: the import is known to be incomplete
+    # removed first, written last: the database shows that its import is incomplete
+    assert "metadata" not in db
+    with pytest.raises(lsg.SimrunImportError, match="no complete import"):
+        lsg.init(db, info.path, incremental=True, progress=False)
     broken.write_bytes(good)
     lsg.init(db, info.path, progress=False)
-    assert db["sim_trial_index"].tolist() == expected_index(info)
+    assert db["metadata"]["sim_trial_index"].tolist() == expected_index(info)
     assert len(db["dendritic_recordings"][site].compute()) == info.n_trials
 
 

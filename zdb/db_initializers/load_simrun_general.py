@@ -654,7 +654,11 @@ def _conform(frame: pd.DataFrame, meta: pd.DataFrame, drop: Sequence[str]) -> pd
         frame = frame[~frame.index.isin(list(drop))]
     if not frame.columns.equals(meta.columns):
         frame = frame.reindex(columns=meta.columns)
-    return frame.astype(meta.dtypes.to_dict())
+    frame = frame.astype(meta.dtypes.to_dict())
+    if frame.index.dtype != meta.index.dtype:
+        # dask may read a str index back as its own string dtype
+        frame.index = frame.index.astype(meta.index.dtype)
+    return frame
 
 
 def _merge(
@@ -1335,8 +1339,9 @@ def init(
     the cluster that ran the simulations; a file they reference that cannot be found
     raises, naming it. ``progress`` shows a tqdm progress bar.
 
-    Every key is replaced atomically and ``metadata`` is written last, so an interrupted
-    import can simply be run again. With ``incremental=True`` the trials missing from
+    Every key is replaced atomically; ``metadata`` is removed first and written last, so
+    a database without it holds no complete import, and an interrupted import can simply
+    be run again. With ``incremental=True`` the trials missing from
     the stored ``metadata`` (those of new result folders) are parsed and merged into the
     stored tables, which keep sorted, known divisions; imported trials stay as they
     are. ISF's keywords ``repartition``, ``n_chunks`` and ``dumper`` are accepted and
@@ -1369,8 +1374,11 @@ def init(
         run = _Import(db, campaign, old_meta, step)
         if run.incremental and not run.new_trials:
             logger.info("simrun import: no new trials in %s", root)
-        if core and not run.incremental:
+        if not run.incremental:
             db["simresult_path"] = root
+            if core and "metadata" in db:
+                # written again last: until then the database shows no complete import
+                del db["metadata"]
         # tables are built by concurrent jobs, so that one's parsing overlaps another's
         # writing and the cores stay busy; the largest first
         jobs: list[Callable[[], None]] = []
