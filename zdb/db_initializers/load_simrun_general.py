@@ -100,13 +100,14 @@ NETWORK_PARAM_SUFFIX = "_network_model.param"
 CONCURRENT_TABLES = 2
 #: a table is split into about this many partitions, so that every worker has work ...
 TARGET_PARTITIONS = 8
-#: ... within these bounds: float64 bytes of a voltage-trace partition
+#: ... within these bounds: float64 bytes of a parsed voltage-trace partition, and of a
+#: stored one (made of consecutive parsed ones)
 TRACE_PARTITION_BYTES = 64 * 2**20
 #: file bytes of a synapse or cell activation partition (about 50 bytes per row; reading
 #: one trial reads one partition)
 ACTIVATION_PARTITION_BYTES = 2**20
 #: rows per Zarr chunk of activation tables: a partition read decodes little beyond itself
-ACTIVATION_CHUNK_ROWS = 2**14
+ACTIVATION_CHUNK_ROWS = 2**15
 
 _TRIAL_FILE = re.compile(r"simulation_run(\d+)_(synapses|presynaptic_cells)\.csv")
 _TIMES = "_activation_times"
@@ -257,10 +258,6 @@ def _bounds(sizes: Sequence[float], breaks: Sequence[bool], cap: float) -> list[
     return [*bounds, len(sizes)]
 
 
-def _divisions(parts: Sequence[Sequence[Trial]]) -> tuple[str, ...]:
-    return (*(p[0].index for p in parts), parts[-1][-1].index)
-
-
 # ---------------------------------------------------------------------------------------
 # voltage traces
 # ---------------------------------------------------------------------------------------
@@ -300,24 +297,6 @@ def _parse_trace_file(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return table.column(0).to_numpy(), trials, values
 
 
-def read_time_axis(path: str) -> np.ndarray:
-    """The time axis (first column) of a voltage-trace file, the only column converted."""
-    trials = sf.read_voltage_trace_header(path)
-    names = [f"c{i}" for i in range(len(trials) + 1)]
-    try:
-        table = pcsv.read_csv(
-            path,
-            read_options=pcsv.ReadOptions(column_names=names, skip_rows=1),
-            parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False),
-            convert_options=pcsv.ConvertOptions(
-                column_types={"c0": pa.float64()}, include_columns=["c0"], null_values=[]
-            ),
-        )
-    except pa.ArrowInvalid:
-        return _parse_trace_file(path)[0]  # raises, naming the problem
-    return table.column(0).to_numpy()
-
-
 def _trace_frame(values: np.ndarray, index: Sequence[str], t: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(
         values,
@@ -329,45 +308,64 @@ def _trace_frame(values: np.ndarray, index: Sequence[str], t: np.ndarray) -> pd.
 
 class ParsedTraces(NamedTuple):
     """A partition of a voltage-trace table as parsed: one row of ``values`` per trial
-    of ``index``. Held between tasks in this compact form: a DataFrame of thousands of
-    columns costs dask much more to pass around (to size it, for one) than its data."""
+    of ``index``, sampled at ``t`` (as in ``path``, its first file). Held between tasks
+    in this compact form: a DataFrame of thousands of columns costs dask much more to
+    pass around (to size it, for one) than its data."""
 
     values: np.ndarray
     index: list[str]
+    t: np.ndarray
+    path: str
+
+
+def _different_time_axes(path: str, t: np.ndarray, other: str, t_other: np.ndarray) -> str:
+    def axis(x: np.ndarray) -> str:
+        return f"{len(x)} samples from {x[0]}" if len(x) else "no samples"
+
+    return (
+        f"{path}: its time axis ({axis(t)}) differs from that of {other} ({axis(t_other)}); "
+        "a table has one time axis: import campaigns with different time axes into "
+        "separate databases"
+    )
 
 
 def parse_trace_partition(
-    sources: Sequence[tuple[str, Sequence[int], Sequence[str]]], t: np.ndarray
+    sources: Sequence[tuple[str, Sequence[int], Sequence[str]]],
 ) -> ParsedTraces:
     """One partition of a voltage-trace table: for each ``(file, trial numbers,
     sim_trial_indexes)`` the traces of those trials, one row each, in that order."""
     blocks = []
     labels: list[str] = []
-    for path, numbers, indexes in sources:
+    t = np.zeros(0)
+    for i, (path, numbers, indexes) in enumerate(sources):
         file_t, trials, values = _parse_trace_file(path)
-        if not np.array_equal(file_t, t):
-            raise SimrunImportError(
-                f"{path}: its time axis ({len(file_t)} samples from "
-                f"{file_t[0] if len(file_t) else '-'}) differs from that of the other "
-                f"voltage-trace files ({len(t)} samples from {t[0] if len(t) else '-'}); "
-                "a table has one time axis: import campaigns with different time axes "
-                "into separate databases"
-            )
+        if i == 0:
+            t = file_t
+        elif not np.array_equal(file_t, t):
+            raise SimrunImportError(_different_time_axes(path, file_t, sources[0][0], t))
         position = {n: i for i, n in enumerate(trials.tolist())}
         rows = [position[n] for n in numbers]
         blocks.append(values if rows == list(range(len(trials))) else values[rows])
         labels.extend(indexes)
     values = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
-    return ParsedTraces(values, labels)
+    return ParsedTraces(values, labels, t, sources[0][0])
 
 
-def traces_frame(parsed: ParsedTraces, t: np.ndarray) -> pd.DataFrame:
-    """The voltage-trace table of a parsed partition: float ``t`` labels the columns."""
-    return _trace_frame(parsed.values, parsed.index, t)
+def _time_axis(parsed: ParsedTraces) -> tuple[np.ndarray, str]:
+    return parsed.t, parsed.path
 
 
-def _parsed_spikes(parsed: ParsedTraces, t: np.ndarray, threshold: float) -> tuple:
-    counts, times = spike_times_from_arrays(t, parsed.values, threshold)
+def traces_frame(*parsed: ParsedTraces) -> pd.DataFrame:
+    """The voltage-trace table of parsed partitions (one after the other): float ``t``
+    labels the columns."""
+    if len(parsed) == 1:
+        return _trace_frame(parsed[0].values, parsed[0].index, parsed[0].t)
+    values = np.concatenate([p.values for p in parsed])
+    return _trace_frame(values, [i for p in parsed for i in p.index], parsed[0].t)
+
+
+def _parsed_spikes(parsed: ParsedTraces, threshold: float) -> tuple:
+    counts, times = spike_times_from_arrays(parsed.t, parsed.values, threshold)
     return pd.Index(parsed.index, dtype="str", name=INDEX_NAME), counts, times
 
 
@@ -540,12 +538,17 @@ class TableSource:
         """The delayed parsed form of one partition."""
         raise NotImplementedError
 
+    def group(self, parts: list[Sequence[Trial]]) -> list[list[Sequence[Trial]]]:
+        """Consecutive parsed partitions that make one stored partition (the frame
+        function takes them all)."""
+        return [[p] for p in parts]
+
     def parsed(self, held: Sequence[Any]) -> None:
         """Called with every partition parsed (held by the scheduler), before
         :meth:`frame_function`; the width of activation tables is known only then."""
 
-    def frame_function(self) -> Callable[[Any], pd.DataFrame]:
-        """The (picklable) function making a frame of a parsed partition."""
+    def frame_function(self) -> Callable[..., pd.DataFrame]:
+        """The (picklable) function making a frame of parsed partitions (a group)."""
         raise NotImplementedError
 
     def chunk_rows(self, merged: bool) -> int | None:
@@ -555,7 +558,9 @@ class TableSource:
 
 
 class VoltageSource(TableSource):
-    """Somatic (``label`` None) or dendritic voltage traces: one row per trial."""
+    """Somatic (``label`` None) or dendritic voltage traces: one row per trial. The time
+    axis is that of the parsed files (all the same; in an incremental import, that of
+    the stored table, ``t``)."""
 
     def __init__(
         self,
@@ -563,6 +568,7 @@ class VoltageSource(TableSource):
         key: tuple[str, ...],
         trials: Sequence[Trial],
         label: str | None,
+        t: np.ndarray | None = None,
     ) -> None:
         self.campaign = campaign
         self.label = label
@@ -570,29 +576,66 @@ class VoltageSource(TableSource):
             t for t in trials if label is None or label in campaign.folder_of(t).dendritic_files
         ]
         super().__init__(key, chosen)
-        if chosen:
-            first = campaign.folder_of(chosen[0])
-            self.t = read_time_axis(first.file(self.file_of(first)))
-            self.meta = _trace_frame(np.zeros((0, len(self.t))), [], self.t)
+        self.t = t
+        self.stored_t = t
 
     def file_of(self, folder: ResultFolder) -> str:
         return folder.trace_file if self.label is None else folder.dendritic_files[self.label]
 
+    def _weights(self, trials: Sequence[Trial]) -> list[float]:
+        """Per trial its share of its file, about twice its values as float64."""
+        weight: dict[int, float] = {}
+        for trial in trials:
+            if trial.folder not in weight:
+                folder = self.campaign.folders[trial.folder]
+                size = os.path.getsize(folder.file(self.file_of(folder)))
+                weight[trial.folder] = size / max(1, len(folder.trials))
+        return [weight[t.folder] for t in trials]
+
     def plan(self, trials: Sequence[Trial]) -> list[Sequence[Trial]]:
         # a partition holds whole runs of one folder's trials: a file is parsed only once
-        sizes = [8.0 * len(self.t)] * len(trials)
         breaks = [i == 0 or trials[i].folder != trials[i - 1].folder for i in range(len(trials))]
-        b = _bounds(sizes, breaks, TRACE_PARTITION_BYTES)
+        b = _bounds(self._weights(trials), breaks, 2 * TRACE_PARTITION_BYTES)
         return [trials[b[i] : b[i + 1]] for i in range(len(b) - 1)]
+
+    def group(self, parts: list[Sequence[Trial]]) -> list[list[Sequence[Trial]]]:
+        # stored partitions are larger than parsed ones: few partitions read faster, and
+        # dask's cost per partition of a frame of thousands of columns is high
+        groups: list[list[Sequence[Trial]]] = []
+        size = 0.0
+        for part in parts:
+            weight = sum(self._weights(part))
+            if not groups or size + weight > 2 * TRACE_PARTITION_BYTES:
+                groups.append([])
+                size = 0.0
+            groups[-1].append(part)
+            size += weight
+        return groups
 
     def parse(self, part: Sequence[Trial]) -> Any:
         import dask
 
         sources = _trace_sources(self.campaign, part, self.file_of)
-        return dask.delayed(parse_trace_partition)(sources, self.t)
+        return dask.delayed(parse_trace_partition)(sources)
 
-    def frame_function(self) -> Callable[[Any], pd.DataFrame]:
-        return partial(traces_frame, t=self.t)
+    def parsed(self, held: Sequence[Any]) -> None:
+        import dask
+
+        axes = dask.compute(*[dask.delayed(_time_axis)(h) for h in held])
+        first_t, first_path = axes[0]
+        if self.stored_t is not None and not np.array_equal(first_t, self.stored_t):
+            stored = f"the stored table {'/'.join(self.key)!r}"
+            raise SimrunImportError(
+                _different_time_axes(first_path, first_t, stored, self.stored_t)
+            )
+        for t, path in axes[1:]:
+            if not np.array_equal(t, first_t):
+                raise SimrunImportError(_different_time_axes(path, t, first_path, first_t))
+        self.t = first_t
+        self.meta = _trace_frame(np.zeros((0, len(first_t))), [], first_t)
+
+    def frame_function(self) -> Callable[..., pd.DataFrame]:
+        return traces_frame
 
 
 class ActivationSource(TableSource):
@@ -632,7 +675,7 @@ class ActivationSource(TableSource):
         self.width = max([self.width, *(w for _, w in facts)])
         self.meta = activation_meta(self.kind, self.width)
 
-    def frame_function(self) -> Callable[[Any], pd.DataFrame]:
+    def frame_function(self) -> Callable[..., pd.DataFrame]:
         return partial(activation_frame, width=self.width)
 
     def chunk_rows(self, merged: bool) -> int | None:
@@ -662,9 +705,9 @@ def _conform(frame: pd.DataFrame, meta: pd.DataFrame, drop: Sequence[str]) -> pd
 
 
 def _merge(
-    old: pd.DataFrame, parsed: Any, make: Callable[[Any], pd.DataFrame], meta: pd.DataFrame
+    old: pd.DataFrame, make: Callable[..., pd.DataFrame], meta: pd.DataFrame, *parsed: Any
 ) -> pd.DataFrame:
-    new = make(parsed)
+    new = make(*parsed)
     old = _conform(old, meta, new.index.unique())
     # a stable sort keeps the rows of each trial in file order
     return pd.concat([old, new]).sort_index(kind="stable")
@@ -672,16 +715,16 @@ def _merge(
 
 @dataclass
 class TableParts:
-    """The partitions of a table to write: each new (a partition of trials to parse),
-    stored (a partition of the stored table, delayed) or both (merged)."""
+    """The partitions of a table to write: each made of new partitions of trials to
+    parse, of a partition of the stored table (delayed), or of both (merged)."""
 
     source: TableSource
-    #: per partition: (trials to parse or None, stored partition or None)
-    parts: list[tuple[Sequence[Trial] | None, Any]]
+    #: per partition: (partitions of trials to parse, stored partition or None)
+    parts: list[tuple[list[Sequence[Trial]], Any]]
     divisions: tuple[str, ...]
 
     def new(self) -> list[Sequence[Trial]]:
-        return [trials for trials, _ in self.parts if trials is not None]
+        return [trials for group, _ in self.parts for trials in group]
 
 
 def build_table(source: TableSource, old: Any = None) -> TableParts:
@@ -692,9 +735,14 @@ def build_table(source: TableSource, old: Any = None) -> TableParts:
     rows stored for it before are replaced); the others make new partitions. Only the
     new trials' files are parsed.
     """
+
+    def fresh(trials: list[Trial]) -> list[tuple[list[Sequence[Trial]], Any]]:
+        return [(group, None) for group in source.group(source.plan(trials))] if trials else []
+
     if old is None or old.npartitions == 0 or not old.known_divisions:
-        parts = source.plan(source.trials)
-        return TableParts(source, [(p, None) for p in parts], _divisions(parts))
+        parts = fresh(source.trials)
+        last = parts[-1][0][-1][-1].index
+        return TableParts(source, parts, (*(g[0][0].index for g, _ in parts), last))
     divisions = list(old.divisions)
     n_old = old.npartitions
     before: list[Trial] = []
@@ -708,22 +756,16 @@ def build_table(source: TableSource, old: Any = None) -> TableParts:
         else:
             i = min(bisect.bisect_right(divisions, trial.index) - 1, n_old - 1)
             inside.setdefault(i, []).append(trial)
-    head = source.plan(before) if before else []
-    tail = source.plan(after) if after else []
+    head, tail = fresh(before), fresh(after)
     old_parts = old.to_delayed()
-    parts: list[tuple[Sequence[Trial] | None, Any]] = [(p, None) for p in head]
-    firsts: list[str] = [p[0].index for p in head]
+    middle = [([inside[i]] if i in inside else [], old_parts[i]) for i in range(n_old)]
+    firsts = [g[0][0].index for g, _ in head] + divisions[:-1] + [g[0][0].index for g, _ in tail]
     last = divisions[-1]
-    for i in range(n_old):
-        parts.append((inside.get(i), old_parts[i]))
-        firsts.append(divisions[i])
-        if i == n_old - 1 and inside.get(i):
-            last = max(last, inside[i][-1].index)
-    parts += [(p, None) for p in tail]
-    firsts += [p[0].index for p in tail]
+    if inside.get(n_old - 1):
+        last = max(last, inside[n_old - 1][-1].index)
     if tail:
-        last = tail[-1][-1].index
-    return TableParts(source, parts, (*firsts, last))
+        last = tail[-1][0][-1][-1].index
+    return TableParts(source, [*head, *middle, *tail], (*firsts, last))
 
 
 def _on_cluster() -> bool:
@@ -764,13 +806,14 @@ def _store_table(db: DataBase, table: TableParts, merged: bool) -> list[Any]:
     make = source.frame_function()
     frames = []
     parsed = iter(held)
-    for trials, stored in table.parts:
+    for group, stored in table.parts:
+        mine = [next(parsed) for _ in group]
         if stored is None:
-            frames.append(dask.delayed(make)(next(parsed)))
-        elif trials is None:
+            frames.append(dask.delayed(make)(*mine))
+        elif not mine:
             frames.append(dask.delayed(_conform)(stored, source.meta, []))
         else:
-            frames.append(dask.delayed(_merge)(stored, next(parsed), make, source.meta))
+            frames.append(dask.delayed(_merge)(stored, make, source.meta, *mine))
     ddf = dd.from_delayed(frames, meta=source.meta, divisions=table.divisions, verify_meta=False)
     db.set(source.key, ddf, dumper="dask_to_zarr", chunk_rows=source.chunk_rows(merged))
     return held
@@ -812,11 +855,11 @@ def spike_table(vt: Any, threshold: float) -> pd.DataFrame:
     return _spike_frame(dask.compute(*parts))
 
 
-def parsed_spike_table(held: Sequence[Any], t: np.ndarray, threshold: float) -> pd.DataFrame:
+def parsed_spike_table(held: Sequence[Any], threshold: float) -> pd.DataFrame:
     """Spike times of held parsed voltage-trace partitions (see :func:`hold`)."""
     import dask
 
-    parts = [dask.delayed(_parsed_spikes)(h, t, threshold) for h in held]
+    parts = [dask.delayed(_parsed_spikes)(h, threshold) for h in held]
     return _spike_frame(dask.compute(*parts))
 
 
@@ -1168,6 +1211,11 @@ def _previous_import(db: DataBase, simresult_path: str) -> pd.DataFrame:
 _ISF_IGNORED = ("repartition", "n_chunks", "dumper")
 
 
+def _columns(table: Any) -> np.ndarray | None:
+    """The time axis of a stored voltage-trace table (None for no table)."""
+    return None if table is None else np.asarray(table.columns, dtype=np.float64)
+
+
 class _Import:
     """One run of :func:`init`: the campaign, what was imported before, and the steps."""
 
@@ -1206,20 +1254,19 @@ class _Import:
     def spikes(
         self,
         held: list[Any] | None,
-        source: VoltageSource | None,
         key: tuple[str, ...],
         target: tuple[str, ...],
         threshold: float,
     ) -> None:
         """Spike times of the traces at ``key``: of the partitions this run parsed
-        (``held``, from ``source``), merged into those stored at ``target`` when the
-        traces were merged into stored ones; else of the stored traces."""
+        (``held``), merged into those stored at ``target`` when the traces were merged
+        into stored ones; else of the stored traces."""
         if held is None and self.incremental and target in self.db:
             return  # neither the traces nor the spike times change
         self.step("/".join(target))
         merge = self.incremental and target in self.db
-        if held is not None and source is not None and (merge or not self.incremental):
-            table = parsed_spike_table(held, source.t, threshold)
+        if held is not None and (merge or not self.incremental):
+            table = parsed_spike_table(held, threshold)
         else:
             vt = _stored_table(self.db, key)
             if vt is None:
@@ -1233,10 +1280,10 @@ class _Import:
     def voltage_traces(self, spike_times: bool) -> None:
         key = ("voltage_traces",)
         old = self._old(key)
-        source = VoltageSource(self.campaign, key, self._trials(old), None)
+        source = VoltageSource(self.campaign, key, self._trials(old), None, _columns(old))
         held = self.table(source, old)
         if spike_times:
-            self.spikes(held, source, key, ("spike_times",), 0.0)
+            self.spikes(held, key, ("spike_times",), 0.0)
 
     def activation(self, kind: str) -> None:
         key = (_TABLE_OF_KIND[kind],)
@@ -1269,11 +1316,11 @@ class _Import:
     def dendritic(self, label: str, threshold: float | None) -> None:
         key = ("dendritic_recordings", label)
         old = self._old(key)
-        source = VoltageSource(self.campaign, key, self._trials(old), label)
+        source = VoltageSource(self.campaign, key, self._trials(old), label, _columns(old))
         held = self.table(source, old)
         if threshold is not None:
             target = ("dendritic_spike_times", f"{label}_{threshold}")
-            self.spikes(held, source, key, target, threshold)
+            self.spikes(held, key, target, threshold)
 
     def parameterfiles(self, path_map: Mapping[str, str]) -> None:
         self.step("parameterfiles")
@@ -1387,7 +1434,7 @@ def init(
         if voltage_traces:
             jobs.append(partial(run.voltage_traces, spike_times))
         elif spike_times:
-            spikes = partial(run.spikes, None, None, ("voltage_traces",), ("spike_times",), 0.0)
+            spikes = partial(run.spikes, None, ("voltage_traces",), ("spike_times",), 0.0)
             jobs.append(spikes)
         if dendritic_voltage_traces:
             threshold = dendritic_spike_times_threshold if dendritic_spike_times else None
