@@ -174,12 +174,11 @@ class RowWriter:
             found = [e.get(path) for e in encoded]
             if all(a is None for a in found):
                 continue
-            data = np.concatenate(
-                [
-                    a if a is not None else np.zeros(len(p), dtype=node.dtype)
-                    for a, p in zip(found, pieces, strict=True)
-                ]
-            )
+            filled = [
+                a if a is not None else np.zeros(len(p), dtype=node.dtype)
+                for a, p in zip(found, pieces, strict=True)
+            ]
+            data = filled[0] if len(filled) == 1 else np.concatenate(filled)
             jobs += tables.chunk_jobs(self.store, self.root, node, data, row_start, self.level)
         tables.run_jobs(jobs)
         return length
