@@ -22,6 +22,7 @@ opened for writing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 import time
@@ -86,7 +87,12 @@ class KeyIndex:
         self._merge()
 
     def _merge(self) -> None:
-        """Merge segments of equal level until every level holds at most one."""
+        """Merge segments of equal level until every level holds at most one.
+
+        The merged segment is named after its inputs and created exclusively, so two
+        writers that pick the same pair write it once: the one that loses stops, and
+        leaves the rest of the merging to the winner.
+        """
         for _ in range(64):  # bounded: each merge removes a segment
             by_level: dict[int, list[str]] = {}
             for seg in self._segments():
@@ -96,10 +102,16 @@ class KeyIndex:
                 return
             inputs = by_level[full[0]][:2]
             try:
-                merged = _newest(entry for seg in inputs for entry in self._read(seg))
+                merged = list(_newest(e for seg in inputs for e in self._read(seg)).values())
             except FileNotFoundError:
                 continue  # another writer merged them meanwhile
-            self._write(list(merged.values()), level=max(full[0] + 1, _level(len(merged))))
+            stamp = inputs[-1].split("-")[1]
+            digest = hashlib.sha1("|".join(inputs).encode()).hexdigest()[:8]
+            name = f"{full[0] + 1:02d}-{stamp}-{digest}{SUFFIX}"
+            data = zlib.compress(json.dumps(merged, separators=(",", ":")).encode())
+            if not self.store.create_exclusive(join(self.path, name), data):
+                return
+            self._cache[name] = merged
             for seg in inputs:
                 self.store.remove(join(self.path, seg))
                 self._cache.pop(seg, None)

@@ -4,8 +4,10 @@
 Object stores have no rename and no atomic replacement of a folder, but a single
 object PUT is atomic: readers see the old object or the new one. The commit protocol
 (:mod:`zdb.commit`) only needs that for the key's pointer. Other processes write
-while we read, so fsspec's listing caches and cached file-system instances are never
-used: every listing asks the store.
+while we read, so fsspec's listing caches are turned off: every listing asks the
+store. File-system instances are shared between databases with the same options
+(building an S3 client costs about 100 ms); with their listing cache off they hold
+no state about the store's content.
 """
 
 from __future__ import annotations
@@ -37,7 +39,6 @@ class FsspecStore(Store):
             # zdb reads whole small objects; a size probe (HEAD) before each GET, which
             # s3fs makes to split large downloads, would double the requests
             options.setdefault("max_concurrency", 1)
-        options.setdefault("skip_instance_cache", True)
         self.fs, root = fsspec.core.url_to_fs(url, **options)
         self.url = head if head.endswith("://") else head.rstrip("/")
         self.root = root.rstrip("/")
