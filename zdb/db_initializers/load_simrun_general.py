@@ -112,6 +112,18 @@ ACTIVATION_CHUNK_ROWS = 2**15
 _TRIAL_FILE = re.compile(r"simulation_run(\d+)_(synapses|presynaptic_cells)\.csv")
 _TIMES = "_activation_times"
 _KINDS = {"synapses": sf.SYNAPSE_COLUMNS, "presynaptic_cells": sf.CELL_COLUMNS}
+#: Arrow types of the fixed columns of activation files (those ``zdb.IO.simrun_files``
+#: reads them as)
+_FIXED_TYPES = {
+    "synapse_type": pa.string(),
+    "synapse_ID": pa.int64(),
+    "soma_distance": pa.float64(),
+    "section_ID": pa.int64(),
+    "section_pt_ID": pa.int64(),
+    "dendrite_label": pa.string(),
+    "presynaptic_cell_type": pa.string(),
+    "cell_ID": pa.int64(),
+}
 _TABLE_OF_KIND = {"synapses": "synapse_activation", "presynaptic_cells": "cell_activation"}
 
 
@@ -427,7 +439,7 @@ class ParsedActivation(NamedTuple):
 
 
 def _empty_fixed(kind: str) -> pa.Table:
-    return pa.table({c: pa.array([], sf._COLUMN_TYPES[c]) for c in _KINDS[kind]})
+    return pa.table({c: pa.array([], _FIXED_TYPES[c]) for c in _KINDS[kind]})
 
 
 def _fixed_frame(table: pa.Table, labels: Sequence[str], rows: Sequence[int]) -> pd.DataFrame:
@@ -454,7 +466,7 @@ def parse_activation_partition(sources: Sequence[tuple[str, str]], kind: str) ->
     if not sum(rows):
         fixed = _fixed_frame(_empty_fixed(kind), labels, rows)
         return ParsedActivation(fixed, np.zeros(0), np.zeros(0, dtype=np.int64))
-    types = {c: sf._COLUMN_TYPES[c] for c in columns}
+    types = {c: _FIXED_TYPES[c] for c in columns}
     try:
         table = pcsv.read_csv(
             pa.py_buffer(b"".join(bodies)),
