@@ -11,7 +11,7 @@ dendritic sites, 500 synapses and 400 presynaptic cells per trial), then measure
   ``--distributed`` a local cluster of worker processes), into a new database;
 - the database's size and number of files;
 - ``read one trial``: ``db['synapse_activation'].loc[<a trial>].compute()``, which reads
-  one partition;
+  one partition (reads use dask's threaded scheduler);
 - ``read voltage_traces``: ``db['voltage_traces'].compute()``, against parsing the
   somatic voltage-trace CSV files with ``pandas.read_csv``.
 
@@ -145,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     parse, imported = min(parse_runs), min(import_runs)
     size, count = disk_usage(db_path)
 
+    if client is not None:
+        client.close()
     db = zdb.DataBase(db_path, readonly=True)
     index = db["sim_trial_index"]
     trial = index.iloc[len(index) // 2]
@@ -154,8 +156,6 @@ def main(argv: list[str] | None = None) -> int:
     soma = [f for f in files if f.name.endswith(simrun_files.VM_ALL_TRACES_SUFFIX)]
     parse_soma, _ = best(lambda: [pd.read_csv(f, sep="\t") for f in soma], args.repeat)
     read_vt, _ = best(lambda: db["voltage_traces"].compute(), 3 * args.repeat)
-    if client is not None:
-        client.close()
 
     figures = {
         "csv_files": len(files),
