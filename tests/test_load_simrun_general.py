@@ -233,6 +233,32 @@ def test_spike_times_are_the_upward_zero_crossings_of_the_traces(imported, campa
         assert np.isnan(row[len(times) :]).all()
 
 
+def test_spike_detection_of_a_stored_table_gives_the_stored_spike_times(imported):
+    from zdb.analyze import spike_detection, spike_in_interval
+
+    vt = imported["voltage_traces"]
+    pd.testing.assert_frame_equal(spike_detection(vt), imported["spike_times"])
+    pd.testing.assert_frame_equal(spike_detection(vt.compute()), imported["spike_times"])
+    site = imported["dendritic_recordings"].keys()[0]
+    pd.testing.assert_frame_equal(
+        spike_detection(imported["dendritic_recordings"][site], threshold=-30.0),
+        imported["dendritic_spike_times"][f"{site}_-30.0"],
+    )
+    st = imported["spike_times"]
+    window = spike_in_interval(st, 100.0, 200.0)
+    assert window.tolist() == ((st >= 100.0) & (st < 200.0)).any(axis=1).tolist()
+
+
+def test_dendritic_spike_times_can_be_added_at_another_threshold(campaign, tmp_path):
+    db = zdb.DataBase(tmp_path / "db")
+    lsg.init(db, campaign.path, synapse_activation=False, parameterfiles=False, progress=False)
+    lsg.add_dendritic_spike_times(db, -50.0)
+    sites = db["dendritic_recordings"].keys()
+    assert db["dendritic_spike_times"].keys() == sorted(
+        [f"{s}_-30.0" for s in sites] + [f"{s}_-50.0" for s in sites]
+    )
+
+
 def test_dendritic_recordings_have_one_key_per_recording_site(imported, campaign):
     sites = campaign.folders[0].dendritic_sites
     assert imported["dendritic_recordings"].keys() == sorted(sites)
