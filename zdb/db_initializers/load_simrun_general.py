@@ -78,7 +78,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from ..analyze.spike_detection import padded_frame, spike_times_from_arrays
+from ..analyze.spike_detection import padded_frame, spike_detection, spike_times_from_arrays
 from ..database import DataBase
 from ..dbopen import create_reldb_path
 from ..exceptions import DataBaseException
@@ -843,12 +843,6 @@ def _stored_table(db: DataBase, key: tuple[str, ...]) -> Any:
 # ---------------------------------------------------------------------------------------
 
 
-def _partition_spike_arrays(frame: pd.DataFrame, threshold: float) -> tuple[Any, Any, Any]:
-    t = np.asarray(frame.columns, dtype=np.float64)
-    counts, times = spike_times_from_arrays(t, frame.to_numpy(dtype=np.float64), threshold)
-    return frame.index, counts, times
-
-
 def _spike_frame(results: Sequence[tuple[pd.Index, np.ndarray, np.ndarray]]) -> pd.DataFrame:
     if not results:
         return padded_frame(pd.Index([], dtype="str", name=INDEX_NAME), np.zeros(0, int), [])
@@ -856,15 +850,6 @@ def _spike_frame(results: Sequence[tuple[pd.Index, np.ndarray, np.ndarray]]) -> 
     counts = np.concatenate([r[1] for r in results])
     times = np.concatenate([r[2] for r in results])
     return padded_frame(index, counts, times)
-
-
-def spike_table(vt: Any, threshold: float) -> pd.DataFrame:
-    """Spike times (upward crossings of ``threshold``) of the trials of a dask
-    voltage-trace table, its partitions in parallel."""
-    import dask
-
-    parts = [dask.delayed(_partition_spike_arrays)(p, threshold) for p in vt.to_delayed()]
-    return _spike_frame(dask.compute(*parts))
 
 
 def parsed_spike_table(held: Sequence[Any], threshold: float) -> pd.DataFrame:
@@ -1286,7 +1271,7 @@ class _Import:
                     f"spike times need the voltage traces at key {key!r}, which the "
                     f"database {self.db.basedir} does not hold; import them first"
                 )
-            table, merge = spike_table(vt, threshold), False
+            table, merge = spike_detection(vt, threshold=threshold), False
         _store_spike_times(self.db, table, target, merge)
 
     def voltage_traces(self, spike_times: bool) -> None:
@@ -1473,5 +1458,5 @@ def add_dendritic_spike_times(db: DataBase, dendritic_spike_times_threshold: flo
         target = ("dendritic_spike_times", f"{label}_{dendritic_spike_times_threshold}")
         _check_key_part(target[1], "the dendritic spike-time key")
         vt = _stored_table(db, ("dendritic_recordings", label))
-        table = spike_table(vt, dendritic_spike_times_threshold)
+        table = spike_detection(vt, threshold=dendritic_spike_times_threshold)
         _store_spike_times(db, table, target, merge=False)
