@@ -106,10 +106,14 @@ def uneven(lengths: tuple[int, ...] = (7, 30, 1, 0, 41, 21)) -> dd.DataFrame:
 
 
 @pytest.mark.parametrize("chunk_rows", [1, 4, 9, 64, None])
-def test_uneven_partitions_are_written_in_whole_chunks(db, chunk_rows):
-    dask_round_trip(db, uneven(), chunk_rows=chunk_rows)
-    dask_round_trip(db, uneven(lengths=(7, 30, 1, 41, 21)), chunk_rows=chunk_rows)
-    assert db["t"].known_divisions  # the index is sorted, so they were found
+def test_uneven_partitions_are_written_in_whole_chunks(local_db, chunk_rows):
+    dask_round_trip(local_db, uneven(), chunk_rows=chunk_rows)
+    dask_round_trip(local_db, uneven(lengths=(7, 30, 1, 41, 21)), chunk_rows=chunk_rows)
+    assert local_db["t"].known_divisions  # the index is sorted, so they were found
+
+
+def test_uneven_partitions_are_written_to_any_store(db):
+    dask_round_trip(db, uneven(), chunk_rows=9)
 
 
 @pytest.mark.parametrize("rows", [1, 8, 30, 200])
@@ -159,12 +163,14 @@ def test_unknown_categories_are_unified_as_dask_computes_them(db):
 
 
 @pytest.mark.parametrize("scheduler", ["threads", "processes", "synchronous"])
-def test_writes_and_reads_run_on_any_local_scheduler(db, scheduler):
-    with dask.config.set(scheduler=scheduler):
-        dask_round_trip(db, uneven(), chunk_rows=8)
+def test_writes_and_reads_run_on_any_local_scheduler(local_db, scheduler):
+    # forked workers start faster than spawned ones; zdb's thread pool survives forks
+    with dask.config.set({"scheduler": scheduler, "multiprocessing.context": "fork"}):
+        dask_round_trip(local_db, uneven(), chunk_rows=8)
 
 
-def test_writes_and_reads_run_on_a_distributed_cluster(db):
+def test_writes_and_reads_run_on_a_distributed_cluster(local_db):
+    db = local_db
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
@@ -215,6 +221,7 @@ def test_pandas_written_keys_read_lazily_with_partitions_and_divisions(db, monke
         assert_same(db.get("o", lazy=True).compute(), obj)
 
 
+@pytest.mark.local_files
 @pytest.mark.parametrize("dumper", ["dask_to_zarr", "dask_to_parquet"])
 def test_a_failing_partition_leaves_no_key_and_no_half_written_version(db, dumper):
     def part(i: int) -> pd.DataFrame:
