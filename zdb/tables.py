@@ -31,6 +31,7 @@ a table under a path of a :class:`zdb.store.Store`.
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
 import json
 import math
@@ -67,6 +68,8 @@ BLOCK_CHUNK_COLUMNS = 256
 PARTITION_BYTES = 128 * 2**20
 #: threads compressing or decompressing chunks
 THREADS = min(16, max(4, os.cpu_count() or 1))
+#: threads for a remote store, whose requests mostly wait on the network
+REMOTE_THREADS = 32
 
 _NAME_RE = re.compile(r"[A-Za-z0-9_.\-]+")
 _PLAIN_KINDS = "biufc"
@@ -937,30 +940,35 @@ def _plan_block(
 # -- chunk IO ---------------------------------------------------------------------------
 
 _pool_lock = threading.Lock()
-_pool: ThreadPoolExecutor | None = None
+_pools: dict[bool, ThreadPoolExecutor | None] = {}
 _VLEN = numcodecs.VLenUTF8()
 
 
 def _reset_pool() -> None:
-    global _pool
-    _pool = None
+    _pools.clear()
 
 
 os.register_at_fork(after_in_child=_reset_pool)  # a forked child has none of the threads
 
 
-def run_jobs(jobs: Sequence[Callable[[], Any]]) -> None:
-    """Run independent IO jobs (compression releases the GIL) on a shared thread pool."""
-    global _pool
+def run_jobs(jobs: Sequence[Callable[[], Any]], store: Store | None = None) -> None:
+    """Run independent IO jobs (compression releases the GIL) on a shared thread pool,
+    a larger one for a remote ``store`` (its requests wait on the network). Returns
+    when every job is done, raising the first error: no job writes on behind the back
+    of a caller cleaning up after a failure."""
     if len(jobs) <= 1:
         for job in jobs:
             job()
         return
+    remote = store is not None and not store.is_local
     with _pool_lock:
-        if _pool is None:
-            _pool = ThreadPoolExecutor(THREADS, thread_name_prefix="zdb-tables")
-        pool = _pool
-    for future in [pool.submit(job) for job in jobs]:
+        if _pools.get(remote) is None:
+            size = REMOTE_THREADS if remote else THREADS
+            _pools[remote] = ThreadPoolExecutor(size, thread_name_prefix="zdb-tables")
+        pool = _pools[remote]
+    futures = [pool.submit(job) for job in jobs]
+    concurrent.futures.wait(futures)
+    for future in futures:
         future.result()
 
 
@@ -1140,7 +1148,7 @@ def write_metadata(store: Store, root: str, plan: TablePlan, level: int, attrs: 
         functools.partial(store.write_bytes, join(root, g, "zarr.json"), group_document({}))
         for g in plan.groups
     ]
-    run_jobs(jobs)
+    run_jobs(jobs, store)
     store.write_bytes(join(root, "zarr.json"), group_document(attrs, consolidated=consolidated))
 
 
@@ -1296,7 +1304,7 @@ def write_table(
             node = plan.nodes.get(path)
             if node is not None and data is not None:
                 jobs += chunk_jobs(store, root, node, data, 0, level)
-    run_jobs(jobs)
+    run_jobs(jobs, store)
     return plan.table
 
 
@@ -1444,7 +1452,7 @@ class StoredTable:
             slot_jobs, finish = self._slot(path, rows)
             jobs += slot_jobs
             finishes.append(finish)
-        run_jobs(jobs)
+        run_jobs(jobs, self.store)
         return build_index(desc, [f() for f in finishes])
 
     @functools.cached_property
@@ -1528,7 +1536,7 @@ class StoredTable:
                 slot_jobs, finish = self._slot(names[p], span)
                 jobs += slot_jobs
                 column_finishes.append(finish)
-        run_jobs(jobs)
+        run_jobs(jobs, self.store)
         if index_desc["kind"] == "arrays":
             index = build_index(index_desc, [f() for f in index_finishes])
         else:

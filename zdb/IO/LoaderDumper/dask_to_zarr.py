@@ -180,7 +180,7 @@ class RowWriter:
             ]
             data = filled[0] if len(filled) == 1 else np.concatenate(filled)
             jobs += tables.chunk_jobs(self.store, self.root, node, data, row_start, self.level)
-        tables.run_jobs(jobs)
+        tables.run_jobs(jobs, self.store)
         return length
 
 
@@ -278,7 +278,7 @@ class DaskToZarr(Dumper):
             node = plan.nodes.get(path)
             if node is not None and data is not None:
                 jobs += tables.chunk_jobs(target.store, target.path, node, data, 0, level)
-        tables.run_jobs(jobs)
+        tables.run_jobs(jobs, target.store)
         writer = dask.delayed(RowWriter(plan, target, level), pure=True)
         parts = value.to_delayed()
         tasks = write_tasks(lengths, plan.chunk_rows, parts, writer.write)

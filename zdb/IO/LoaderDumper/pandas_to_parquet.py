@@ -372,7 +372,7 @@ class ParquetTable:
                 pieces[i] = got.slice(a, min(stop, offset) - first - a)
 
             jobs.append(job)
-        tables.run_jobs(jobs)
+        tables.run_jobs(jobs, self.store)
         if not pieces:
             schema = parquet_file(self.store, join(self.root, self.files[0])).schema_arrow
             return schema.empty_table().select(names)
