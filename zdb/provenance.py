@@ -198,6 +198,7 @@ def _zdb_version() -> tuple[str | None, str | None]:
     """The installed zdb version, else ``zdb.__version__``, and an error line; cached."""
     try:
         import importlib.metadata  # lazily: it costs 25 ms to import
+
         return importlib.metadata.version("zdb"), None
     except Exception as exc:
         why = f"distribution 'zdb' not found ({_describe(exc)})"
@@ -395,6 +396,7 @@ def _git_error(proc: subprocess.Popen[bytes], stderr: bytes) -> str:
 def _packages_distributions() -> Mapping[str, list[str]]:
     """Top-level import name -> distribution names; cached, as it scans all of sys.path."""
     import importlib.metadata  # lazily: it costs 25 ms to import
+
     return importlib.metadata.packages_distributions()
 
 
@@ -448,6 +450,7 @@ def _version_of(
     for dist in dict.fromkeys(distributions.get(name, ())):
         try:
             import importlib.metadata  # lazily: it costs 25 ms to import
+
             version = importlib.metadata.version(dist)
         except Exception:
             continue
