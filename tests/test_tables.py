@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import zdb
+from zdb import tables
 from zdb.exceptions import UnsupportedValueError
+from zdb.store import LocalStore
 from zdb.tables import ColumnNotFoundError
 
 NUMPY_DTYPES = [
@@ -514,3 +516,17 @@ def test_xarray_reads_numeric_columns_without_zdb(db):
         "coords": ["trial"],
         "w": 1.0 + 201.0 + 401.0,
     }
+
+
+@pytest.mark.parametrize("dtype", ["str", pd.StringDtype("pyarrow"), pd.StringDtype("python")])
+def test_string_columns_read_back_from_any_row_range(tmp_path, dtype):
+    texts = [
+        None if i % 11 == 3 else "" if i % 13 == 0 else f"zeile {i} ä{'x' * (i % 5)}"
+        for i in range(300)
+    ]
+    frame = pd.DataFrame({"s": pd.Series(texts, dtype=dtype)})
+    store = LocalStore(tmp_path)
+    tables.write_table(store, "t", frame, chunk_rows=7)
+    stored = tables.StoredTable(store, "t")
+    for start, stop in [(0, 300), (0, 0), (6, 8), (7, 14), (3, 299), (299, 300), (150, 151)]:
+        assert_same(stored.read(rows=(start, stop)), frame.iloc[start:stop])

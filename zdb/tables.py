@@ -225,13 +225,11 @@ def column_encoding(dtype: Any, where: str) -> dict[str, Any]:
         return enc
     if isinstance(dtype, pd.StringDtype):
         na = "NaN" if _is_nan(dtype.na_value) else "NA"
-        return {
-            "name": "string",
-            "version": 1,
-            "storage": dtype.storage,
-            "na_value": na,
-            "mask": True,
-        }
+        enc = {"name": "string", "version": 1, "storage": dtype.storage, "na_value": na}
+        enc["mask"] = True
+        if dtype.storage == "pyarrow":
+            enc["lengths"] = True  # lets a reader build Arrow strings without Python objects
+        return enc
     if isinstance(dtype, _MASKED_DTYPES):
         return {"name": "masked", "version": 1, "dtype": str(dtype), "mask": True}
     raise _unsupported(where, f"dtype {dtype} is not supported")
@@ -268,14 +266,16 @@ def storage_dtype(enc: dict[str, Any], dtype: Any) -> np.dtype:
     raise AssertionError(name)
 
 
-#: auxiliary row-aligned arrays of an encoding, with their numpy dtypes
 def aux_roles(enc: dict[str, Any]) -> dict[str, np.dtype]:
     """Optional row-aligned auxiliary arrays of a column with encoding ``enc``."""
+    roles: dict[str, np.dtype] = {}
     if enc["name"] in ("masked", "string") and enc.get("mask"):
-        return {"mask": np.dtype(bool)}
+        roles["mask"] = np.dtype(bool)
+    if enc["name"] == "string" and enc.get("lengths"):
+        roles["lengths"] = np.dtype("uint32")
     if enc["name"] == "object_str" and enc.get("missing"):
-        return {"missing": np.dtype("uint8")}
-    return {}
+        roles["missing"] = np.dtype("uint8")
+    return roles
 
 
 def encode_column(obj: Any, enc: dict[str, Any], dtype: Any, where: str) -> dict[str, Any]:
@@ -308,16 +308,47 @@ def encode_column(obj: Any, enc: dict[str, Any], dtype: Any, where: str) -> dict
         fill = np.nan if np_dtype.kind == "f" else np_dtype.type(0)
         values = arr.to_numpy(dtype=np_dtype, na_value=fill)
         return {"values": values, "mask": mask if mask.any() else None}
+    if name == "string" and enc.get("lengths"):
+        return _encode_arrow_strings(arr)
     if name == "string":
         mask = np.asarray(arr.isna(), dtype=bool)
         values = arr.to_numpy(dtype=object, na_value="")
-        return {"values": values, "mask": mask if mask.any() else None}
+        return {"values": values, "mask": mask if mask.any() else None, "lengths": None}
     if name == "object_str":
         return _encode_object_str(np.asarray(arr, dtype=object), where)
     if name == "category":
         codes = np.asarray(arr.codes)
         return {"values": codes}
     raise AssertionError(name)
+
+
+def _encode_arrow_strings(arr: Any) -> dict[str, Any]:
+    """Arrow-backed strings stay Arrow: the values as a ``large_string`` array (missing
+    ones empty), written as vlen-utf8 straight from its buffers, and their lengths."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    values = pa.array(arr)
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    if values.type != pa.large_string():
+        values = values.cast(pa.large_string())
+    mask = None
+    if values.null_count:
+        mask = values.is_null().to_numpy(zero_copy_only=False)
+        values = pc.fill_null(values, "")
+    lengths = np.diff(_arrow_offsets(values)).astype(np.uint32)
+    return {"values": values, "mask": mask, "lengths": lengths}
+
+
+def _arrow_offsets(values: Any) -> np.ndarray:
+    buffer = values.buffers()[1]
+    return np.frombuffer(buffer, np.int64, len(values) + 1, values.offset * 8)
+
+
+def is_arrow(values: Any) -> bool:
+    """True for a pyarrow Array (strings kept in Arrow form)."""
+    return type(values).__module__.startswith("pyarrow")
 
 
 def _recodable(have: Any, want: Any) -> bool:
@@ -395,6 +426,12 @@ def decode_column(
         if mask is None:
             mask = np.zeros(len(values), dtype=bool)
         return dtype.construct_array_type()(values, mask)
+    if name == "string" and is_arrow(values):
+        mask = parts.get("mask")
+        if mask is not None and mask.any():
+            values = with_nulls(values, mask)
+        na_value = np.nan if enc["na_value"] == "NaN" else pd.NA
+        return pd.array(values, dtype=pd.StringDtype(enc["storage"], na_value=na_value))
     if name == "string":
         values = _as_object(values)
         mask = parts.get("mask")
@@ -418,6 +455,18 @@ def decode_column(
         dtype = pd.CategoricalDtype(categories, ordered=enc["ordered"])
         return pd.Categorical.from_codes(values, dtype=dtype, validate=False)
     raise AssertionError(name)
+
+
+def with_nulls(values: Any, mask: np.ndarray) -> Any:
+    """The Arrow string array ``values`` with the rows of ``mask`` null."""
+    import pyarrow as pa
+
+    if values.offset:
+        values = pa.concat_arrays([values])  # a copy starting at offset 0
+    bitmap = pa.py_buffer(np.packbits(~mask, bitorder="little"))
+    return pa.Array.from_buffers(
+        values.type, len(values), [bitmap, *values.buffers()[1:]], null_count=int(mask.sum())
+    )
 
 
 def _as_object(values: np.ndarray) -> np.ndarray:
@@ -1063,6 +1112,44 @@ def _encode_chunk(kind: str, chunk: np.ndarray, level: int) -> bytes:
     return _zstd(level).encode(raw)
 
 
+def _vlen_from_arrow(values: Any, items: int) -> np.ndarray:
+    """The vlen-utf8 chunk (as numcodecs' ``VLenUTF8`` writes it: item count, then each
+    item's length and bytes, little-endian uint32) of an Arrow ``large_string`` array
+    without nulls, padded with empty items to ``items``; built from the Arrow buffers
+    with numpy, as going through Python str objects costs five times as much."""
+    offsets = _arrow_offsets(values)
+    data = values.buffers()[2]
+    start = int(offsets[0])
+    body = (
+        np.frombuffer(data, np.uint8)[start : int(offsets[-1])] if data else np.empty(0, np.uint8)
+    )
+    n = len(values)
+    out = np.zeros(4 + 4 * items + len(body), np.uint8)
+    out[:4] = np.array([items], "<u4").view(np.uint8)
+    prefix = 4 + (offsets[:-1] - start) + 4 * np.arange(n)
+    where = (prefix[:, None] + np.arange(4)).ravel()
+    out[where] = np.diff(offsets).astype("<u4").view(np.uint8)
+    keep = np.ones(4 + 4 * n + len(body), bool)
+    keep[:4] = False
+    keep[where] = False
+    out[: len(keep)][keep] = body
+    return out
+
+
+def _vlen_items(raw: bytes, lengths: np.ndarray, a: int, b: int) -> np.ndarray:
+    """The bytes of items ``a:b`` of a decompressed vlen-utf8 chunk, given the lengths
+    of its items from the first: the chunk minus the length prefixes between them."""
+    if a == b:
+        return np.zeros(0, np.uint8)
+    lens = lengths[:b].astype(np.int64)
+    prefix = 4 + 4 * np.arange(b) + np.concatenate([[0], np.cumsum(lens[:-1])])
+    lo, hi = prefix[a] + 4, prefix[b - 1] + 4 + lens[b - 1]
+    region = np.frombuffer(raw, np.uint8)[lo:hi]
+    keep = np.ones(len(region), bool)
+    keep[((prefix[a + 1 : b] - lo)[:, None] + np.arange(4)).ravel()] = False
+    return region[keep]
+
+
 def _padded(chunk: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     if chunk.shape == shape:
         return chunk
@@ -1094,12 +1181,14 @@ def chunk_jobs(
     ):
         raise AssertionError(f"rows {row_start}+{len(data)} are not aligned to chunks of {rows}")
     kind = "vlen" if node.dtype.kind in "OT" else "bytes"
-    if kind == "vlen" and data.dtype != object:
+    if is_arrow(data):
+        kind = "arrow"
+    elif kind == "vlen" and data.dtype != object:
         data = data.astype(object)
     jobs: list[Callable[[], None]] = []
     col_chunks = (
         [(0, None)]
-        if data.ndim == 1
+        if kind == "arrow" or data.ndim == 1
         else [
             (c, slice(c * node.chunks[1], (c + 1) * node.chunks[1]))
             for c in range(max(1, -(-data.shape[1] // node.chunks[1])))
@@ -1113,13 +1202,15 @@ def chunk_jobs(
                 piece = piece[:, cols]
             key = [k] if cols is None else [k, c]
 
-            def job(piece: np.ndarray = piece, key: list[int] = key) -> None:
+            def job(piece: Any = piece, key: list[int] = key) -> None:
                 if node.optional and not piece.any():
                     return
-                chunk = _padded(piece, tuple(node.chunks))
-                store.write_bytes(
-                    _chunk_path(root, node.path, key), _encode_chunk(kind, chunk, level)
-                )
+                if kind == "arrow":
+                    raw: Any = _vlen_from_arrow(piece, node.chunks[0])
+                    encoded = _zstd(level).encode(raw)
+                else:
+                    encoded = _encode_chunk(kind, _padded(piece, tuple(node.chunks)), level)
+                store.write_bytes(_chunk_path(root, node.path, key), encoded)
 
             jobs.append(job)
     return jobs
@@ -1484,6 +1575,8 @@ class StoredTable:
         meta = self.meta(values_path)
         enc = meta["attributes"]["zdb"]["encoding"]
         group = aux_group_of(values_path)
+        if enc.get("name") == "string" and enc.get("lengths") and _direct_kind(meta) == "vlen":
+            return self._arrow_strings(values_path, meta, enc, rows)
         reads = {"values": _plan_read(self.store, self.root, values_path, meta, rows)}
         for role in aux_roles(enc):
             path = f"{group}/{role}"
@@ -1498,6 +1591,64 @@ class StoredTable:
             parts: dict[str, Any] = {role: r.out for role, r in reads.items()}
             if nested is not None:
                 parts["categories"] = nested()
+            return decode_column(enc, parts, f"{values_path} in {self.where}")
+
+        return jobs, finish
+
+    def _arrow_strings(
+        self, values_path: str, meta: dict[str, Any], enc: dict[str, Any], rows: Any
+    ) -> tuple[list[Callable[[], None]], Callable[[], Any]]:
+        """Read an Arrow-backed string column as Arrow: each decompressed vlen-utf8 chunk
+        and the stored lengths of its items give the Arrow buffers, with no Python str
+        objects (a job per chunk, as the lengths array has the same chunks)."""
+        import pyarrow as pa
+
+        group = aux_group_of(values_path)
+        nrows = meta["shape"][0]
+        per = meta["chunk_grid"]["configuration"]["chunk_shape"][0]
+        start, stop = rows if rows is not None else (0, nrows)
+        chunks = list(range(start // per, -(-stop // per))) if stop > start else []
+        lengths_path = f"{group}/lengths"
+        if self.meta(lengths_path)["chunk_grid"]["configuration"]["chunk_shape"][0] != per:
+            raise DataBaseException(
+                f"{values_path} in {self.where}: its lengths are not chunked like it; "
+                "the table is damaged: delete the key and write it again"
+            )
+        jobs: list[Callable[[], None]] = []
+        mask = None
+        if enc.get("mask"):
+            mask_path = f"{group}/mask"
+            mask = _plan_read(self.store, self.root, mask_path, self.meta(mask_path), (start, stop))
+            jobs += mask.jobs
+        pieces: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        zstd = _zstd(0)
+
+        for k in chunks:
+
+            def job(k: int = k) -> None:
+                a, b = max(start, k * per) - k * per, min(stop, (k + 1) * per) - k * per
+                lens = _read_chunk(self.store, _chunk_path(self.root, lengths_path, [k]), True)
+                if lens is None:
+                    lengths = np.zeros(per, np.uint32)
+                else:
+                    lengths = np.frombuffer(zstd.decode(lens), "<u4")
+                path = _chunk_path(self.root, values_path, [k])
+                raw = zstd.decode(self.store.read_bytes(path))
+                pieces[k] = (_vlen_items(raw, lengths, a, b), lengths[a:b])
+
+            jobs.append(job)
+
+        def finish() -> Any:
+            data = [pieces[k][0] for k in chunks]
+            lens = np.concatenate([pieces[k][1] for k in chunks]) if chunks else np.zeros(0)
+            offsets = np.concatenate([[0], np.cumsum(lens, dtype=np.int64)]).astype(np.int64)
+            buffer = np.concatenate(data) if data else np.zeros(0, np.uint8)
+            values = pa.Array.from_buffers(
+                pa.large_string(),
+                len(lens),
+                [None, pa.py_buffer(offsets), pa.py_buffer(buffer)],
+            )
+            parts = {"values": values, "mask": None if mask is None else mask.out}
             return decode_column(enc, parts, f"{values_path} in {self.where}")
 
         return jobs, finish

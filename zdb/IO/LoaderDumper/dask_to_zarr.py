@@ -178,7 +178,14 @@ class RowWriter:
                 a if a is not None else np.zeros(len(p), dtype=node.dtype)
                 for a, p in zip(found, pieces, strict=True)
             ]
-            data = filled[0] if len(filled) == 1 else np.concatenate(filled)
+            if len(filled) == 1:
+                data = filled[0]
+            elif tables.is_arrow(filled[0]):
+                import pyarrow as pa
+
+                data = pa.concat_arrays(filled)
+            else:
+                data = np.concatenate(filled)
             jobs += tables.chunk_jobs(self.store, self.root, node, data, row_start, self.level)
         tables.run_jobs(jobs, self.store)
         return length

@@ -38,6 +38,8 @@ def slot_to_arrow(plan: Any, slot: Any, parts: dict[str, Any]) -> Any:
     import numpy as np
     import pyarrow as pa
 
+    from ... import tables
+
     enc = slot.enc
     name = enc["name"]
     values = parts["values"]
@@ -49,6 +51,9 @@ def slot_to_arrow(plan: Any, slot: Any, parts: dict[str, Any]) -> Any:
         dictionary = slot_to_arrow(plan, cats, cat_parts)
         indices = pa.array(values, mask=values < 0)
         return pa.DictionaryArray.from_arrays(indices, dictionary)
+    if tables.is_arrow(values):  # Arrow-backed strings, kept as Arrow
+        mask = parts.get("mask")
+        return values if mask is None else tables.with_nulls(values, mask)
     if values.dtype.kind in "cV" or (values.dtype.kind == "f" and values.dtype.itemsize > 8):
         # no Arrow type for complex and long double numbers: their bytes, as they are
         raw = np.ascontiguousarray(values)
@@ -105,6 +110,8 @@ def arrow_to_parts(
     if pa.types.is_fixed_size_binary(arr.type):
         data = np.frombuffer(arr.buffers()[1], dtype=storage, count=len(arr) + arr.offset)
         return {"values": data[arr.offset :].copy()}
+    if enc["name"] == "string" and enc.get("storage") == "pyarrow":
+        return {"values": arr.cast(pa.large_string())}  # nulls and all, no copy
     mask = None
     if arr.null_count:
         mask = arr.is_null().to_numpy(zero_copy_only=False)
@@ -139,9 +146,11 @@ def _to_index(values: Any) -> Any:
 
 
 def _field_info(plan: Any, slot: Any, values: Any, label: Any) -> dict[str, Any]:
-    info: dict[str, Any] = {"encoding": slot.enc, "storage": values.dtype.str}
-    if values.dtype.kind in "OT":
-        info["storage"] = None
+    """A column's field metadata; ``label`` is ``...`` for arrays that are no column."""
+    from ... import tables
+
+    storage = None if tables.is_arrow(values) or values.dtype.kind in "OT" else values.dtype.str
+    info: dict[str, Any] = {"encoding": slot.enc, "storage": storage}
     if label is not ...:
         info["label"] = label
     if slot.categories is not None:
