@@ -7,9 +7,9 @@ Zarr arrays: missing values are Parquet nulls, categoricals are dictionary colum
 datetimes are timestamps. The version folder holds ``data.parquet`` and a group
 ``zarr.json`` whose attributes describe the table like ``pandas_to_zarr``'s (index,
 column labels, partitions); each Parquet column's field metadata (key ``zdb``) holds
-its label and encoding. Index levels other than a RangeIndex are columns too. Column
-labels that are not plain JSON, and stored divisions, are small Parquet files under
-``.zdb/``.
+its label and encoding. Index levels other than a RangeIndex are columns too.
+Categories, column labels that are not plain JSON and stored divisions are small
+Parquet files under ``.zdb/``.
 """
 
 from __future__ import annotations
