@@ -9,9 +9,10 @@ task writes whole Zarr chunks, so that no two tasks ever write the same chunk; t
 chunk length is chosen to divide the partitions when they are of equal length, and
 a chunk straddling two partitions is written by one task from the pieces of both.
 
-What is stored is what the frame computes to; it reads back as a dask frame with the
-same partitions (and divisions, when known or when the index is sorted), or as pandas
-with ``lazy=False`` on a pandas read of the key (``db.get(key).compute()``).
+What is stored is what the frame computes to. ``db[key]`` gives it back as a dask
+frame (as ISF did) with the same partitions, and divisions when they were known or
+the index is sorted; ``.compute()`` gives pandas. The layout is that of
+``pandas_to_zarr``, so either dumper's keys read both ways.
 """
 
 from __future__ import annotations
