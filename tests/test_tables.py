@@ -530,3 +530,14 @@ def test_string_columns_read_back_from_any_row_range(tmp_path, dtype):
     stored = tables.StoredTable(store, "t")
     for start, stop in [(0, 300), (0, 0), (6, 8), (7, 14), (3, 299), (299, 300), (150, 151)]:
         assert_same(stored.read(rows=(start, stop)), frame.iloc[start:stop])
+
+
+def test_importing_zdb_and_storing_other_values_imports_no_table_library(tmp_path):
+    code = (
+        "import sys, zdb\n"
+        f"db = zdb.DataBase({str(tmp_path / 'db')!r})\n"
+        "db['a'] = 1\n"
+        "print(sorted(m for m in ('pandas', 'dask', 'pyarrow') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
