@@ -614,7 +614,6 @@ class TablePlan:
     block_dtype: Any = None
     #: arrays whose whole content is known when planning (categories, labels)
     static: dict[str, np.ndarray] = field(default_factory=dict)
-    groups: set[str] = field(default_factory=set)
     #: every slot by its auxiliary group
     slots: dict[str, Slot] = field(default_factory=dict)
 
@@ -622,11 +621,16 @@ class TablePlan:
 
     def add_node(self, node: ArrayNode) -> ArrayNode:
         self.nodes[node.path] = node
-        parent = node.path.rsplit("/", 1)[0] if "/" in node.path else ""
-        while parent:
-            self.groups.add(parent)
-            parent = parent.rsplit("/", 1)[0] if "/" in parent else ""
         return node
+
+    def groups(self) -> set[str]:
+        """The groups holding the arrays (the ``.zdb`` group and those below it)."""
+        out: set[str] = set()
+        for path in self.nodes:
+            while "/" in path:
+                path = path.rsplit("/", 1)[0]
+                out.add(path)
+        return out
 
     def add_slot(
         self,
@@ -1227,7 +1231,8 @@ def write_metadata(store: Store, root: str, plan: TablePlan, level: int, attrs: 
         "consolidated_metadata": {"kind": "inline", "must_understand": False, "metadata": {}},
         "node_type": "group",
     }
-    consolidated: dict[str, Any] = {g: child_group for g in sorted(plan.groups)}
+    groups = plan.groups()
+    consolidated: dict[str, Any] = {g: child_group for g in sorted(groups)}
     consolidated.update(metas)
     jobs: list[Callable[[], None]] = [
         functools.partial(
@@ -1237,7 +1242,7 @@ def write_metadata(store: Store, root: str, plan: TablePlan, level: int, attrs: 
     ]
     jobs += [
         functools.partial(store.write_bytes, join(root, g, "zarr.json"), group_document({}))
-        for g in plan.groups
+        for g in groups
     ]
     run_jobs(jobs, store)
     store.write_bytes(join(root, "zarr.json"), group_document(attrs, consolidated=consolidated))
