@@ -356,15 +356,19 @@ def test_every_kind_of_index_round_trips(db, index):
 
 @pytest.mark.local_files
 def test_mixed_column_labels_keep_their_types_order_dtype_and_name(db):
-    labels = pd.Index([3, 1.5, "a", "A", "two words", "", "__x", ".zdb", None, 100.025, "a"])
+    labels = pd.Index(
+        [3, 1.5, "a", "A", "two words", "", "__x", ".zdb", None, 100.025, "a"]
+        + ["a/b", "x\\y", "t\tab", ".", "..", ".hidden", "é" * 150, "\ud800", "Ä"]
+    )
     labels.name = "quantity"
-    frame = pd.DataFrame(np.arange(33.0).reshape(3, 11), columns=labels)
+    frame = pd.DataFrame(np.arange(60.0).reshape(3, 20), columns=labels)
     frame = frame.astype({1.5: "int8"})  # not one block: one array per column
     round_trip(db, frame)
     names = json.loads(open(os.path.join(db.path_of("t"), "zarr.json")).read())
     arrays = names["attributes"]["zdb"]["table"]["arrays"]
     assert len(set(a.lower() for a in arrays)) == len(arrays)
-    assert "a" in arrays and "two words" not in arrays
+    assert "a" in arrays and "two words" in arrays and ".hidden" in arrays and "Ä" in arrays
+    assert "__x" not in arrays and ".zdb" not in arrays and "." not in arrays
 
 
 def test_multiindex_columns_round_trip(db):

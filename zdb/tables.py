@@ -71,7 +71,10 @@ THREADS = min(16, max(4, os.cpu_count() or 1))
 #: threads for a remote store, whose requests mostly wait on the network
 REMOTE_THREADS = 32
 
-_NAME_RE = re.compile(r"[A-Za-z0-9_.\-]+")
+#: characters a name must not have: "/" and "\\" (path separators to zarr), controls
+_BAD_NAME_CHARS = re.compile(r"[/\\\x00-\x1f\x7f]")
+#: longest name (UTF-8 bytes): file systems allow 255 per path component
+MAX_NAME_BYTES = 200
 _PLAIN_KINDS = "biufc"
 _MISSING_MARKERS = {1: None, 2: float("nan"), 3: pd.NA, 4: pd.NaT}
 _MASKED_DTYPES = (
@@ -128,11 +131,20 @@ def _json_or_none(label: Any) -> Any:
 
 
 def is_valid_name(label: Any) -> bool:
-    """True if ``label`` can name a Zarr array of a table as it is."""
+    """True if ``label`` can name a Zarr array of a table as it is: a str that is a valid
+    Zarr v3 node name (not empty, not only periods, no ``/``, not starting with the
+    reserved ``__``), without ``\\`` or control characters and not overlong."""
+    if not isinstance(label, str):
+        return False
+    try:
+        size = len(label.encode("utf-8"))
+    except UnicodeEncodeError:  # lone surrogates: no file name
+        return False
     return (
-        isinstance(label, str)
-        and _NAME_RE.fullmatch(label) is not None
-        and not label.startswith(("__", "."))
+        label.strip(".") != ""
+        and not label.startswith("__")
+        and _BAD_NAME_CHARS.search(label) is None
+        and size <= MAX_NAME_BYTES
     )
 
 
@@ -154,7 +166,10 @@ class _Names:
         if is_valid_name(label) and self.free(label):
             return self.claim(label)
         text = fallback if label is None else str(label)
-        base = re.sub(r"[^A-Za-z0-9_.\-]", "_", text).lstrip("_.") or fallback
+        text = _BAD_NAME_CHARS.sub("_", text).encode("utf-8", "replace")[:100]
+        base = text.decode("utf-8", "ignore").lstrip("_.") or fallback
+        if not is_valid_name(base):
+            base = fallback
         candidate, i = base, 1
         while not self.free(candidate):
             candidate, i = f"{base}_{i}", i + 1
@@ -778,7 +793,8 @@ def plan_table(
     level_names: list[str] = []
     if range_index is None and isinstance(index, pd.MultiIndex):
         for j, lname in enumerate(index.names):
-            usable = is_valid_name(lname) and lname.lower() not in str_labels
+            # no spaces: xarray reads the level names from a space-separated attribute
+            usable = is_valid_name(lname) and " " not in lname and lname.lower() not in str_labels
             level_names.append(names.claim_label(lname if usable else None, f"level_{j}"))
     block = layout == "block" or (
         layout == "auto"
