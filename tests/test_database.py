@@ -764,3 +764,10 @@ def test_isf_dumper_names_still_work_as_modules_and_names(local_db, isf_name, va
             np.testing.assert_array_equal(back, value)
         else:
             assert back == value
+
+
+@pytest.mark.parametrize("value", [1, pd.DataFrame({"x": [1, 2]}), np.arange(3)])
+def test_an_unknown_loader_keyword_raises_naming_the_key_for_every_dumper(local_db, value):
+    local_db["k"] = value
+    with pytest.raises(zdb.exceptions.UnknownDumperError, match="'k'.*bogus"):
+        local_db.get("k", bogus=1)

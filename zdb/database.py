@@ -314,7 +314,10 @@ class DataBase:
         try:
             info = dumper.dump(value, target, **kwargs)
         except BaseException as e:
-            store.remove(target.path)
+            try:
+                store.remove(target.path)
+            except OSError as cleanup:  # keep the dumper's error; say what is left behind
+                e.add_note(f"zdb could not remove the partial value {target.full}: {cleanup}")
             if isinstance(e, DataBaseException | KeyboardInterrupt | SystemExit):
                 raise
             raise DataBaseException(
@@ -496,6 +499,10 @@ class DataBase:
                 f"key {key!r} in {self.basedir} was written with dumper {node.get('dumper')!r}, "
                 "which this zdb does not have; install the package that provides it"
             ) from None
+        try:
+            dumper.check_load_kwargs(loader_kwargs)
+        except UnknownDumperError as e:
+            raise UnknownDumperError(f"reading key {key!r}: {e}") from None
         key_path = join(self._prefix, name)
         for _ in range(READ_RETRIES):
             version = node.get("version")

@@ -87,18 +87,24 @@ class Dumper:
         need not re-check the pointer after reading (see ``DataBase.get``)."""
         return False
 
+    def check_load_kwargs(self, kwargs: dict[str, Any]) -> None:
+        """Raise UnknownDumperError for loader keywords :meth:`load` does not take."""
+        if kwargs:
+            self._check_against(self.load, kwargs, ("target", "info", "lazy", "as_xarray"))
+
     def check_kwargs(self, kwargs: dict[str, Any]) -> None:
         """Raise UnknownDumperError for keywords :meth:`dump` does not take."""
-        if not kwargs:
-            return
-        params = inspect.signature(self.dump).parameters
+        if kwargs:
+            self._check_against(self.dump, kwargs, ("value", "target"))
+
+    def _check_against(self, method: Any, kwargs: dict[str, Any], fixed: tuple[str, ...]) -> None:
+        params = inspect.signature(method).parameters
         if any(p.kind is p.VAR_KEYWORD for p in params.values()):
             return
         allowed = [
             n
             for n, p in params.items()
-            if p.kind is p.KEYWORD_ONLY
-            or (p.kind is p.POSITIONAL_OR_KEYWORD and n not in ("value", "target"))
+            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and n not in fixed
         ]
         unknown = sorted(set(kwargs) - set(allowed))
         if unknown:

@@ -105,10 +105,7 @@ class DaskToParquet(Dumper):
         lazy: bool = False,
         as_xarray: bool = False,
         columns: Any = None,
-        **kwargs: Any,
     ) -> Any:
-        if kwargs:
-            raise TypeError(f"{self.name} takes only columns= when loading, got {sorted(kwargs)}")
         return pq_dumper.load_parquet(target, lazy=True, as_xarray=as_xarray, columns=columns)
 
 

@@ -309,10 +309,7 @@ class DaskToZarr(Dumper):
         lazy: bool = False,
         as_xarray: bool = False,
         columns: Any = None,
-        **kwargs: Any,
     ) -> Any:
-        if kwargs:
-            raise TypeError(f"dask_to_zarr takes only columns= when loading, got {sorted(kwargs)}")
         return load_table(target, lazy=True, as_xarray=as_xarray, columns=columns)
 
 

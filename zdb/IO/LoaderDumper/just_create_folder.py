@@ -47,7 +47,9 @@ class JustCreateFolder(Dumper):
     def reads_atomically(self, info: dict[str, Any]) -> bool:
         return True  # one file, or none
 
-    def load(self, target: Target, info: dict[str, Any], **kwargs: Any) -> ManagedFolder:
+    def load(
+        self, target: Target, info: dict[str, Any], *, lazy: bool = False, as_xarray: bool = False
+    ) -> ManagedFolder:
         return ManagedFolder(target.store.full(join(target.path, FOLDER)))
 
 

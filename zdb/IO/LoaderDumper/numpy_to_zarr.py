@@ -16,7 +16,7 @@ import numpy as np
 
 from ... import zarr_direct
 from ...dumper import Dumper, Target, get_dumper, module_loaded
-from ...exceptions import UnknownDumperError, UnsupportedValueError
+from ...exceptions import UnsupportedValueError
 from ...format import group_document
 from ...store import join
 from ...zarr_util import consolidate, quiet_zarr
@@ -188,13 +188,7 @@ class NumpyToZarr(Dumper):
         *,
         lazy: bool = False,
         as_xarray: bool = False,
-        **kwargs: Any,
     ) -> Any:
-        if kwargs:
-            raise UnknownDumperError(
-                f"numpy_to_zarr takes no loader keywords besides lazy and as_xarray, got "
-                f"{sorted(kwargs)}; remove them"
-            )
         meta = info.get("array")
         if meta is not None and not (lazy or as_xarray) and zarr_direct.is_direct(meta):
             return _restore(

@@ -551,10 +551,7 @@ class PandasToParquet(Dumper):
         lazy: bool = False,
         as_xarray: bool = False,
         columns: Any = None,
-        **kwargs: Any,
     ) -> Any:
-        if kwargs:
-            raise TypeError(f"{self.name} takes only columns= when loading, got {sorted(kwargs)}")
         return load_parquet(target, lazy=lazy, as_xarray=as_xarray, columns=columns)
 
 

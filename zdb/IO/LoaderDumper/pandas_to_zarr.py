@@ -92,12 +92,7 @@ class PandasToZarr(Dumper):
         lazy: bool = False,
         as_xarray: bool = False,
         columns: Any = None,
-        **kwargs: Any,
     ) -> Any:
-        if kwargs:
-            raise TypeError(
-                f"pandas_to_zarr takes only columns= when loading, got {sorted(kwargs)}"
-            )
         return load_table(target, lazy=lazy, as_xarray=as_xarray, columns=columns)
 
 

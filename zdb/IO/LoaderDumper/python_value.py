@@ -45,7 +45,9 @@ class PythonValue(Dumper):
     def reads_atomically(self, info: dict[str, Any]) -> bool:
         return True  # one file, or none
 
-    def load(self, target: Target, info: dict[str, Any], **kwargs: Any) -> Any:
+    def load(
+        self, target: Target, info: dict[str, Any], *, lazy: bool = False, as_xarray: bool = False
+    ) -> Any:
         if "value" in info:
             return values.decode(info["value"])
         doc = json.loads(target.store.read_bytes(join(target.path, "zarr.json")))

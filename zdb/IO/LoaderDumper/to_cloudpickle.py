@@ -43,7 +43,9 @@ class ToCloudpickle(Dumper):
     def reads_atomically(self, info: dict[str, Any]) -> bool:
         return True  # one file, or none
 
-    def load(self, target: Target, info: dict[str, Any], **kwargs: Any) -> Any:
+    def load(
+        self, target: Target, info: dict[str, Any], *, lazy: bool = False, as_xarray: bool = False
+    ) -> Any:
         import pickle
 
         path = join(target.path, PAYLOAD)
