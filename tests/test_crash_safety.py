@@ -1,14 +1,17 @@
 """Crash safety: a writer killed (SIGKILL) at any moment leaves each key with its previous
 value or absent, the database opens normally with no stray keys, and readers, in this
-process or another, never see a half-written value."""
+process or another, never see a half-written value; on a local disk and on S3 (moto's server)."""
 
 from __future__ import annotations
 
+import json
 import random
+import secrets
 import subprocess
 import sys
 import textwrap
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -20,12 +23,13 @@ import zdb
 #: value made of two writes (or of a write and fill values) is detectable
 WRITER = textwrap.dedent(
     """
+    import json
     import sys
     import dask.array as da
     import numpy as np
     import zdb
 
-    db = zdb.DataBase(sys.argv[1])
+    db = zdb.DataBase(sys.argv[1], storage_options=json.loads(sys.argv[3]))
     start = int(sys.argv[2])
     i = start
     while True:
@@ -48,6 +52,34 @@ WRITER = textwrap.dedent(
     """
 )
 
+
+@dataclass
+class Location:
+    """Where the database under test lives: a local folder or an S3 URL."""
+
+    url: str
+    options: dict = field(default_factory=dict)
+    #: longest wait before a kill: about one round of the writer, which is slower on S3
+    kill_window: float = 0.4
+    #: rounds of reads in the readers' test (a few writer rounds' worth)
+    reads: int = 150
+
+    def open(self, readonly: bool = False) -> zdb.DataBase:
+        return zdb.DataBase(self.url, readonly=readonly, storage_options=self.options)
+
+
+@pytest.fixture(params=["local", "s3"])
+def location(request: pytest.FixtureRequest, tmp_path) -> Location:
+    """A new database location: a temporary folder, and a prefix of the S3 test bucket."""
+    if request.param == "local":
+        return Location(str(tmp_path / "db"))
+    from .s3_server import storage_options
+
+    endpoint = request.getfixturevalue("s3_endpoint")
+    url = f"s3://zdb-tests/{secrets.token_hex(6)}"
+    return Location(url, storage_options(endpoint), kill_window=2.0, reads=40)
+
+
 SINGLE_VALUED_KEYS = {("multi",), ("small",), ("big",), ("dask",), ("tmp",), ("tmp2",)}
 
 
@@ -64,9 +96,9 @@ def _single_value(value: Any) -> int:
     return int(distinct[0])
 
 
-def _check_database(path: str, rounds_written: int) -> None:
+def _check_database(location: Location) -> None:
     """The database opens, lists only keys the writer writes, and every key is whole."""
-    db = zdb.DataBase(path)
+    db = location.open()
     keys = db.keys(recurse=True)
     for key in keys:
         if key in SINGLE_VALUED_KEYS or key == ("value",):
@@ -85,9 +117,9 @@ def _check_database(path: str, rounds_written: int) -> None:
     assert not {"tmp", "tmp2"} <= set(db.keys())
 
 
-def _start_writer(path: str, start: int) -> subprocess.Popen:
+def _start_writer(location: Location, start: int) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-c", WRITER, path, str(start)],
+        [sys.executable, "-c", WRITER, location.url, str(start), json.dumps(location.options)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -99,23 +131,22 @@ def _start_writer(path: str, start: int) -> subprocess.Popen:
     return proc
 
 
-def test_a_writer_killed_at_random_moments_leaves_whole_keys(tmp_path):
-    path = str(tmp_path / "db")
+def test_a_writer_killed_at_random_moments_leaves_whole_keys(location):
     rng = random.Random()
     seed = rng.randrange(2**32)
     rng.seed(seed)
     for round_ in range(6):
-        proc = _start_writer(path, start=round_ * 1000)
-        time.sleep(rng.uniform(0.0, 0.4))
+        proc = _start_writer(location, start=round_ * 1000)
+        time.sleep(rng.uniform(0.0, location.kill_window))
         proc.kill()  # SIGKILL
         proc.wait(timeout=30)
         assert proc.returncode == -9, proc.stderr.read()
         try:
-            _check_database(path, round_ + 1)
+            _check_database(location)
         except AssertionError as e:
             raise AssertionError(f"after round {round_} (random seed {seed}): {e}") from e
     # the database is fully usable after the kills
-    db = zdb.DataBase(path)
+    db = location.open()
     for key in db.keys(recurse=True):
         db[key] = 1
         assert db[key] == 1
@@ -126,11 +157,12 @@ def test_a_writer_killed_at_random_moments_leaves_whole_keys(tmp_path):
 
 READER = textwrap.dedent(
     """
+    import json
     import sys
     import numpy as np
     import zdb
 
-    db = zdb.DataBase(sys.argv[1], readonly=True)
+    db = zdb.DataBase(sys.argv[1], readonly=True, storage_options=json.loads(sys.argv[3]))
     seen = {"multi": set(), "small": set(), "value": set(), "big": set()}
     for _ in range(int(sys.argv[2])):
         for key in seen:
@@ -149,13 +181,19 @@ READER = textwrap.dedent(
 
 
 @pytest.mark.parametrize("reader", ["other process", "this process"])
-def test_readers_never_see_a_half_written_value(tmp_path, reader):
-    path = str(tmp_path / "db")
-    writer = _start_writer(path, start=0)
+def test_readers_never_see_a_half_written_value(location, reader):
+    writer = _start_writer(location, start=0)
     try:
         if reader == "other process":
             result = subprocess.run(
-                [sys.executable, "-c", READER, path, "150"],
+                [
+                    sys.executable,
+                    "-c",
+                    READER,
+                    location.url,
+                    str(location.reads),
+                    json.dumps(location.options),
+                ],
                 capture_output=True,
                 text=True,
                 timeout=300,
@@ -164,9 +202,9 @@ def test_readers_never_see_a_half_written_value(tmp_path, reader):
             counts = dict(item.split("=") for item in result.stdout.split())
             distinct_multi = int(counts["multi"])
         else:
-            db = zdb.DataBase(path, readonly=True)
+            db = location.open(readonly=True)
             seen = set()
-            for _ in range(150):
+            for _ in range(location.reads):
                 seen.add(_single_value(db["multi"]))
                 _single_value(db["value"])
                 _single_value(db["small"])

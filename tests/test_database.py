@@ -434,6 +434,27 @@ def test_a_sub_database_can_be_renamed_into_another_sub_database(db):
     assert db["t", "s2"].unique_id == unique_id
 
 
+@pytest.mark.parametrize("kind", ["data", "sub-database"])
+def test_rename_onto_the_remains_of_a_killed_writer_replaces_them(db, kind):
+    # what a writer of "b" (or a rename to "b") killed before its commit leaves: files
+    # under b/ but no pointer b/zarr.json, so "b" is no key
+    db._store.write_bytes("b/.v5f0000000000-0badf00d/zarr.json", b"{}")
+    db._store.write_bytes("b/stray/zarr.json", b"{}")
+    assert "b" not in db
+    if kind == "data":
+        db["a"] = np.arange(3)
+    else:
+        db["a", "x"] = 1
+    db.rename("a", "b")
+    assert db.keys() == ["b"]
+    if kind == "data":
+        np.testing.assert_array_equal(db["b"], np.arange(3))
+    else:
+        assert db.keys(recurse=True) == [("b", "x")]
+        assert db["b", "x"] == 1
+    assert not db._store.exists("b/stray")
+
+
 def test_rename_errors(db, snapshot):
     db["a"] = 1
     db["b"] = 2

@@ -466,7 +466,12 @@ class DataBase:
         if dst._prefix != src._prefix and isinstance(stored, dict):
             # a data key's blobs are its database's; a sub-database carries its own .zdb/
             metadata.copy_blobs(self._store, src._prefix, dst._prefix, stored)
-        self._store.rename(join(src._prefix, src_name), join(dst._prefix, dst_name))
+        dst_path = join(dst._prefix, dst_name)
+        if self._store.exists(dst_path):
+            # a folder without a pointer (checked above): the remains of a writer or a
+            # rename that was killed, which would otherwise block this name for good
+            commit.remove_key(self._store, dst_path, join(dst._prefix, _TRASH))
+        self._store.rename(join(src._prefix, src_name), dst_path)
         dst._note(dst_name, node["kind"])
         src._note(src_name, None)
 
