@@ -442,8 +442,8 @@ class DataBase:
         if not self._store.exists(join(db._prefix, name, ZARR_JSON)):
             raise KeyError(key)
         trash = join(db._prefix, _TRASH)
+        db._note(name, None)  # first: the index never lists a key that is gone
         commit.remove_key(self._store, join(db._prefix, name), trash)
-        db._note(name, None)
         for leftover in self._store.list_dir(trash):  # trees of deletes that were killed
             self._store.remove(join(trash, leftover))
 
@@ -466,14 +466,23 @@ class DataBase:
         if dst._prefix != src._prefix and isinstance(stored, dict):
             # a data key's blobs are its database's; a sub-database carries its own .zdb/
             metadata.copy_blobs(self._store, src._prefix, dst._prefix, stored)
-        dst_path = join(dst._prefix, dst_name)
-        if self._store.exists(dst_path):
+        store = self._store
+        src_path, dst_path = join(src._prefix, src_name), join(dst._prefix, dst_name)
+        if store.exists(dst_path):
             # a folder without a pointer (checked above): the remains of a writer or a
             # rename that was killed, which would otherwise block this name for good
-            commit.remove_key(self._store, dst_path, join(dst._prefix, _TRASH))
-        self._store.rename(join(src._prefix, src_name), dst_path)
-        dst._note(dst_name, node["kind"])
-        src._note(src_name, None)
+            commit.remove_key(store, dst_path, join(dst._prefix, _TRASH))
+        if store.is_local:
+            store.rename(src_path, dst_path)  # atomic
+            dst._note(dst_name, node["kind"])
+            src._note(src_name, None)
+        else:
+            # no rename: copy, record the move in the key indexes, then delete the source
+            # (pointer first), so that the index never lists a key that is gone
+            store.copy(src_path, dst_path)
+            dst._note(dst_name, node["kind"])
+            src._note(src_name, None)
+            commit.remove_key(store, src_path, join(src._prefix, _TRASH))
 
     # -- reading ---------------------------------------------------------------------
 

@@ -114,8 +114,15 @@ class FsspecStore(Store):
             pass
 
     def rename(self, src: str, dst: str) -> None:
-        # no rename on object stores: copy every object, the top pointer last, then
-        # delete the source pointer first, so the key is never visible half-copied
+        # no rename on object stores: copy, then delete the source pointer first, so the
+        # node is never visible half-copied or half-deleted
+        self.copy(src, dst)
+        pointer = self._p(f"{src}/zarr.json")
+        if self.fs.exists(pointer):
+            self.fs.rm_file(pointer)
+        self.remove(src)
+
+    def copy(self, src: str, dst: str) -> None:
         if self.exists(dst):
             raise FileExistsError(self.full(dst))
         full_src, full_dst = self._p(src), self._p(dst)
@@ -124,12 +131,9 @@ class FsspecStore(Store):
         if not files:
             raise FileNotFoundError(self.full(src))
         pointer = f"{full_src}/zarr.json"
-        files.sort(key=lambda f: f == pointer)
+        files.sort(key=lambda f: f == pointer)  # the top pointer last
         for f in files:
             self.fs.cp_file(f, full_dst + f[len(full_src) :])
-        if pointer in files:
-            self.fs.rm_file(pointer)
-        self.remove(src)
 
     def size(self, path: str) -> int:
         full = self._p(path)

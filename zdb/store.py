@@ -73,6 +73,11 @@ class Store(ABC):
         """Move a file or folder tree to a path that does not exist yet."""
 
     @abstractmethod
+    def copy(self, src: str, dst: str) -> None:
+        """Copy a file or folder tree to a path that does not exist yet; a folder's own
+        ``zarr.json`` is copied last, so the copy is a Zarr node only once complete."""
+
+    @abstractmethod
     def size(self, path: str) -> int:
         """Bytes used by the files under ``path``."""
 
@@ -174,6 +179,19 @@ class LocalStore(Store):
         if os.path.exists(full_dst):
             raise FileExistsError(full_dst)
         os.rename(self.full(src), full_dst)
+
+    def copy(self, src: str, dst: str) -> None:
+        full_src, full_dst = self.full(src), self.full(dst)
+        if os.path.exists(full_dst):
+            raise FileExistsError(full_dst)
+        if not os.path.isdir(full_src):
+            os.makedirs(os.path.dirname(full_dst), exist_ok=True)
+            shutil.copyfile(full_src, full_dst)
+            return
+        # copy into a temporary name, then rename: the node appears complete at once
+        tmp = f"{dst}.{secrets.token_hex(6)}.tmp"
+        shutil.copytree(full_src, self.full(tmp))
+        os.rename(self.full(tmp), full_dst)
 
     def size(self, path: str) -> int:
         full = self.full(path)
