@@ -149,7 +149,7 @@ def main(argv: list[str] | None = None) -> int:
         client.close()
     db = zdb.DataBase(db_path, readonly=True)
     index = db["sim_trial_index"]
-    trial = index.iloc[len(index) // 2]
+    trial = index[len(index) // 2]
     sa = db["synapse_activation"]
     one = sa.loc[trial]
     one_trial, _ = best(lambda: db["synapse_activation"].loc[trial].compute(), 3 * args.repeat)

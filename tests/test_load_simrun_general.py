@@ -105,8 +105,11 @@ def test_import_writes_isf_keys(imported):
 
 
 def test_trial_indexes_cover_both_namings_and_skip_the_running_folder(imported, campaign):
-    index = imported["sim_trial_index"].tolist()
+    stored = imported["sim_trial_index"]
+    assert isinstance(stored, pd.Index) and stored.name == "sim_trial_index"  # as in ISF
+    index = stored.tolist()
     assert index == expected_index(campaign)
+    assert index[0] in stored
     assert {i.split("/")[0] for i in index} == {f.path.name for f in campaign.folders}
     assert any("_seed" in i and "_pid" in i for i in index)
     assert not any("_running" in i for i in index)
@@ -418,8 +421,10 @@ def test_incremental_import_parses_only_new_folders_and_keeps_divisions(tmp_path
         pd.testing.assert_frame_equal(merged.compute(), fresh.compute())
     for key in ["spike_times", "metadata", "sim_trial_index", "filelist"]:
         got, want = db[key], full[key]
-        if isinstance(want, pd.DataFrame | pd.Series):
-            pd.testing.assert_frame_equal(pd.DataFrame(got), pd.DataFrame(want))
+        if isinstance(want, pd.Index):
+            pd.testing.assert_index_equal(got, want, exact=True)
+        elif isinstance(want, pd.DataFrame):
+            pd.testing.assert_frame_equal(got, want)
         else:
             assert got == want
     for key in full["dendritic_spike_times"].keys():

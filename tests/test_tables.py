@@ -21,7 +21,7 @@ from hypothesis.extra import numpy as hnp
 
 import zdb
 from zdb import tables
-from zdb.exceptions import UnsupportedValueError
+from zdb.exceptions import DataBaseException, UnsupportedValueError
 from zdb.store import LocalStore
 from zdb.tables import ColumnNotFoundError
 
@@ -258,6 +258,29 @@ def test_generated_frames_round_trip_eagerly_and_lazily(tmp_path_factory, frame)
 @given(column=st.integers(0, 6).flatmap(columns), name=st.one_of(st.none(), labels))
 def test_generated_series_round_trip_with_their_name(tmp_path_factory, column, name):
     round_trip(zdb.DataBase(tmp_path_factory.mktemp("db")), column.rename(name))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    index=st.integers(0, 6).flatmap(lambda n: st.one_of(indexes(n), columns(n).map(pd.Index))),
+    dumper=st.sampled_from(["pandas_to_zarr", "pandas_to_parquet"]),
+)
+def test_generated_indexes_round_trip_through_both_dumpers(tmp_path_factory, index, dumper):
+    db = zdb.DataBase(tmp_path_factory.mktemp("db"))
+    db.set("i", index, dumper=dumper)
+    pd.testing.assert_index_equal(db["i"], index, exact=True)
+    pd.testing.assert_index_equal(db.get("i", lazy=True).compute(), index, exact=True)
+
+
+def test_an_index_is_stored_as_a_table_and_refuses_columns(db):
+    index = pd.Index(["a/000001", "a/000002"], name="sim_trial_index")
+    db["i"] = index
+    assert db.metadata["i"]["dumper"] == "pandas_to_zarr"
+    assert "a/000001" in db["i"]
+    ds = db.get("i", as_xarray=True)
+    assert list(ds["sim_trial_index"].values) == list(index)
+    with pytest.raises(DataBaseException, match="of type Index; columns="):
+        db.get("i", columns=["x"])
 
 
 @pytest.mark.parametrize(

@@ -51,8 +51,11 @@ from . import values as plain_values
 from .exceptions import DataBaseException, FormatVersionError, UnsupportedValueError
 from .store import Store, join
 
-#: version of the table description in the group attributes
-TABLE_FORMAT = 1
+#: newest version of the table description (group attributes) this zdb reads; each
+#: table is written in the oldest version that describes it, so older zdb reads what
+#: it can: 1 for DataFrames and Series, 2 for an Index (type "Index", new in 2)
+TABLE_FORMAT = 2
+INDEX_TABLE_FORMAT = 2
 #: the child group holding auxiliary arrays; ``.``-names are zdb bookkeeping
 AUX = ".zdb"
 #: zstd level of table chunks (numcodecs/zarr: 0 means zstd's default, 3)
@@ -774,7 +777,7 @@ def plan_table(
         raise UnsupportedValueError(f"layout must be 'auto', 'columns' or 'block', not {layout!r}")
     names = _Names()
     table: dict[str, Any] = {
-        "format": TABLE_FORMAT,
+        "format": 1,
         "type": "Series" if is_series else "DataFrame",
         "nrows": nrows,
         "source": source,
@@ -1378,12 +1381,27 @@ def _zarr_read(
 
 
 def table_type(value: Any) -> str:
-    """``DataFrame`` or ``Series`` for a pandas or dask table."""
+    """``DataFrame``, ``Series`` or ``Index`` for a pandas or dask table."""
+    if isinstance(value, pd.Index):
+        return "Index"
     return "Series" if getattr(value, "ndim", 2) == 1 else "DataFrame"
+
+
+def as_table(value: pd.DataFrame | pd.Series | pd.Index) -> pd.DataFrame | pd.Series:
+    """What is stored for ``value``: an Index is stored as a frame of no columns with
+    that index (every kind of index round-trips that way), marked by :func:`mark_index`."""
+    return pd.DataFrame(index=value) if isinstance(value, pd.Index) else value
+
+
+def mark_index(plan: TablePlan) -> None:
+    """Describe the zero-column frame of :func:`as_table` as the Index it stores."""
+    plan.table.update(type="Index", format=INDEX_TABLE_FORMAT)
 
 
 def summary(table: dict[str, Any], ncols: int) -> str:
     """A one-line description of a stored table, for listings."""
+    if table["type"] == "Index":
+        return f"Index of {table['nrows']} labels"
     if table["type"] == "Series":
         return f"Series of {table['nrows']} rows"
     return f"DataFrame of {table['nrows']} rows x {ncols} columns"
@@ -1392,20 +1410,24 @@ def summary(table: dict[str, Any], ncols: int) -> str:
 def write_table(
     store: Store,
     root: str,
-    obj: pd.DataFrame | pd.Series,
+    obj: pd.DataFrame | pd.Series | pd.Index,
     *,
     layout: str = "auto",
     chunk_rows: int | None = None,
     level: int = ZSTD_LEVEL,
 ) -> dict[str, Any]:
-    """Write a pandas DataFrame or Series as the table group at ``root``.
+    """Write a pandas DataFrame, Series or Index as the table group at ``root``.
 
     Everything is encoded (and checked) before anything is written, so a value that
     cannot be stored raises UnsupportedValueError without a partial write. Returns the
     table description.
     """
+    is_index = isinstance(obj, pd.Index)
+    obj = as_table(obj)
     range_index = obj.index if isinstance(obj.index, pd.RangeIndex) else None
     plan = plan_table(obj, len(obj), range_index=range_index, layout=layout, chunk_rows=chunk_rows)
+    if is_index:
+        mark_index(plan)
     arrays = plan.encode_rows(obj)
     plan.prune(arrays.items())
     choose_partitions(plan, obj.index)
@@ -1487,6 +1509,14 @@ def build_index(desc: dict[str, Any], levels: list[Any]) -> pd.Index:
     if desc.get("freq"):
         index = type(index)(index, freq=desc["freq"])
     return index
+
+
+def check_has_columns(table: dict[str, Any], where: str) -> None:
+    """Refuse ``columns=`` for a stored Series or Index."""
+    if table["type"] != "DataFrame":
+        raise DataBaseException(
+            f"the value at {where} is of type {table['type']}; columns= applies to DataFrames only"
+        )
 
 
 def column_positions(index: pd.Index, columns: Any, where: str) -> list[int]:
@@ -1581,10 +1611,7 @@ class StoredTable:
         """Positions of the columns named by ``columns`` (None: all), in that order."""
         if columns is None:
             return None
-        if self.table["type"] == "Series":
-            raise DataBaseException(
-                f"the value at {self.where} is a Series; columns= applies to DataFrames only"
-            )
+        check_has_columns(self.table, self.where)
         return column_positions(self.columns, columns, self.where)
 
     # reading
@@ -1739,9 +1766,16 @@ def open_table(store: Store, root: str) -> StoredTable:
     return StoredTable(store, root)
 
 
-def read_table(store: Store, root: str, columns: Any = None) -> pd.DataFrame | pd.Series:
+def read_table(store: Store, root: str, columns: Any = None) -> pd.DataFrame | pd.Series | pd.Index:
     """Read the whole table at ``root`` (or only ``columns``) as pandas."""
-    return StoredTable(store, root).read(columns=columns)
+    table = StoredTable(store, root)
+    return unwrap_index(table.table, table.read(columns=columns))
+
+
+def unwrap_index(table: dict[str, Any], value: Any) -> Any:
+    """The Index a zero-column frame stands for, when the table stores an Index (pandas
+    or dask); ``value`` itself otherwise."""
+    return value.index if table["type"] == "Index" else value
 
 
 class PartitionReader:
@@ -1779,7 +1813,7 @@ def read_lazy(store: Store, root: str, columns: Any = None) -> Any:
     divisions = table.divisions
     # dask would turn object columns into pyarrow strings: the stored dtypes must stay
     with dask.config.set({"dataframe.convert-string": False}):
-        return dd.from_map(
+        frame = dd.from_map(
             reader,
             ranges,
             meta=meta,
@@ -1787,6 +1821,7 @@ def read_lazy(store: Store, root: str, columns: Any = None) -> Any:
             label="zdb-read",
             enforce_metadata=False,
         )
+    return unwrap_index(table.table, frame)
 
 
 def open_xarray(store: Store, root: str, lazy: bool, columns: Any = None) -> Any:
@@ -1801,6 +1836,8 @@ def open_xarray(store: Store, root: str, lazy: bool, columns: Any = None) -> Any
     with quiet_zarr():
         ds = xr.open_zarr(store.zarr_store(root), consolidated=True, chunks={} if lazy else None)
     desc = table.table
+    if desc["type"] == "Index":
+        return ds  # the index coordinate (none for a RangeIndex)
     if desc["layout"] == "block":
         arr = ds[desc["block"]["array"]]
         if positions is not None:

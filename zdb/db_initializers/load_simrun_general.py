@@ -8,7 +8,7 @@ meanings:
 =============================  ========================================================
 ``simresult_path``             the absolute path of the campaign folder (str)
 ``filelist``                   the somatic voltage-trace files, relative to it (list)
-``sim_trial_index``            every trial's index, sorted (pandas Series of str)
+``sim_trial_index``            every trial's index, sorted (pandas Index of str)
 ``metadata``                   per trial: ``sim_trial_index``, ``path`` (result folder
                                relative to ``simresult_path``), ``trialnr`` (the last
                                part of the index, 6 digits, str as in ISF),
@@ -1345,7 +1345,7 @@ class _Import:
             if "filelist" in self.db:
                 filelist |= set(self.db["filelist"])
         self.db["filelist"] = sorted(filelist)
-        self.db["sim_trial_index"] = pd.Series(
+        self.db["sim_trial_index"] = pd.Index(
             metadata["sim_trial_index"].to_numpy(), dtype="str", name=INDEX_NAME
         )
         self.db.set("metadata", metadata, dumper="pandas_to_zarr")

@@ -339,12 +339,7 @@ class ParquetTable:
 
         if columns is None:
             return None
-        if self.table["type"] == "Series":
-            from ...exceptions import DataBaseException
-
-            raise DataBaseException(
-                f"the value at {self.where} is a Series; columns= applies to DataFrames only"
-            )
+        tables.check_has_columns(self.table, self.where)
         return tables.column_positions(self.columns, columns, self.where)
 
     def _read(self, names: list[str], rows: tuple[int, int]) -> Any:
@@ -457,6 +452,8 @@ def open_parquet_table(store: Any, root: str) -> ParquetTable:
 
 def load_parquet(target: Target, *, lazy: bool, as_xarray: bool, columns: Any = None) -> Any:
     """Read a Parquet table as pandas, a lazy dask frame, or an xarray Dataset."""
+    from ... import tables
+
     table = open_parquet_table(target.store, target.path)
     if as_xarray:
         from ...exceptions import DataBaseException
@@ -466,7 +463,7 @@ def load_parquet(target: Target, *, lazy: bool, as_xarray: bool, columns: Any = 
             "db[key] (and convert), or store it with pandas_to_zarr"
         )
     if not lazy:
-        return table.read(columns=columns)
+        return tables.unwrap_index(table.table, table.read(columns=columns))
     import dask
     import dask.dataframe as dd
 
@@ -476,7 +473,7 @@ def load_parquet(target: Target, *, lazy: bool, as_xarray: bool, columns: Any = 
     meta = table.read(rows=(0, 0), columns=columns)
     ranges = [(table.bounds[i], table.bounds[i + 1]) for i in range(len(table.bounds) - 1)]
     with dask.config.set({"dataframe.convert-string": False}):
-        return dd.from_map(
+        frame = dd.from_map(
             ParquetPartitionReader(target.store, target.path, columns),
             ranges,
             meta=meta,
@@ -484,6 +481,7 @@ def load_parquet(target: Target, *, lazy: bool, as_xarray: bool, columns: Any = 
             label="zdb-read-parquet",
             enforce_metadata=False,
         )
+    return tables.unwrap_index(table.table, frame)
 
 
 # -- the dumper -------------------------------------------------------------------------
@@ -505,13 +503,17 @@ class PandasToParquet(Dumper):
 
         if not is_pandas_table(value):
             raise UnsupportedValueError(
-                "pandas_to_parquet stores pandas DataFrames and Series, not "
+                "pandas_to_parquet stores pandas DataFrames, Series and Index objects, not "
                 f"{type(value).__qualname__}"
             )
+        value_type = tables.table_type(value)
+        value = tables.as_table(value)
         range_index = value.index if type(value.index).__name__ == "RangeIndex" else None
         plan = tables.plan_table(
             value, len(value), range_index=range_index, layout="columns", source="pandas"
         )
+        if value_type == "Index":
+            tables.mark_index(plan)
         arrays = plan.encode_rows(value)
         plan.prune(arrays.items())
         tables.choose_partitions(plan, value.index, rows=1)
@@ -539,7 +541,7 @@ class PandasToParquet(Dumper):
         )
         ncols = 1 if value.ndim == 1 else value.shape[1]
         return {
-            "type": f"pandas.{tables.table_type(value)}",
+            "type": f"pandas.{value_type}",
             "summary": tables.summary(plan.table, ncols) + ", parquet",
         }
 

@@ -1,4 +1,5 @@
-"""``pandas_to_zarr``: pandas DataFrames and Series as Zarr arrays, one per column.
+"""``pandas_to_zarr``: pandas DataFrames, Series and Index objects as Zarr arrays, one
+per column.
 
 The layout and the per-column encodings are those of :mod:`zdb.tables` (see
 docs/format.md): numeric columns are plain Zarr arrays that ``xarray.open_zarr``
@@ -16,12 +17,12 @@ from ...dumper import Dumper, Target, get_dumper, module_loaded
 
 
 def is_pandas_table(value: Any) -> bool:
-    """True for a pandas DataFrame or Series (without importing pandas)."""
+    """True for a pandas DataFrame, Series or Index (without importing pandas)."""
     if not module_loaded("pandas"):
         return False
     import pandas as pd
 
-    return isinstance(value, pd.DataFrame | pd.Series)
+    return isinstance(value, pd.DataFrame | pd.Series | pd.Index)
 
 
 def load_table(
@@ -66,7 +67,7 @@ class PandasToZarr(Dumper):
             from ...exceptions import UnsupportedValueError
 
             raise UnsupportedValueError(
-                f"pandas_to_zarr stores pandas DataFrames and Series, not "
+                f"pandas_to_zarr stores pandas DataFrames, Series and Index objects, not "
                 f"{type(value).__qualname__}"
             )
         level = tables.ZSTD_LEVEL if compression_level is None else compression_level
