@@ -105,8 +105,12 @@ class DataBase:
 
     def _note(self, name: str, kind: str | None) -> None:
         """Record a new, deleted or moved key in the key index, where there is one."""
+        self._note_all([(name, kind)])
+
+    def _note_all(self, changes: list[tuple[str, str | None]]) -> None:
+        """Record several changes in one index segment: readers see all or none."""
         if self._indexed:
-            self._index.record(name, kind)
+            self._index.record_many(changes)
 
     def _complete_root(self, node: dict[str, Any]) -> dict[str, Any]:
         """Give a database written by another tool or an older zdb a unique id and a
@@ -474,14 +478,16 @@ class DataBase:
             commit.remove_key(store, dst_path, join(dst._prefix, _TRASH))
         if store.is_local:
             store.rename(src_path, dst_path)  # atomic
-            dst._note(dst_name, node["kind"])
-            src._note(src_name, None)
         else:
-            # no rename: copy, record the move in the key indexes, then delete the source
+            # no rename: copy, record the move in the key index, then delete the source
             # (pointer first), so that the index never lists a key that is gone
             store.copy(src_path, dst_path)
+        if src._prefix == dst._prefix:  # one segment: the index shows the move whole
+            src._note_all([(dst_name, node["kind"]), (src_name, None)])
+        else:
             dst._note(dst_name, node["kind"])
             src._note(src_name, None)
+        if not store.is_local:
             commit.remove_key(store, src_path, join(src._prefix, _TRASH))
 
     # -- reading ---------------------------------------------------------------------
