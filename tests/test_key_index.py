@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import zdb
-from zdb import key_index
+from zdb import key_index, metadata
 from zdb.key_index import INDEX, KeyIndex
 
 from .s3_server import make_bucket, moto_server, storage_options
@@ -145,6 +145,25 @@ def test_open_list_len_contains_and_metadata_take_a_bounded_number_of_s3_request
         assert opened.metadata["probe"]["dumper"] == "python_value"
     assert len(keys) == n
     assert len(calls) <= 25, calls
+
+
+def test_metadata_of_keys_sharing_provenance_blobs_reads_each_blob_once(s3):
+    url, options = f"s3://index-tests/{secrets.token_hex(4)}", storage_options(s3)
+    db = zdb.DataBase(url, storage_options=options)
+    for name in ("a", "b", "c"):
+        db[name] = 1
+    metadata._texts.clear()  # read as another process would
+    opened = zdb.DataBase(url, storage_options=options, readonly=True)
+    with count_s3_requests() as first:
+        want = opened.metadata["a"]
+    with count_s3_requests() as others:
+        got = [opened.metadata[name] for name in ("b", "c")]
+    assert want["module_versions"] and first.count("get_object") >= 2  # pointer + blobs
+    assert others == ["get_object", "get_object"]  # the two pointers only
+    for meta in got:
+        assert meta["module_versions"] == want["module_versions"]
+    got[0]["module_versions"].clear()  # a caller's change does not reach the cache
+    assert opened.metadata["c"]["module_versions"] == want["module_versions"]
 
 
 def test_writing_and_reading_a_key_take_a_bounded_number_of_s3_requests(s3):

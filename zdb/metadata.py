@@ -31,6 +31,10 @@ _digests: dict[Any, tuple[str, bytes]] = {}
 #: database deleted and created again at the same path has a new id and no blobs), so
 #: that a write checks each blob once
 _known: set[tuple[str, str, str, str]] = set()
+#: blob JSON by full path: a blob never changes (its name is its content's hash), so
+#: reading the metadata of many keys that share blobs reads each blob once per process
+_texts: dict[str, bytes] = {}
+_TEXTS_MAX = 64
 
 
 def _blob_path(db_prefix: str, digest: str) -> str:
@@ -74,8 +78,16 @@ def put_blob(store: Store, db_prefix: str, value: Any, db_id: str | None = None)
 
 
 def get_blob(store: Store, db_prefix: str, digest: str) -> Any:
-    """The value stored by :func:`put_blob`."""
-    return json.loads(zlib.decompress(store.read_bytes(_blob_path(db_prefix, digest))))
+    """The value stored by :func:`put_blob` (a fresh copy: callers may change it)."""
+    path = _blob_path(db_prefix, digest)
+    full = store.full(path)
+    text = _texts.get(full)
+    if text is None:
+        text = zlib.decompress(store.read_bytes(path))
+        if len(_texts) >= _TEXTS_MAX:
+            _texts.clear()
+        _texts[full] = text
+    return json.loads(text)
 
 
 def for_new_key(store: Store, db_prefix: str, db_id: str | None = None) -> dict[str, Any]:
