@@ -58,3 +58,13 @@ def test_rename_moves_a_tree(store):
 def test_a_missing_source_raises_file_not_found(store):
     with pytest.raises(FileNotFoundError):
         store.copy("missing", "b")
+
+
+def test_read_many_reads_every_file_and_raises_for_a_missing_one(store):
+    _tree(store)
+    assert store.read_many(["a/zarr.json", "a/.v1/data/c/0"]) == {
+        "a/zarr.json": b"pointer",
+        "a/.v1/data/c/0": b"chunk",
+    }
+    with pytest.raises(FileNotFoundError):
+        store.read_many(["a/zarr.json", "a/missing"])

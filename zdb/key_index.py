@@ -64,9 +64,15 @@ class KeyIndex:
 
     def _read(self, name: str) -> list:
         if name not in self._cache:
-            data = self.store.read_bytes(join(self.path, name))
-            self._cache[name] = json.loads(zlib.decompress(data))
+            self._read_all([name])
         return self._cache[name]
+
+    def _read_all(self, names: list[str]) -> None:
+        """Read the segments of ``names`` not cached yet, all at once."""
+        missing = [n for n in names if n not in self._cache]
+        got = self.store.read_many([join(self.path, n) for n in missing])
+        for name in missing:
+            self._cache[name] = json.loads(zlib.decompress(got[join(self.path, name)]))
 
     def _write(self, entries: list, level: int | None = None) -> str:
         name = _segment_name(_level(len(entries)) if level is None else level)
@@ -120,7 +126,9 @@ class KeyIndex:
         """The newest entry of every name ever recorded (deleted ones included)."""
         for _ in range(_READ_RETRIES):
             try:
-                return _newest(e for seg in self._segments() for e in self._read(seg))
+                segments = self._segments()
+                self._read_all(segments)
+                return _newest(e for seg in segments for e in self._read(seg))
             except FileNotFoundError:
                 continue  # a segment was merged away between listing and reading
         raise FileNotFoundError(f"the key index {self.store.full(self.path)} keeps changing")

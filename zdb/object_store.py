@@ -57,6 +57,22 @@ class FsspecStore(Store):
     def read_bytes(self, path: str) -> bytes:
         return self.fs.cat_file(self._p(path))
 
+    def read_many(self, paths: list[str]) -> dict[str, bytes]:
+        # one call: asynchronous file systems (s3fs, gcsfs) send the requests at once
+        if len(paths) < 2:
+            return super().read_many(paths)
+        fulls = [self._p(p) for p in paths]
+        got = self.fs.cat(fulls, on_error="return")
+        out = {}
+        for path, full in zip(paths, fulls, strict=True):
+            data = got.get(full) if isinstance(got, dict) else None
+            if data is None:  # keyed otherwise by this file system: read it alone
+                data = self.read_bytes(path)
+            elif isinstance(data, BaseException):
+                raise data
+            out[path] = data
+        return out
+
     def write_bytes(self, path: str, data: bytes) -> None:
         self.fs.pipe_file(self._p(path), data)
 

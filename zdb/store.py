@@ -40,6 +40,11 @@ class Store(ABC):
     def read_bytes(self, path: str) -> bytes:
         """The content of a file; FileNotFoundError when missing."""
 
+    def read_many(self, paths: list[str]) -> dict[str, bytes]:
+        """The contents of several files (concurrently where the store gains from it);
+        FileNotFoundError when one is missing."""
+        return {path: self.read_bytes(path) for path in paths}
+
     @abstractmethod
     def write_bytes(self, path: str, data: bytes) -> None:
         """Write a file, creating parent folders; readers may see it half-written."""
