@@ -68,3 +68,10 @@ def test_read_many_reads_every_file_and_raises_for_a_missing_one(store):
     }
     with pytest.raises(FileNotFoundError):
         store.read_many(["a/zarr.json", "a/missing"])
+
+
+def test_remove_file_removes_a_file_and_ignores_a_missing_one(store):
+    _tree(store)
+    store.remove_file("a/zarr.json")
+    store.remove_file("a/zarr.json")
+    assert store.files("a") == ["a/.v1/data/c/0", "a/.v1/zarr.json"]

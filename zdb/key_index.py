@@ -119,7 +119,7 @@ class KeyIndex:
                 return
             self._cache[name] = merged
             for seg in inputs:
-                self.store.remove(join(self.path, seg))
+                self.store.remove_file(join(self.path, seg))
                 self._cache.pop(seg, None)
 
     def entries(self) -> dict[str, list]:

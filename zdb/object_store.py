@@ -129,6 +129,12 @@ class FsspecStore(Store):
         except FileNotFoundError:
             pass
 
+    def remove_file(self, path: str) -> None:
+        try:
+            self.fs.rm_file(self._p(path))
+        except FileNotFoundError:
+            pass
+
     def rename(self, src: str, dst: str) -> None:
         # no rename on object stores: copy, then delete the source pointer first, so the
         # node is never visible half-copied or half-deleted

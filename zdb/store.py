@@ -73,6 +73,11 @@ class Store(ABC):
     def remove(self, path: str) -> None:
         """Remove a file or a folder tree; nothing happens when it does not exist."""
 
+    def remove_file(self, path: str) -> None:
+        """Remove a file known not to be a folder (one request fewer on object stores
+        than :meth:`remove`); nothing happens when it does not exist."""
+        self.remove(path)
+
     @abstractmethod
     def rename(self, src: str, dst: str) -> None:
         """Move a file or folder tree to a path that does not exist yet."""
