@@ -139,9 +139,7 @@ class FsspecStore(Store):
         # no rename on object stores: copy, then delete the source pointer first, so the
         # node is never visible half-copied or half-deleted
         self.copy(src, dst)
-        pointer = self._p(f"{src}/zarr.json")
-        if self.fs.exists(pointer):
-            self.fs.rm_file(pointer)
+        self.remove_file(f"{src}/zarr.json")
         self.remove(src)
 
     def copy(self, src: str, dst: str) -> None:
