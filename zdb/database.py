@@ -472,16 +472,17 @@ class DataBase:
             metadata.copy_blobs(self._store, src._prefix, dst._prefix, stored)
         store = self._store
         src_path, dst_path = join(src._prefix, src_name), join(dst._prefix, dst_name)
-        if store.exists(dst_path):
+        # local: one atomic rename; object stores have none: copy, record the move in the
+        # key index, then delete the source (pointer first), so that the index never
+        # lists a key that is gone
+        move = store.rename if store.is_local else store.copy
+        try:
+            move(src_path, dst_path)
+        except FileExistsError:
             # a folder without a pointer (checked above): the remains of a writer or a
             # rename that was killed, which would otherwise block this name for good
             commit.remove_key(store, dst_path, join(dst._prefix, _TRASH))
-        if store.is_local:
-            store.rename(src_path, dst_path)  # atomic
-        else:
-            # no rename: copy, record the move in the key index, then delete the source
-            # (pointer first), so that the index never lists a key that is gone
-            store.copy(src_path, dst_path)
+            move(src_path, dst_path)
         if src._prefix == dst._prefix:  # one segment: the index shows the move whole
             src._note_all([(dst_name, node["kind"]), (src_name, None)])
         else:
