@@ -65,7 +65,7 @@ class FsspecStore(Store):
         got = self.fs.cat(fulls, on_error="return")
         out = {}
         for path, full in zip(paths, fulls, strict=True):
-            data = got.get(full) if isinstance(got, dict) else None
+            data = got.get(full)
             if data is None:  # keyed otherwise by this file system: read it alone
                 data = self.read_bytes(path)
             elif isinstance(data, BaseException):
