@@ -333,13 +333,17 @@ def survey(ddf: Any) -> Survey:
     import dask
     import pandas as pd
 
+    from dask.dataframe.utils import UNKNOWN_CATEGORIES
+
     meta = ddf._meta
     is_series = meta.ndim == 1
-    columns = [meta] if is_series else [meta.iloc[:, i] for i in range(meta.shape[1])]
+    # from the dtypes alone: a collection per column costs dask milliseconds each, and
+    # voltage-trace tables have thousands of columns
+    dtypes = [meta.dtype] if is_series else list(meta.dtypes)
     unknown = [
         i
-        for i, col in enumerate(columns)
-        if isinstance(col.dtype, pd.CategoricalDtype) and not _known(ddf, i, is_series)
+        for i, dtype in enumerate(dtypes)
+        if isinstance(dtype, pd.CategoricalDtype) and UNKNOWN_CATEGORIES in dtype.categories
     ]
     source = ddf.index if not unknown else ddf
     facts: list[_PartitionFacts] = list(
@@ -348,10 +352,12 @@ def survey(ddf: Any) -> Survey:
     sample = meta
     for i in unknown:
         found = [f.categories[i] for f in facts]
-        cats = found[0].append(found[1:]).unique() if found else columns[i].cat.categories
-        dtype = pd.CategoricalDtype(cats, ordered=columns[i].dtype.ordered)
+        cats = found[0].append(found[1:]).unique() if found else dtypes[i].categories
+        dtype = pd.CategoricalDtype(cats, ordered=dtypes[i].ordered)
         sample = (
-            sample.astype(dtype) if is_series else _set_column(sample, i, columns[i].astype(dtype))
+            sample.astype(dtype)
+            if is_series
+            else _set_column(sample, i, meta.iloc[:, i].astype(dtype))
         )
     return Survey(
         sample,
@@ -359,11 +365,6 @@ def survey(ddf: Any) -> Survey:
         _range_index(facts, meta.index.name),
         _divisions(ddf, facts, meta.index),
     )
-
-
-def _known(ddf: Any, i: int, is_series: bool) -> bool:
-    col = ddf if is_series else ddf.iloc[:, i]
-    return bool(col.cat.known)
 
 
 def _set_column(frame: Any, i: int, column: Any) -> Any:
