@@ -205,6 +205,46 @@ def test_a_frame_computing_different_rows_each_time_is_refused(db):
         db.set("t", ddf, chunk_rows=1)
 
 
+def counted(lengths: tuple[int, ...]) -> tuple[dd.DataFrame, list[int]]:
+    """A frame with a sorted str index and known divisions, and the list of the
+    partitions it computed (in this process: run it with a local scheduler)."""
+    calls: list[int] = []
+    starts = np.cumsum((0, *lengths))[:-1]
+
+    def part(i: int) -> pd.DataFrame:
+        calls.append(i)
+        rows = np.arange(starts[i], starts[i] + lengths[i])
+        return pd.DataFrame({"x": rows * 0.5}, index=pd.Index([f"t{r:04d}" for r in rows]))
+
+    meta = pd.DataFrame({"x": pd.Series([], dtype=float)}, index=pd.Index([], dtype=object))
+    divisions = (*(f"t{s:04d}" for s in starts), f"t{sum(lengths) - 1:04d}")
+    ddf = dd.from_map(part, range(len(lengths)), meta=meta, divisions=divisions)
+    return ddf, calls
+
+
+def test_given_partition_lengths_save_the_first_pass(local_db):
+    ddf, calls = counted((5, 7, 3))
+    with dask.config.set(scheduler="threads"):
+        want = ddf.compute()
+        calls.clear()
+        local_db.set("t", ddf, lengths=[5, 7, 3])
+        assert sorted(calls) == [0, 1, 2]  # each partition computed once
+        assert_same(local_db["t"].compute(), want)
+        assert local_db["t"].divisions == ddf.divisions
+        calls.clear()
+        local_db.set("u", ddf)
+        assert sorted(calls) == [0, 0, 1, 1, 2, 2]  # without: the first pass as well
+
+
+def test_wrong_partition_lengths_are_refused_and_nothing_is_stored(local_db):
+    ddf, _ = counted((5, 7, 3))
+    with pytest.raises(DataBaseException, match="3 partitions"):
+        local_db.set("t", ddf, lengths=[5, 10])
+    with pytest.raises(DataBaseException, match=r"not \d+ as in the first pass or the lengths"):
+        local_db.set("t", ddf, lengths=[5, 8, 2], chunk_rows=1)
+    assert "t" not in local_db
+
+
 def test_pandas_written_keys_read_lazily_with_partitions_and_divisions(db, monkeypatch):
     monkeypatch.setattr(zdb.tables, "PARTITION_BYTES", 200)
     frame = pd.DataFrame({"x": np.arange(100.0), "s": ["a"] * 100}, index=np.arange(100) * 2)

@@ -363,8 +363,8 @@ def parse_trace_partition(
     return ParsedTraces(values, labels, t, sources[0][0])
 
 
-def _time_axis(parsed: ParsedTraces) -> tuple[np.ndarray, str]:
-    return parsed.t, parsed.path
+def _time_axis(parsed: ParsedTraces) -> tuple[np.ndarray, str, int]:
+    return parsed.t, parsed.path, len(parsed.index)
 
 
 def traces_frame(*parsed: ParsedTraces) -> pd.DataFrame:
@@ -541,6 +541,8 @@ class TableSource:
         self.key = key
         self.trials = list(trials)
         self.meta: pd.DataFrame = pd.DataFrame()
+        #: the rows of each parsed partition, known after :meth:`parsed`
+        self.lengths: list[int] = []
 
     def plan(self, trials: Sequence[Trial]) -> list[Sequence[Trial]]:
         """Split sorted trials into partitions."""
@@ -634,13 +636,14 @@ class VoltageSource(TableSource):
         import dask
 
         axes = dask.compute(*[dask.delayed(_time_axis)(h) for h in held])
-        first_t, first_path = axes[0]
+        self.lengths = [n for _, _, n in axes]
+        first_t, first_path, _ = axes[0]
         if self.stored_t is not None and not np.array_equal(first_t, self.stored_t):
             stored = f"the stored table {'/'.join(self.key)!r}"
             raise SimrunImportError(
                 _different_time_axes(first_path, first_t, stored, self.stored_t)
             )
-        for t, path in axes[1:]:
+        for t, path, _ in axes[1:]:
             if not np.array_equal(t, first_t):
                 raise SimrunImportError(_different_time_axes(path, t, first_path, first_t))
         self.t = first_t
@@ -663,7 +666,6 @@ class ActivationSource(TableSource):
         self.campaign = campaign
         self.kind = kind
         self.width = min_width
-        self.lengths: list[int] = []
         self.meta = activation_meta(kind, min_width)
 
     def sources(self, trials: Sequence[Trial]) -> list[tuple[str, str]]:
@@ -806,8 +808,9 @@ def _store_table(db: DataBase, table: TableParts, merged: bool) -> list[Any]:
     """Parse the new partitions of ``table`` (held, see :func:`hold`: each file is parsed
     once), store the table and return the held parsed partitions.
 
-    ``dask_to_zarr`` computes a frame twice (its index first, to plan the layout, then
-    every partition to write it): the frames are made from the held partitions.
+    The partition lengths of a table made of new partitions alone are known from the
+    parsed ones, which saves ``dask_to_zarr`` its first pass (making every frame to
+    learn its length); partitions merged with stored ones are made twice.
     """
     import dask
     import dask.dataframe as dd
@@ -818,16 +821,27 @@ def _store_table(db: DataBase, table: TableParts, merged: bool) -> list[Any]:
     make = source.frame_function()
     frames = []
     parsed = iter(held)
+    sizes = iter(source.lengths)
+    lengths: list[int] | None = []
     for group, stored in table.parts:
         mine = [next(parsed) for _ in group]
         if stored is None:
             frames.append(dask.delayed(make)(*mine))
+            lengths = None if lengths is None else [*lengths, sum(next(sizes) for _ in mine)]
         elif not mine:
             frames.append(dask.delayed(_conform)(stored, source.meta, []))
+            lengths = None
         else:
             frames.append(dask.delayed(_merge)(stored, make, source.meta, *mine))
+            lengths = None
     ddf = dd.from_delayed(frames, meta=source.meta, divisions=table.divisions, verify_meta=False)
-    db.set(source.key, ddf, dumper="dask_to_zarr", chunk_rows=source.chunk_rows(merged))
+    db.set(
+        source.key,
+        ddf,
+        dumper="dask_to_zarr",
+        chunk_rows=source.chunk_rows(merged),
+        lengths=lengths,
+    )
     return held
 
 

@@ -4,7 +4,9 @@ The frame is written in parallel by whatever dask scheduler is active (threads,
 processes or a ``distributed.Client``) and is never collected in one process. A first
 pass computes what the layout needs from the index alone where dask allows it:
 partition lengths, whether the index is a RangeIndex or sorted, and the categories
-of categoricals whose categories dask does not know. The second pass writes: every
+of categoricals whose categories dask does not know; a caller that knows the
+partition lengths passes ``lengths=`` and, where dask knows the rest, saves this
+pass. The second pass writes: every
 task writes whole Zarr chunks, so that no two tasks ever write the same chunk; the
 chunk length is chosen to divide the partitions when they are of equal length, and
 a chunk straddling two partitions is written by one task from the pieces of both.
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -166,8 +168,9 @@ class RowWriter:
         if length != expected:
             raise DataBaseException(
                 f"writing {self.store.full(self.root)}: rows {row_start}.. came out "
-                f"{length} long, not {expected} as in the first pass; the dask frame must "
-                "compute the same data every time (persist it, or fix its random seeds)"
+                f"{length} long, not {expected} as in the first pass or the lengths given; "
+                "the lengths must be right, and the dask frame must compute the same data "
+                "every time (persist it, or fix its random seeds)"
             )
         encoded = [self.plan.encode_rows(p) for p in pieces]
         jobs = []
@@ -257,9 +260,13 @@ class DaskToZarr(Dumper):
         layout: str = "auto",
         chunk_rows: int | None = None,
         compression_level: int | None = None,
+        lengths: Sequence[int] | None = None,
     ) -> dict[str, Any]:
         """Write the frame ``value`` computes to, in parallel; keywords as for
-        ``pandas_to_zarr``."""
+        ``pandas_to_zarr``. ``lengths``: the rows of each partition, when the caller
+        knows them (as in ``to_dask_array``): with known divisions and categories this
+        saves the first pass, which computes every partition whose index dask cannot
+        compute alone. A partition that comes out of another length raises."""
         import dask
 
         from ... import tables
@@ -269,7 +276,7 @@ class DaskToZarr(Dumper):
                 f"dask_to_zarr stores dask DataFrames and Series, not {type(value).__qualname__}"
             )
         level = tables.ZSTD_LEVEL if compression_level is None else compression_level
-        found = survey(value)
+        found = survey(value, lengths)
         sample, lengths, range_index = found.sample, found.lengths, found.range_index
         nrows = sum(lengths)
         plan = tables.plan_table(sample, nrows, range_index=range_index, layout=layout)
@@ -326,13 +333,14 @@ class Survey:
     divisions: Any
 
 
-def survey(ddf: Any) -> Survey:
+def survey(ddf: Any, lengths: Sequence[int] | None = None) -> Survey:
     """Compute what a layout needs: from the index alone unless some categoricals have
     categories dask does not know (their union, in order of appearance, is what the
-    frame computes to)."""
+    frame computes to). Nothing is computed when the partitions' ``lengths`` are given,
+    the divisions and categories are known and the index is not a RangeIndex (whose
+    partitions may concatenate to one, stored without its values)."""
     import dask
     import pandas as pd
-
     from dask.dataframe.utils import UNKNOWN_CATEGORIES
 
     meta = ddf._meta
@@ -345,10 +353,24 @@ def survey(ddf: Any) -> Survey:
         for i, dtype in enumerate(dtypes)
         if isinstance(dtype, pd.CategoricalDtype) and UNKNOWN_CATEGORIES in dtype.categories
     ]
+    if lengths is not None:
+        lengths = [int(n) for n in lengths]
+        if len(lengths) != ddf.npartitions:
+            raise DataBaseException(
+                f"lengths gives {len(lengths)} partition lengths for a frame of "
+                f"{ddf.npartitions} partitions: give one per partition, or none"
+            )
+        if not unknown and ddf.known_divisions and not isinstance(meta.index, pd.RangeIndex):
+            return Survey(meta, lengths, None, _divisions(ddf, [], meta.index))
     source = ddf.index if not unknown else ddf
     facts: list[_PartitionFacts] = list(
         dask.compute(*[dask.delayed(_facts)(p, unknown) for p in source.to_delayed()])
     )
+    if lengths is not None and [f.length for f in facts] != lengths:
+        raise DataBaseException(
+            f"the frame's partitions are {[f.length for f in facts]} rows long, "
+            f"not {lengths} as lengths gives"
+        )
     sample = meta
     for i in unknown:
         found = [f.categories[i] for f in facts]
