@@ -31,6 +31,7 @@ def dask_round_trip(db: zdb.DataBase, ddf: dd.DataFrame | dd.Series, **kwargs) -
     assert back.npartitions == ddf.npartitions
     assert_same(back.compute(), want)
     assert_same(db.get("t", lazy=True).compute(), want)
+    assert_same(db.get("t", lazy=False), want)  # in memory when asked for
     if ddf.known_divisions:
         assert back.divisions == ddf.divisions
 

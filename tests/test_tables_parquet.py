@@ -35,6 +35,7 @@ def parquet_round_trip(db: zdb.DataBase, value, **kwargs) -> None:
         got = got.compute()
     assert_same(got, want)
     assert_same(db.get("t", lazy=True).compute(), want)
+    assert_same(db.get("t", lazy=False), want)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -494,12 +494,14 @@ class DataBase:
     # -- reading ---------------------------------------------------------------------
 
     def get(
-        self, key: Key, lazy: bool = False, as_xarray: bool = False, **loader_kwargs: Any
+        self, key: Key, lazy: bool | None = None, as_xarray: bool = False, **loader_kwargs: Any
     ) -> Any:
         """The value at ``key``.
 
         ``lazy=True`` returns a dask-backed object that reads only what a computation
-        touches; ``as_xarray=True`` returns an xarray view of an array or table key.
+        touches, ``lazy=False`` one in memory; by default keys written from dask
+        collections come back lazy (as in ISF) and others in memory. ``as_xarray=True``
+        returns an xarray view of an array or table key.
         """
         parts = normalize_key(key)
         db, name = self._locate(parts)
@@ -509,7 +511,7 @@ class DataBase:
         if node["kind"] == KIND_DATABASE:
             return db._child(name, node)
         if node["kind"] == KIND_FOREIGN:
-            return db._load_foreign(name, node, key, lazy, as_xarray)
+            return db._load_foreign(name, node, key, bool(lazy), as_xarray)
         return db._load(name, node, key, lazy, as_xarray, loader_kwargs)
 
     def _load(self, name, node, key, lazy, as_xarray, loader_kwargs) -> Any:
@@ -524,6 +526,8 @@ class DataBase:
             dumper.check_load_kwargs(loader_kwargs)
         except UnknownDumperError as e:
             raise UnknownDumperError(f"reading key {key!r}: {e}") from None
+        if lazy is None:
+            lazy = dumper.lazy_default
         key_path = join(self._prefix, name)
         for _ in range(READ_RETRIES):
             version = node.get("version")

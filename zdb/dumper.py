@@ -49,6 +49,8 @@ class Dumper:
     aliases: ClassVar[tuple[str, ...]] = ()
     #: among the dumpers whose :meth:`handles` accepts a value, the highest wins
     priority: ClassVar[int] = 0
+    #: what ``db[key]`` gives: a lazy (dask-backed) value, or one in memory
+    lazy_default: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -53,6 +53,7 @@ def file_name(i: int) -> str:
 
 class DaskToParquet(Dumper):
     name = "dask_to_parquet"
+    lazy_default = True
 
     def handles(self, value: Any) -> bool:
         return False  # chosen only by name
@@ -106,7 +107,7 @@ class DaskToParquet(Dumper):
         as_xarray: bool = False,
         columns: Any = None,
     ) -> Any:
-        return pq_dumper.load_parquet(target, lazy=True, as_xarray=as_xarray, columns=columns)
+        return pq_dumper.load_parquet(target, lazy=lazy, as_xarray=as_xarray, columns=columns)
 
 
 dumper = get_dumper(DaskToParquet)

@@ -249,6 +249,7 @@ def write_tasks(lengths: list[int], rows: int, parts: list[Any], write: Any) -> 
 class DaskToZarr(Dumper):
     name = "dask_to_zarr"
     priority = 10
+    lazy_default = True
 
     def handles(self, value: Any) -> bool:
         return is_dask_table(value)
@@ -317,7 +318,7 @@ class DaskToZarr(Dumper):
         as_xarray: bool = False,
         columns: Any = None,
     ) -> Any:
-        return load_table(target, lazy=True, as_xarray=as_xarray, columns=columns)
+        return load_table(target, lazy=lazy, as_xarray=as_xarray, columns=columns)
 
 
 @dataclass
