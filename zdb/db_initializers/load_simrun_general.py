@@ -105,7 +105,7 @@ TARGET_PARTITIONS = 8
 TRACE_PARTITION_BYTES = 64 * 2**20
 #: file bytes of a synapse or cell activation partition (about 50 bytes per row; reading
 #: one trial reads one partition)
-ACTIVATION_PARTITION_BYTES = 2**20
+ACTIVATION_PARTITION_BYTES = 2 * 2**20
 #: rows per Zarr chunk of activation tables: a partition read decodes little beyond itself
 ACTIVATION_CHUNK_ROWS = 2**15
 
