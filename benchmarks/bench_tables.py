@@ -24,8 +24,10 @@ them alike; the machine's load average is printed. Rows:
 
 The targets checked at the end: write within 1.2x of Parquet's time, read no slower
 than Parquet, size within 1.2x; 2 of 26 columns read at least 5x faster than all; the
-dask write on 2 worker processes faster than in 1 process; and, for information, the
-held dask write against the pandas write (which compresses on all cores already).
+dask write on 2 worker processes faster than the same write in 1 process. For
+information, the held dask write against the pandas write: that one compresses on all
+cores already, so on a machine of 2 cores two worker processes do the same work plus
+dask's (tasks, messages), and cannot be faster; the check is the dask write's scaling.
 """
 
 from __future__ import annotations
@@ -216,14 +218,16 @@ def report(args, runs, sizes, load_start, load_end) -> None:  # noqa: ANN001
         ("2 of 26 cols >= 5x faster", t["zdb read"] / t["zdb read 2 cols"], None),
     ]
     if "dask 2 procs held" in t:
-        checks += [
-            ("dask made: 2 procs < 1 proc", t["dask 2 procs made"] / t["dask 1 proc made"], 1.0),
-            ("dask held 2 procs < pandas", t["dask 2 procs held"] / t["zdb write"], 1.0),
-        ]
+        checks.append(
+            ("dask made: 2 procs < 1 proc", t["dask 2 procs made"] / t["dask 1 proc made"], 1.0)
+        )
     lines.append("")
     for name, ratio, limit in checks:
         ok = ratio >= 5 if limit is None else ratio <= limit
         lines.append(f"{name:30s} {ratio:6.2f}  {'ok' if ok else 'MISSED'}")
+    if "dask 2 procs held" in t:
+        held = t["dask 2 procs held"] / t["zdb write"]
+        lines.append(f"{'dask held 2 procs / pandas':30s} {held:6.2f}  (information)")
     lines.append("")
     lines.append(
         f"best of {args.repeats}; load average {load_start[0]:.2f} at start, "
