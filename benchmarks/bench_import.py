@@ -12,8 +12,9 @@ dendritic sites, 500 synapses and 400 presynaptic cells per trial), then measure
 - the database's size and number of files;
 - ``read one trial``: ``db['synapse_activation'].loc[<a trial>].compute()``, which reads
   one partition (reads use dask's threaded scheduler);
-- ``read voltage_traces``: ``db['voltage_traces'].compute()``, against parsing the
-  somatic voltage-trace CSV files with ``pandas.read_csv``.
+- ``read voltage_traces``: ``db['voltage_traces'].compute()`` (a dask frame, as in
+  ISF) and ``db.get('voltage_traces', lazy=False)`` (pandas directly), against parsing
+  the somatic voltage-trace CSV files with ``pandas.read_csv``.
 
 Parse and import are timed in alternation, ``--repeat`` times: on a shared machine the
 load changes, so each import is compared with the parse run just before it (the
@@ -156,6 +157,7 @@ def main(argv: list[str] | None = None) -> int:
     soma = [f for f in files if f.name.endswith(simrun_files.VM_ALL_TRACES_SUFFIX)]
     parse_soma, _ = best(lambda: [pd.read_csv(f, sep="\t") for f in soma], args.repeat)
     read_vt, _ = best(lambda: db["voltage_traces"].compute(), 3 * args.repeat)
+    eager_vt, _ = best(lambda: db.get("voltage_traces", lazy=False), 3 * args.repeat)
 
     figures = {
         "csv_files": len(files),
@@ -175,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
         "parse_soma_csv_s": round(parse_soma, 3),
         "read_voltage_traces_s": round(read_vt, 3),
         "parse_over_read_vt": round(parse_soma / read_vt, 1),
+        "read_voltage_traces_eager_s": round(eager_vt, 3),
+        "parse_over_read_vt_eager": round(parse_soma / eager_vt, 1),
         "scheduler": "distributed" if args.distributed else "threads",
         "workers": args.workers,
         "load_average": round(os.getloadavg()[0], 1),
