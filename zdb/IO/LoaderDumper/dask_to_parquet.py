@@ -98,16 +98,8 @@ class DaskToParquet(Dumper):
             "summary": f"{tables.summary(plan.table, ncols)}, {len(files)} partitions, parquet",
         }
 
-    def load(
-        self,
-        target: Target,
-        info: dict[str, Any],
-        *,
-        lazy: bool = False,
-        as_xarray: bool = False,
-        columns: Any = None,
-    ) -> Any:
-        return pq_dumper.load_parquet(target, lazy=lazy, as_xarray=as_xarray, columns=columns)
+    #: the layout of ``pandas_to_parquet``, read the same way (``db[key]`` lazy by default)
+    load = pq_dumper.PandasToParquet.load
 
 
 dumper = get_dumper(DaskToParquet)

@@ -29,7 +29,7 @@ from typing import Any
 from ...dumper import Dumper, Target, get_dumper, module_loaded
 from ...exceptions import DataBaseException, UnsupportedValueError
 from ...store import join
-from .pandas_to_zarr import load_table
+from .pandas_to_zarr import PandasToZarr
 
 #: written into a version folder by a failed write task: the others skip their work
 ABORT = ".zdb/.abort"
@@ -309,16 +309,8 @@ class DaskToZarr(Dumper):
             "summary": tables.summary(plan.table, ncols) + f", {len(lengths)} partitions",
         }
 
-    def load(
-        self,
-        target: Target,
-        info: dict[str, Any],
-        *,
-        lazy: bool = False,
-        as_xarray: bool = False,
-        columns: Any = None,
-    ) -> Any:
-        return load_table(target, lazy=lazy, as_xarray=as_xarray, columns=columns)
+    #: the layout of ``pandas_to_zarr``, read the same way (``db[key]`` lazy by default)
+    load = PandasToZarr.load
 
 
 @dataclass
