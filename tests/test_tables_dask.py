@@ -217,7 +217,7 @@ def counted(lengths: tuple[int, ...]) -> tuple[dd.DataFrame, list[int]]:
         rows = np.arange(starts[i], starts[i] + lengths[i])
         return pd.DataFrame({"x": rows * 0.5}, index=pd.Index([f"t{r:04d}" for r in rows]))
 
-    meta = pd.DataFrame({"x": pd.Series([], dtype=float)}, index=pd.Index([], dtype=object))
+    meta = pd.DataFrame({"x": pd.Series([], dtype=float)}, index=pd.Index([], dtype="str"))
     divisions = (*(f"t{s:04d}" for s in starts), f"t{sum(lengths) - 1:04d}")
     ddf = dd.from_map(part, range(len(lengths)), meta=meta, divisions=divisions)
     return ddf, calls
@@ -277,3 +277,4 @@ def test_a_failing_partition_leaves_no_key_and_no_half_written_version(db, dumpe
     key_folder = os.path.join(db.basedir, "t")
     leftovers = os.listdir(key_folder) if os.path.exists(key_folder) else []
     assert [n for n in leftovers if n.startswith(".v")] == []
+
