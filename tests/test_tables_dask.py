@@ -278,3 +278,20 @@ def test_a_failing_partition_leaves_no_key_and_no_half_written_version(db, dumpe
     leftovers = os.listdir(key_folder) if os.path.exists(key_folder) else []
     assert [n for n in leftovers if n.startswith(".v")] == []
 
+
+def test_concurrent_lazy_reads_leave_dask_string_conversion_as_it_was(db):
+    import threading
+
+    db["t"] = pd.DataFrame({"x": np.arange(10.0), "s": ["a"] * 10})
+    before = dask.config.get("dataframe.convert-string", None)
+
+    def read() -> None:
+        for _ in range(50):
+            db.get("t", lazy=True)
+
+    threads = [threading.Thread(target=read) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert dask.config.get("dataframe.convert-string", None) == before

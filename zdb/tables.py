@@ -1802,8 +1802,6 @@ class PartitionReader:
 def read_lazy(store: Store, root: str, columns: Any = None) -> Any:
     """The table at ``root`` as a dask DataFrame (or Series) with its stored partitions,
     and known divisions when its index is sorted; only what is computed is read."""
-    import dask
-    import dask.dataframe as dd
 
     table = open_table(store, root)
     positions = table.positions(columns)
@@ -1812,19 +1810,38 @@ def read_lazy(store: Store, root: str, columns: Any = None) -> Any:
     meta = table.read(rows=(0, 0), columns=columns)
     bounds = np.concatenate([[0], np.cumsum(table.table["partitions"])]).astype(int).tolist()
     ranges = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
-    reader = PartitionReader(store, root, columns)
-    divisions = table.divisions
-    # dask would turn object columns into pyarrow strings: the stored dtypes must stay
-    with dask.config.set({"dataframe.convert-string": False}):
-        frame = dd.from_map(
+    frame = dask_frame(PartitionReader(store, root, columns), ranges, meta, table.divisions)
+    return unwrap_index(table.table, frame)
+
+
+#: zdb's own changes of dask's process-wide config take turns (see :func:`dask_frame`)
+_dask_config_lock = threading.Lock()
+
+
+def dask_frame(
+    reader: Callable[..., Any],
+    ranges: list[tuple[int, int]],
+    meta: pd.DataFrame | pd.Series,
+    divisions: tuple[Any, ...] | None,
+    label: str = "zdb-read",
+) -> Any:
+    """A dask frame of the partitions ``reader(rng)`` gives for each of ``ranges``, with
+    the stored dtypes: dask would turn object columns into pyarrow strings, so it is
+    built with that conversion off. ``dask.config.set`` changes the config of the whole
+    process, and threads entering and leaving it at once could leave it off for good:
+    the lock makes zdb's own changes take turns."""
+    import dask
+    import dask.dataframe as dd
+
+    with _dask_config_lock, dask.config.set({"dataframe.convert-string": False}):
+        return dd.from_map(
             reader,
             ranges,
             meta=meta,
             divisions=divisions,
-            label="zdb-read",
+            label=label,
             enforce_metadata=False,
         )
-    return unwrap_index(table.table, frame)
 
 
 def open_xarray(store: Store, root: str, lazy: bool, columns: Any = None) -> Any:

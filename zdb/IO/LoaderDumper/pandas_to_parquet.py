@@ -464,23 +464,13 @@ def load_parquet(target: Target, *, lazy: bool, as_xarray: bool, columns: Any = 
         )
     if not lazy:
         return tables.unwrap_index(table.table, table.read(columns=columns))
-    import dask
-    import dask.dataframe as dd
-
     positions = table.positions(columns)
     if positions is not None:
         columns = list(table.columns.take(positions))
     meta = table.read(rows=(0, 0), columns=columns)
     ranges = [(table.bounds[i], table.bounds[i + 1]) for i in range(len(table.bounds) - 1)]
-    with dask.config.set({"dataframe.convert-string": False}):
-        frame = dd.from_map(
-            ParquetPartitionReader(target.store, target.path, columns),
-            ranges,
-            meta=meta,
-            divisions=table.divisions,
-            label="zdb-read-parquet",
-            enforce_metadata=False,
-        )
+    reader = ParquetPartitionReader(target.store, target.path, columns)
+    frame = tables.dask_frame(reader, ranges, meta, table.divisions, "zdb-read-parquet")
     return tables.unwrap_index(table.table, frame)
 
 
