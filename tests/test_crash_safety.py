@@ -117,6 +117,18 @@ def _check_database(location: Location) -> None:
     assert not {"tmp", "tmp2"} <= set(db.keys())
 
 
+def _check_repair(location: Location) -> None:
+    """The index lists no key that is gone; repair_index lists every key the folder holds
+    but those whose deletion the killed writer had recorded, and then has nothing to do."""
+    db = location.open()
+    report = db.repair_index()
+    assert report["removed"] == [], report
+    assert db.repair_index() == {"added": [], "removed": [], "left": report["left"]}
+    left = {key[0] for key in report["left"] if len(key) == 1}
+    listed = set(db._listed_names())
+    assert set(db.keys()) <= listed and listed - set(db.keys()) == left, report
+
+
 def _start_writer(location: Location, start: int) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-c", WRITER, location.url, str(start), json.dumps(location.options)],
@@ -143,6 +155,7 @@ def test_a_writer_killed_at_random_moments_leaves_whole_keys(location):
         assert proc.returncode == -9, proc.stderr.read()
         try:
             _check_database(location)
+            _check_repair(location)
         except AssertionError as e:
             raise AssertionError(f"after round {round_} (random seed {seed}): {e}") from e
     # the database is fully usable after the kills

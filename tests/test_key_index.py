@@ -187,3 +187,66 @@ def test_writing_and_reading_a_key_take_a_bounded_number_of_s3_requests(s3):
     assert budgets["int"][0] <= 16 and budgets["int"][1] == 1
     assert budgets["array"][0] <= 16 and budgets["array"][1] <= 3
     assert len(overwrite) <= 16
+
+
+class Killed(BaseException):
+    """Stands for a SIGKILL at a chosen moment (nothing after it runs)."""
+
+
+def _kill_at(monkeypatch: pytest.MonkeyPatch, target: object, name: str) -> None:
+    def killed(*args, **kwargs):
+        raise Killed(name)
+
+    monkeypatch.setattr(target, name, killed)
+
+
+def test_repair_index_lists_keys_whose_writer_was_killed_before_recording_them(monkeypatch):
+    db = zdb.DataBase(f"memory://zdb-{secrets.token_hex(4)}")
+    db["kept"] = 1
+    db.create_sub_db("sub")
+    with monkeypatch.context() as m:
+        _kill_at(m, KeyIndex, "record_many")  # after the commit, before the index
+        with pytest.raises(Killed):
+            db["lost"] = 2
+        with pytest.raises(Killed):
+            db["sub", "deep"] = 3
+    assert db.keys() == ["kept", "sub"] and db["lost"] == 2  # it exists but is unlisted
+    assert db["sub"].keys() == [] and db["sub", "deep"] == 3
+    report = db.repair_index()
+    assert report == {"added": [("lost",), ("sub", "deep")], "removed": [], "left": []}
+    assert db.keys() == ["kept", "lost", "sub"]
+    assert db.keys(recurse=True) == [("kept",), ("lost",), ("sub", "deep")]
+    assert db.repair_index() == {"added": [], "removed": [], "left": []}
+
+
+def test_repair_index_unlists_keys_removed_by_another_tool_and_recurses():
+    db = zdb.DataBase(f"memory://zdb-{secrets.token_hex(4)}")
+    db["a"] = 1
+    db["sub", "b"] = 2
+    db._store.remove("a")
+    db._store.remove("sub/b")
+    assert db.repair_index() == {"added": [], "removed": [("a",), ("sub", "b")], "left": []}
+    assert db.keys(recurse=True) == [] and "a" not in db
+
+
+def test_repair_index_leaves_a_key_whose_deletion_was_recorded_after_it_was_written(
+    monkeypatch,
+):
+    db = zdb.DataBase(f"memory://zdb-{secrets.token_hex(4)}")
+    db["x"] = 1
+    with monkeypatch.context() as m:
+        _kill_at(m, zdb.commit, "remove_key")  # deletion recorded, pointer still there
+        with pytest.raises(Killed):
+            del db["x"]
+    assert db.repair_index() == {"added": [], "removed": [], "left": [("x",)]}
+    assert db.keys() == [] and db["x"] == 1
+    del db["x"]  # deleting it again finishes the deletion
+    assert "x" not in db and db.repair_index()["left"] == []
+
+
+def test_repair_index_of_a_local_database_has_nothing_to_do(tmp_path):
+    db = zdb.DataBase(tmp_path / "db")
+    db["a", "b"] = 1
+    assert db.repair_index() == {"added": [], "removed": [], "left": []}
+    with pytest.raises(zdb.exceptions.ReadOnlyError):
+        zdb.DataBase(tmp_path / "db", readonly=True).repair_index()

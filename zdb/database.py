@@ -48,6 +48,16 @@ _TRASH = f"{BOOKKEEPING}/trash"
 _STAGING = f"{BOOKKEEPING}/staging"
 
 
+def _written_us(node: dict[str, Any]) -> int:
+    """When the key of ``node`` was written (µs since the epoch, from its provenance);
+    0 when it does not say (a sub-database, a node written by another tool)."""
+    stamp = (node.get("metadata") or {}).get("time")
+    try:
+        return int(datetime.fromisoformat(stamp).timestamp() * 1_000_000)
+    except (TypeError, ValueError):
+        return 0
+
+
 def _new_unique_id() -> str:
     return f"{datetime.now(UTC):%Y-%m-%d_%H-%M-%S}_{secrets.token_hex(6)}"
 
@@ -640,6 +650,51 @@ class DataBase:
             else:
                 out.append((name,))
         return out
+
+    def repair_index(self, recurse: bool = True) -> dict[str, list[tuple[str, ...]]]:
+        """Make the key index (kept on object stores) agree with the database's folder.
+
+        A writer killed between committing a key and recording it in the index leaves a
+        key that ``db[key]`` finds but ``keys()`` does not list (see docs/format.md).
+        This lists the folder (slow on object stores: a request per key) and records, in
+        one segment per database, the keys found but not listed and the listed keys
+        that are gone. A key whose newest index entry is a deletion recorded after the
+        key was written is left alone: it is being deleted, or its deleter was killed
+        (delete it again). Returns the keys (tuples of their parts) ``added``,
+        ``removed`` and ``left``; on a local disk, which keeps no index, all are empty.
+        """
+        self._check_writable("(the key index)")
+        report: dict[str, list[tuple[str, ...]]] = {"added": [], "removed": [], "left": []}
+        if not self._store.is_local:
+            self._repair_index((), recurse, report)
+        return report
+
+    def _repair_index(
+        self, at: tuple[str, ...], recurse: bool, report: dict[str, list[tuple[str, ...]]]
+    ) -> None:
+        found = sorted(n for n in self._store.list_dir(self._prefix) if not n.startswith("."))
+        nodes = {name: node for name in found if (node := self._node(name)) is not None}
+        if self._indexed:
+            entries = self._index.entries()
+            changes: list[tuple[str, str | None]] = []
+            for name, node in nodes.items():
+                entry = entries.get(name)
+                if entry is not None and not entry[3]:
+                    continue  # listed
+                if entry is not None and _written_us(node) <= entry[2]:
+                    report["left"].append((*at, name))
+                    continue
+                changes.append((name, node["kind"]))
+                report["added"].append((*at, name))
+            for name, entry in sorted(entries.items()):
+                if not entry[3] and nodes.get(name) is None and self._node(name) is None:
+                    changes.append((name, None))
+                    report["removed"].append((*at, name))
+            if changes:
+                self._note_all(changes)
+        for name, node in nodes.items():
+            if recurse and node["kind"] == KIND_DATABASE:
+                self._child(name, node)._repair_index((*at, name), recurse, report)
 
     def _listed_names(self) -> list[str]:
         """Keys found by listing the database's folder (the truth, slow on object stores)."""
