@@ -792,3 +792,42 @@ def test_an_unknown_loader_keyword_raises_naming_the_key_for_every_dumper(local_
     local_db["k"] = value
     with pytest.raises(zdb.exceptions.UnknownDumperError, match="'k'.*bogus"):
         local_db.get("k", bogus=1)
+
+
+def test_a_write_asks_the_store_about_its_version_folder_only_for_dumpers_that_cannot_tell(
+    db, monkeypatch
+):
+    import numpy as np
+
+    from zdb.dumper import Dumper, get_dumper
+
+    asked: list[str] = []
+    store_type = type(db._store)
+    exists = store_type.exists
+    monkeypatch.setattr(
+        store_type, "exists", lambda self, path: asked.append(path) or exists(self, path)
+    )
+    db["array"] = np.arange(3)
+    db["small"] = 1  # kept in the pointer
+    db["large"] = list(range(5_000))  # in a version folder
+    assert not [p for p in asked if "/.v" in p], asked
+    assert db["array"].tolist() == [0, 1, 2] and db["small"] == 1
+    assert db["large"] == list(range(5_000))
+
+    class Quiet(Dumper):  # a plugin that does not say: the store is asked
+        name = "quiet_test_dumper"
+
+        def dump(self, value, target):
+            return {"type": "int", "summary": str(value), "value": value}
+
+        def load(self, target, info, *, lazy=False, as_xarray=False):
+            return info["value"]
+
+    try:
+        db.set("q", 5, dumper="quiet_test_dumper")
+        assert [p for p in asked if "/.v" in p] and db["q"] == 5
+    finally:
+        from zdb import dumper as dumper_module
+
+        dumper_module._REGISTRY.pop("quiet_test_dumper", None)
+    assert get_dumper("python_value").wrote_files({"value": 1}) is False

@@ -338,7 +338,9 @@ class DataBase:
                 f"writing key {name!r} in {self.basedir} with dumper {dumper.name!r} failed: "
                 f"{type(e).__name__}: {e}"
             ) from e
-        has_data = store.exists(target.path)
+        has_data = dumper.wrote_files(info)
+        if has_data is None:
+            has_data = store.exists(target.path)
         attrs = {
             "kind": KIND_DATA,
             "dumper": dumper.name,

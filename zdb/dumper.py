@@ -51,6 +51,8 @@ class Dumper:
     priority: ClassVar[int] = 0
     #: what ``db[key]`` gives: a lazy (dask-backed) value, or one in memory
     lazy_default: ClassVar[bool] = False
+    #: True when :meth:`dump` always writes files under its target
+    always_writes: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -82,6 +84,12 @@ class Dumper:
     ) -> Any:
         """Read the value that :meth:`dump` wrote, with ``info`` as it returned it."""
         raise NotImplementedError
+
+    def wrote_files(self, info: dict[str, Any]) -> bool | None:
+        """Whether :meth:`dump`, having returned ``info``, wrote files under its target
+        (the key's pointer then names the version folder); None when unknown: the store
+        is asked, which takes a request or two on object stores."""
+        return True if self.always_writes else None
 
     def reads_atomically(self, info: dict[str, Any]) -> bool:
         """True if :meth:`load` either returns one complete version or raises

@@ -53,6 +53,7 @@ def file_name(i: int) -> str:
 
 class DaskToParquet(Dumper):
     name = "dask_to_parquet"
+    always_writes = True
     lazy_default = True
 
     def handles(self, value: Any) -> bool:

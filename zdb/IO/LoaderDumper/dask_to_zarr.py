@@ -248,6 +248,7 @@ def write_tasks(lengths: list[int], rows: int, parts: list[Any], write: Any) -> 
 
 class DaskToZarr(Dumper):
     name = "dask_to_zarr"
+    always_writes = True
     priority = 10
     lazy_default = True
 

@@ -29,6 +29,7 @@ class ManagedFolder(str):
 
 class JustCreateFolder(Dumper):
     name = "just_create_folder"
+    always_writes = True
 
     def dump(self, value: Any, target: Target) -> dict[str, Any]:
         if not target.store.is_local:

@@ -90,6 +90,7 @@ def _every_chunk_store_class() -> type:
 
 class NumpyToZarr(Dumper):
     name = "numpy_to_zarr"
+    always_writes = True
     priority = 10
 
     def handles(self, value: Any) -> bool:

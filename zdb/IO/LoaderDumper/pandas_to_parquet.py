@@ -479,6 +479,7 @@ def load_parquet(target: Target, *, lazy: bool, as_xarray: bool, columns: Any = 
 
 class PandasToParquet(Dumper):
     name = "pandas_to_parquet"
+    always_writes = True
 
     def handles(self, value: Any) -> bool:
         return False  # chosen only by name

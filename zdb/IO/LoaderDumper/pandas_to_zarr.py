@@ -45,6 +45,7 @@ def load_table(
 
 class PandasToZarr(Dumper):
     name = "pandas_to_zarr"
+    always_writes = True
     priority = 10
 
     def handles(self, value: Any) -> bool:

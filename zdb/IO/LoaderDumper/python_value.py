@@ -42,6 +42,9 @@ class PythonValue(Dumper):
             )
         return info
 
+    def wrote_files(self, info: dict[str, Any]) -> bool:
+        return "value" not in info  # small values are kept in the pointer
+
     def reads_atomically(self, info: dict[str, Any]) -> bool:
         return True  # one file, or none
 

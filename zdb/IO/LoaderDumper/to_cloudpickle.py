@@ -21,6 +21,7 @@ PAYLOAD = "value.pickle"
 
 class ToCloudpickle(Dumper):
     name = "to_cloudpickle"
+    always_writes = True
     priority = -100
 
     def handles(self, value: Any) -> bool:

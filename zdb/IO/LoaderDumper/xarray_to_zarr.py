@@ -19,6 +19,7 @@ UNNAMED = "data"
 
 class XarrayToZarr(Dumper):
     name = "xarray_to_zarr"
+    always_writes = True
     priority = 10
 
     def handles(self, value: Any) -> bool:
