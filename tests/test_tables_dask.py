@@ -223,26 +223,31 @@ def counted(lengths: tuple[int, ...]) -> tuple[dd.DataFrame, list[int]]:
     return ddf, calls
 
 
-def test_given_partition_lengths_save_the_first_pass(local_db):
+DASK_DUMPERS = ["dask_to_zarr", "dask_to_parquet"]
+
+
+@pytest.mark.parametrize("dumper", DASK_DUMPERS)
+def test_given_partition_lengths_save_the_first_pass(local_db, dumper):
     ddf, calls = counted((5, 7, 3))
     with dask.config.set(scheduler="threads"):
         want = ddf.compute()
         calls.clear()
-        local_db.set("t", ddf, lengths=[5, 7, 3])
+        local_db.set("t", ddf, dumper=dumper, lengths=[5, 7, 3])
         assert sorted(calls) == [0, 1, 2]  # each partition computed once
         assert_same(local_db["t"].compute(), want)
         assert local_db["t"].divisions == ddf.divisions
         calls.clear()
-        local_db.set("u", ddf)
+        local_db.set("u", ddf, dumper=dumper)
         assert sorted(calls) == [0, 0, 1, 1, 2, 2]  # without: the first pass as well
 
 
-def test_wrong_partition_lengths_are_refused_and_nothing_is_stored(local_db):
+@pytest.mark.parametrize("dumper", DASK_DUMPERS)
+def test_wrong_partition_lengths_are_refused_and_nothing_is_stored(local_db, dumper):
     ddf, _ = counted((5, 7, 3))
     with pytest.raises(DataBaseException, match="3 partitions"):
-        local_db.set("t", ddf, lengths=[5, 10])
+        local_db.set("t", ddf, dumper=dumper, lengths=[5, 10])
     with pytest.raises(DataBaseException, match=r"not \d+ as in the first pass or the lengths"):
-        local_db.set("t", ddf, lengths=[5, 8, 2], chunk_rows=1)
+        local_db.set("t", ddf, dumper=dumper, lengths=[5, 8, 2])
     assert "t" not in local_db
 
 
@@ -263,7 +268,7 @@ def test_pandas_written_keys_read_lazily_with_partitions_and_divisions(db, monke
 
 
 @pytest.mark.local_files
-@pytest.mark.parametrize("dumper", ["dask_to_zarr", "dask_to_parquet"])
+@pytest.mark.parametrize("dumper", DASK_DUMPERS)
 def test_a_failing_partition_leaves_no_key_and_no_half_written_version(db, dumper):
     def part(i: int) -> pd.DataFrame:
         if i == 5:

@@ -10,6 +10,7 @@ the same schema and the partitions read back as they were.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from ...dumper import Dumper, Target, get_dumper
@@ -35,8 +36,9 @@ class PartitionWriter:
         if len(part) != expected:
             raise DataBaseException(
                 f"writing {self.store.full(self.root)}: partition {i} came out {len(part)} "
-                f"rows long, not {expected} as in the first pass; the dask frame must compute "
-                "the same data every time (persist it, or fix its random seeds)"
+                f"rows long, not {expected} as in the first pass or the lengths given; the "
+                "lengths must be right, and the dask frame must compute the same data every "
+                "time (persist it, or fix its random seeds)"
             )
         arrays = self.plan.encode_rows(part)
         slots, labels = pq_dumper.row_slots(self.plan)
@@ -59,8 +61,15 @@ class DaskToParquet(Dumper):
     def handles(self, value: Any) -> bool:
         return False  # chosen only by name
 
-    def dump(self, value: Any, target: Target, compression: str = "snappy") -> dict[str, Any]:
-        """Write the frame ``value`` computes to, a Parquet file per partition."""
+    def dump(
+        self,
+        value: Any,
+        target: Target,
+        compression: str = "snappy",
+        lengths: Sequence[int] | None = None,
+    ) -> dict[str, Any]:
+        """Write the frame ``value`` computes to, a Parquet file per partition;
+        ``lengths`` as for ``dask_to_zarr``."""
         import dask
 
         from ... import tables
@@ -70,7 +79,7 @@ class DaskToParquet(Dumper):
             raise UnsupportedValueError(
                 f"dask_to_parquet stores dask DataFrames and Series, not {type(value).__qualname__}"
             )
-        found = survey(value)
+        found = survey(value, lengths)
         nrows = sum(found.lengths)
         plan = tables.plan_table(
             found.sample, nrows, range_index=found.range_index, layout="columns", source="dask"
