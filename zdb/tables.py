@@ -1802,7 +1802,6 @@ class PartitionReader:
 def read_lazy(store: Store, root: str, columns: Any = None) -> Any:
     """The table at ``root`` as a dask DataFrame (or Series) with its stored partitions,
     and known divisions when its index is sorted; only what is computed is read."""
-
     table = open_table(store, root)
     positions = table.positions(columns)
     if positions is not None:

@@ -821,19 +821,18 @@ def _store_table(db: DataBase, table: TableParts, merged: bool) -> list[Any]:
     make = source.frame_function()
     frames = []
     parsed = iter(held)
-    sizes = iter(source.lengths)
-    lengths: list[int] | None = []
     for group, stored in table.parts:
         mine = [next(parsed) for _ in group]
         if stored is None:
             frames.append(dask.delayed(make)(*mine))
-            lengths = None if lengths is None else [*lengths, sum(next(sizes) for _ in mine)]
         elif not mine:
             frames.append(dask.delayed(_conform)(stored, source.meta, []))
-            lengths = None
         else:
             frames.append(dask.delayed(_merge)(stored, make, source.meta, *mine))
-            lengths = None
+    lengths = None
+    if all(stored is None for _, stored in table.parts):
+        sizes = iter(source.lengths)
+        lengths = [sum(next(sizes) for _ in group) for group, _ in table.parts]
     ddf = dd.from_delayed(frames, meta=source.meta, divisions=table.divisions, verify_meta=False)
     db.set(
         source.key,

@@ -5,11 +5,11 @@ processes or a ``distributed.Client``) and is never collected in one process. A 
 pass computes what the layout needs from the index alone where dask allows it:
 partition lengths, whether the index is a RangeIndex or sorted, and the categories
 of categoricals whose categories dask does not know; a caller that knows the
-partition lengths passes ``lengths=`` and, where dask knows the rest, saves this
-pass. The second pass writes: every
-task writes whole Zarr chunks, so that no two tasks ever write the same chunk; the
-chunk length is chosen to divide the partitions when they are of equal length, and
-a chunk straddling two partitions is written by one task from the pieces of both.
+partition lengths passes ``lengths=`` and, where dask knows the rest, saves this pass.
+The second pass writes: every task writes whole Zarr chunks, so that no two tasks ever
+write the same chunk; the chunk length is chosen to divide the partitions when they
+are of equal length, and a chunk straddling two partitions is written by one task from
+the pieces of both.
 
 What is stored is what the frame computes to. ``db[key]`` gives it back as a dask
 frame (as ISF did) with the same partitions, and divisions when they were known or
