@@ -115,6 +115,16 @@ def test_storing_under_a_data_key_raises_and_keeps_the_data(db, snapshot):
     assert snapshot(db.basedir) == before
 
 
+def test_a_key_below_a_data_key_is_missing_as_for_a_dict(db):
+    db["a"] = 1
+    with pytest.raises(KeyError, match="'a' holds data"):
+        db["a", "b"]
+    with pytest.raises(KeyError, match="'a' holds data"):
+        del db["a", "b"]
+    assert ("a", "b") not in db
+    assert db.get("a") == 1
+
+
 def test_storing_data_over_a_sub_database_raises_and_keeps_it(db, snapshot):
     db["a", "b"] = 1
     before = snapshot(db.basedir)

@@ -12,19 +12,25 @@ class NotADataBaseError(DataBaseException):
     """A path holds no zdb database, or holds something else that zdb must not touch."""
 
 
-class InvalidKeyError(DataBaseException, KeyError):
-    """A key breaks the key rules of :mod:`zdb.keys`."""
+class DataBaseKeyError(DataBaseException, KeyError):
+    """Base of the errors about a key that are also KeyErrors, so that dict-like code
+    (``except KeyError``) handles them."""
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0]) if self.args else ""
+
+
+class InvalidKeyError(DataBaseKeyError):
+    """A key breaks the key rules of :mod:`zdb.keys`."""
 
 
 class ReadOnlyError(DataBaseException):
     """A mutation was attempted on a database opened with ``readonly=True``."""
 
 
-class KeyKindError(DataBaseException):
-    """A data key was used as a sub-database, or a sub-database as data."""
+class KeyKindError(DataBaseKeyError):
+    """A data key was used as a sub-database, or a sub-database as data (so a key
+    below a data key does not exist: a KeyError)."""
 
 
 class UnknownDumperError(DataBaseException):
@@ -39,11 +45,8 @@ class PickleRefusedError(DataBaseException):
     """Reading a pickled value was refused by the ``allow_pickle`` policy."""
 
 
-class CorruptKeyError(DataBaseException, KeyError):
+class CorruptKeyError(DataBaseKeyError):
     """A key's stored form cannot be read: damaged, or written by an incompatible tool."""
-
-    def __str__(self) -> str:
-        return str(self.args[0]) if self.args else ""
 
 
 class FormatVersionError(DataBaseException):

@@ -48,7 +48,12 @@ import numpy as np
 import pandas as pd
 
 from . import values as plain_values
-from .exceptions import DataBaseException, FormatVersionError, UnsupportedValueError
+from .exceptions import (
+    DataBaseException,
+    DataBaseKeyError,
+    FormatVersionError,
+    UnsupportedValueError,
+)
 from .store import Store, join
 
 #: newest version of the table description (group attributes) this zdb reads; each
@@ -95,11 +100,8 @@ _MASKED_DTYPES = (
 )
 
 
-class ColumnNotFoundError(DataBaseException, KeyError):
+class ColumnNotFoundError(DataBaseKeyError):
     """``columns=`` names a column the stored table does not have."""
-
-    def __str__(self) -> str:  # KeyError would repr() the message
-        return str(self.args[0]) if self.args else ""
 
 
 # -- labels and names -------------------------------------------------------------------
