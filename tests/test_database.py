@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import secrets
 import socket
 import subprocess
 import threading
@@ -831,3 +832,46 @@ def test_a_write_asks_the_store_about_its_version_folder_only_for_dumpers_that_c
 
         dumper_module._REGISTRY.pop("quiet_test_dumper", None)
     assert get_dumper("python_value").wrote_files({"value": 1}) is False
+
+
+def test_isf_method_names_work_after_changing_the_import(db, capsys):
+    lock = threading.Lock()
+    db.setitem("a", 1)
+    assert db.itemexists("a") and db.check_if_key_exists("a")
+    assert not db.check_if_key_exists("b")
+    assert db.get_id() == db.unique_id
+    db.set("b", [1, 2], lock=lock)  # ISF's lock= is held during the write
+    assert db.get("b", lock=lock) == [1, 2] and not lock.locked()
+    with pytest.raises(KeyError, match="overwrite=False"):
+        db.set("b", [3], overwrite=False)
+    assert db["b"] == [1, 2]
+    assert db.maybe_calculate("c", lambda: 3, overwrite=False, lock=lock) == 3
+    db["s", "t", "u"] = 1
+    db.ls(max_depth=1, depth=0, all_files=False, max_lines_per_key=3, color=True)
+    tree = capsys.readouterr().out
+    assert "s/" in tree and "t/" in tree and "u " not in tree
+
+
+def test_a_lock_is_released_when_the_write_fails(db):
+    lock = threading.Lock()
+    with pytest.raises(DataBaseException):
+        db.set("x", object(), dumper="python_value", lock=lock)
+    assert not lock.locked() and "x" not in db
+
+
+@pytest.mark.local_files
+def test_managed_folders_and_temporary_folders_as_in_isf(db):
+    folder = db.create_managed_folder("f")
+    assert db.create_managed_folder("f", raise_=False) == folder
+    with pytest.raises(DataBaseException, match="already exists"):
+        db.create_managed_folder("f")
+    path, rel = db.get_mkdtemp(prefix="run", suffix="x")
+    assert path.is_dir() and path == Path(db.basedir) / rel
+    assert path.name.startswith("run_") and path.name.endswith("_x")
+    assert db.keys() == ["f"]  # a scratch folder is not a key
+
+
+def test_get_mkdtemp_on_an_object_store_says_what_to_use_instead():
+    db = zdb.DataBase(f"memory://zdb-{secrets.token_hex(4)}")
+    with pytest.raises(DataBaseException, match="tempfile.mkdtemp"):
+        db.get_mkdtemp()

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from . import commit, data_base_register, metadata
@@ -22,6 +25,7 @@ from .dumper import Dumper, Target, choose_dumper, get_dumper
 from .exceptions import (
     CorruptKeyError,
     DataBaseException,
+    DataBaseKeyError,
     KeyKindError,
     NotADataBaseError,
     ReadOnlyError,
@@ -46,6 +50,8 @@ READ_RETRIES = 10
 _TRASH = f"{BOOKKEEPING}/trash"
 #: where a value is written before the sub-databases on the way to its key are created
 _STAGING = f"{BOOKKEEPING}/staging"
+#: scratch folders of get_mkdtemp
+_TMP = f"{BOOKKEEPING}/tmp"
 
 
 def _written_us(node: dict[str, Any]) -> int:
@@ -56,6 +62,19 @@ def _written_us(node: dict[str, Any]) -> int:
         return int(datetime.fromisoformat(stamp).timestamp() * 1_000_000)
     except (TypeError, ValueError):
         return 0
+
+
+@contextmanager
+def _holding(lock: Any) -> Iterator[None]:
+    """Hold ``lock`` (anything with ``acquire()`` and ``release()``), or nothing."""
+    if lock is None:
+        yield
+        return
+    lock.acquire()
+    try:
+        yield
+    finally:
+        lock.release()
 
 
 def _new_unique_id() -> str:
@@ -274,11 +293,33 @@ class DataBase:
 
     # -- writing ---------------------------------------------------------------------
 
-    def set(self, key: Key, value: Any, dumper: Any = None, **dumper_kwargs: Any) -> None:
+    def set(
+        self,
+        key: Key,
+        value: Any,
+        dumper: Any = None,
+        *,
+        lock: Any = None,
+        overwrite: bool = True,
+        **dumper_kwargs: Any,
+    ) -> None:
         """Store ``value`` under ``key`` with ``dumper`` (chosen by type when None).
 
         The write is atomic: readers see the old value until the new one is complete.
+        As in ISF, ``lock`` (anything with ``acquire()`` and ``release()``, such as a
+        :mod:`zdb.distributed_lock` lock) is held during the write, and
+        ``overwrite=False`` raises a KeyError when the key exists (checked first, so
+        not against a writer racing this one).
         """
+        with _holding(lock):
+            if not overwrite and key in self:
+                raise DataBaseKeyError(
+                    f"key {key!r} exists in {self.basedir} and overwrite=False keeps it: "
+                    "delete it first, or pass overwrite=True"
+                )
+            self._set(key, value, dumper, dumper_kwargs)
+
+    def _set(self, key: Key, value: Any, dumper: Any, dumper_kwargs: dict[str, Any]) -> None:
         parts = normalize_key(key)
         self._check_writable(key)
         try:
@@ -430,9 +471,12 @@ class DataBase:
         db, name = self._locate(parts, create=True)
         return db._create_sub(name)
 
-    def create_managed_folder(self, key: Key) -> str:
-        """Create a managed folder at ``key`` and return its path (a str subclass)."""
+    def create_managed_folder(self, key: Key, raise_: bool = True) -> str:
+        """Create a managed folder at ``key`` and return its path (a str subclass); an
+        existing key raises, or with ``raise_=False`` (as in ISF) is returned."""
         if key in self:
+            if not raise_:
+                return self.get(key)
             raise DataBaseException(
                 f"key {key!r} already exists in {self.basedir}; delete it first or choose "
                 "another key for the managed folder"
@@ -449,6 +493,35 @@ class DataBase:
         result = fun()
         self.set(key, result, **set_kwargs)
         return result
+
+    # -- ISF's other names, so that its code runs ----------------------------------------
+
+    def get_id(self) -> str | None:
+        """ISF's name of :attr:`unique_id`."""
+        return self.unique_id
+
+    def check_if_key_exists(self, key: Key) -> bool:
+        """ISF's name of ``key in db``."""
+        return key in self
+
+    itemexists = check_if_key_exists  # the name of ISF's older model_data_base
+
+    def setitem(self, key: Key, value: Any, dumper: Any = None, **kwargs: Any) -> None:
+        """The older ISF name of :meth:`set`."""
+        self.set(key, value, dumper, **kwargs)
+
+    def get_mkdtemp(self, prefix: str = "", suffix: str = "") -> tuple[Path, Path]:
+        """A new temporary folder inside the database (in ``.zdb/tmp``, never a key) and
+        its path relative to the database, as in ISF; only on a local disk."""
+        if not self._store.is_local:
+            raise DataBaseException(
+                f"get_mkdtemp needs a database on a local disk; {self.basedir} is not: use "
+                "tempfile.mkdtemp() for scratch space, and store results as keys"
+            )
+        parent = Path(self._store.full(join(self._prefix, _TMP)))
+        parent.mkdir(parents=True, exist_ok=True)
+        folder = Path(tempfile.mkdtemp(prefix=f"{prefix}_", suffix=f"_{suffix}", dir=parent))
+        return folder, folder.relative_to(self._store.full(self._prefix))
 
     def __delitem__(self, key: Key) -> None:
         parts = normalize_key(key)
@@ -506,15 +579,26 @@ class DataBase:
     # -- reading ---------------------------------------------------------------------
 
     def get(
-        self, key: Key, lazy: bool | None = None, as_xarray: bool = False, **loader_kwargs: Any
+        self,
+        key: Key,
+        lazy: bool | None = None,
+        as_xarray: bool = False,
+        *,
+        lock: Any = None,
+        **loader_kwargs: Any,
     ) -> Any:
         """The value at ``key``.
 
         ``lazy=True`` returns a dask-backed object that reads only what a computation
         touches, ``lazy=False`` one in memory; by default keys written from dask
         collections come back lazy (as in ISF) and others in memory. ``as_xarray=True``
-        returns an xarray view of an array or table key.
+        returns an xarray view of an array or table key. ``lock`` is held while reading,
+        as in ISF (reads need none: writes are atomic).
         """
+        with _holding(lock):
+            return self._get(key, lazy, as_xarray, loader_kwargs)
+
+    def _get(self, key: Key, lazy: bool | None, as_xarray: bool, loader_kwargs: dict) -> Any:
         parts = normalize_key(key)
         db, name = self._locate(parts)
         node = db._node(name)
@@ -732,18 +816,32 @@ class DataBase:
 
     # -- listing ---------------------------------------------------------------------
 
-    def ls(self, max_lines: int | None = 1000) -> None:
-        """Print a tree of the keys with dumper, type, shape/dtype, size and time written."""
-        print(self._tree(max_lines))
+    def ls(
+        self,
+        max_lines: int | None = 1000,
+        max_depth: int | None = None,
+        *,
+        depth: int = 0,
+        all_files: bool = False,
+        max_lines_per_key: int | None = None,
+        color: bool = False,
+    ) -> None:
+        """Print a tree of the keys with dumper, type, shape/dtype, size and time written,
+        at most ``max_lines`` lines and ``max_depth`` levels of sub-databases (None: all).
+        ISF's display options ``depth``, ``all_files``, ``max_lines_per_key`` and
+        ``color`` are accepted so that ISF code runs; zdb's tree does not use them."""
+        print(self._tree(max_lines, max_depth))
 
-    def _tree(self, max_lines: int | None) -> str:
+    def _tree(self, max_lines: int | None, max_depth: int | None = None) -> str:
         lines = [f"{self.basedir}  (zdb database {self.unique_id})"]
-        self._tree_lines(lines, "", max_lines)
+        self._tree_lines(lines, "", max_lines, max_depth)
         if max_lines is not None and len(lines) > max_lines:
             lines = lines[:max_lines] + [f"... ({len(lines) - max_lines} more lines)"]
         return "\n".join(lines)
 
-    def _tree_lines(self, lines: list[str], indent: str, max_lines: int | None) -> None:
+    def _tree_lines(
+        self, lines: list[str], indent: str, max_lines: int | None, max_depth: int | None
+    ) -> None:
         names = self.keys()
         for i, name in enumerate(names):
             if max_lines is not None and len(lines) > max_lines:
@@ -760,7 +858,10 @@ class DataBase:
                 continue
             if node["kind"] == KIND_DATABASE:
                 lines.append(f"{indent}{branch}{name}/  (sub-database)")
-                self._child(name, node)._tree_lines(lines, indent + deeper, max_lines)
+                if max_depth is None or max_depth > 0:
+                    deeper_depth = None if max_depth is None else max_depth - 1
+                    child = self._child(name, node)
+                    child._tree_lines(lines, indent + deeper, max_lines, deeper_depth)
                 continue
             size = _human_size(self._store.size(join(self._prefix, name)))
             if node["kind"] == KIND_FOREIGN:
