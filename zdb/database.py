@@ -15,7 +15,7 @@ import secrets
 import tempfile
 import warnings
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -66,10 +66,7 @@ def _written_us(node: dict[str, Any]) -> int:
 
 @contextmanager
 def _holding(lock: Any) -> Iterator[None]:
-    """Hold ``lock`` (anything with ``acquire()`` and ``release()``), or nothing."""
-    if lock is None:
-        yield
-        return
+    """Hold ``lock``: anything with ``acquire()`` and ``release()``, as ISF's locks."""
     lock.acquire()
     try:
         yield
@@ -311,7 +308,7 @@ class DataBase:
         ``overwrite=False`` raises a KeyError when the key exists (checked first, so
         not against a writer racing this one).
         """
-        with _holding(lock):
+        with _holding(lock) if lock is not None else nullcontext():
             if not overwrite and key in self:
                 raise DataBaseKeyError(
                     f"key {key!r} exists in {self.basedir} and overwrite=False keeps it: "
@@ -595,6 +592,8 @@ class DataBase:
         returns an xarray view of an array or table key. ``lock`` is held while reading,
         as in ISF (reads need none: writes are atomic).
         """
+        if lock is None:  # the common case: no context manager on the hot read path
+            return self._get(key, lazy, as_xarray, loader_kwargs)
         with _holding(lock):
             return self._get(key, lazy, as_xarray, loader_kwargs)
 
