@@ -43,8 +43,6 @@ def same(got: Any, want: Any) -> bool:
 class DataBaseModel(RuleBasedStateMachine):
     """The model: a dict from key tuples to values, with SUB marking sub-databases."""
 
-    url: str = ""
-
     def __init__(self) -> None:
         super().__init__()
         self.db = zdb.DataBase(self.make_url())

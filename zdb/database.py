@@ -777,9 +777,10 @@ class DataBase:
                     report["removed"].append((*at, name))
             if changes:
                 self._note_all(changes)
-        for name, node in nodes.items():
-            if recurse and node["kind"] == KIND_DATABASE:
-                self._child(name, node)._repair_index((*at, name), recurse, report)
+        if recurse:
+            for name, node in nodes.items():
+                if node["kind"] == KIND_DATABASE:
+                    self._child(name, node)._repair_index((*at, name), recurse, report)
 
     def _listed_names(self) -> list[str]:
         """Keys found by listing the database's folder (the truth, slow on object stores)."""
