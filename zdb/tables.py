@@ -56,11 +56,13 @@ from .exceptions import (
 )
 from .store import Store, join
 
-#: newest version of the table description (group attributes) this zdb reads; each
-#: table is written in the oldest version that describes it, so older zdb reads what
-#: it can: 1 for DataFrames and Series, 2 for an Index (type "Index", new in 2)
-TABLE_FORMAT = 2
+#: versions of the table description (group attributes): each table is written in the
+#: oldest one that describes it, so that an older zdb reads what it can; 1 for
+#: DataFrames and Series, 2 for an Index (type "Index", new in 2)
+FRAME_TABLE_FORMAT = 1
 INDEX_TABLE_FORMAT = 2
+#: the newest version this zdb reads
+TABLE_FORMAT = INDEX_TABLE_FORMAT
 #: the child group holding auxiliary arrays; ``.``-names are zdb bookkeeping
 AUX = ".zdb"
 #: zstd level of table chunks (numcodecs/zarr: 0 means zstd's default, 3)
@@ -779,7 +781,7 @@ def plan_table(
         raise UnsupportedValueError(f"layout must be 'auto', 'columns' or 'block', not {layout!r}")
     names = _Names()
     table: dict[str, Any] = {
-        "format": 1,
+        "format": FRAME_TABLE_FORMAT,
         "type": "Series" if is_series else "DataFrame",
         "nrows": nrows,
         "source": source,
