@@ -1394,15 +1394,18 @@ def table_type(value: Any) -> str:
     return "Series" if getattr(value, "ndim", 2) == 1 else "DataFrame"
 
 
-def as_table(value: pd.DataFrame | pd.Series | pd.Index) -> pd.DataFrame | pd.Series:
-    """What is stored for ``value``: an Index is stored as a frame of no columns with
-    that index (every kind of index round-trips that way), marked by :func:`mark_index`."""
-    return pd.DataFrame(index=value) if isinstance(value, pd.Index) else value
-
-
-def mark_index(plan: TablePlan) -> None:
-    """Describe the zero-column frame of :func:`as_table` as the Index it stores."""
-    plan.table.update(type="Index", format=INDEX_TABLE_FORMAT)
+def plan_pandas(
+    value: pd.DataFrame | pd.Series | pd.Index, **options: Any
+) -> tuple[pd.DataFrame | pd.Series, TablePlan]:
+    """The frame stored for a pandas ``value`` and its plan (``options`` as for
+    :func:`plan_table`). An Index is stored as a frame of no columns with that index
+    (every kind of index round-trips that way), described as the Index it is."""
+    frame = pd.DataFrame(index=value) if isinstance(value, pd.Index) else value
+    range_index = frame.index if isinstance(frame.index, pd.RangeIndex) else None
+    plan = plan_table(frame, len(frame), range_index=range_index, **options)
+    if isinstance(value, pd.Index):
+        plan.table.update(type="Index", format=INDEX_TABLE_FORMAT)
+    return frame, plan
 
 
 def summary(table: dict[str, Any], ncols: int) -> str:
@@ -1429,12 +1432,7 @@ def write_table(
     cannot be stored raises UnsupportedValueError without a partial write. Returns the
     table description.
     """
-    is_index = isinstance(obj, pd.Index)
-    obj = as_table(obj)
-    range_index = obj.index if isinstance(obj.index, pd.RangeIndex) else None
-    plan = plan_table(obj, len(obj), range_index=range_index, layout=layout, chunk_rows=chunk_rows)
-    if is_index:
-        mark_index(plan)
+    obj, plan = plan_pandas(obj, layout=layout, chunk_rows=chunk_rows)
     arrays = plan.encode_rows(obj)
     plan.prune(arrays.items())
     choose_partitions(plan, obj.index)

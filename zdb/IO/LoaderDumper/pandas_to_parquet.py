@@ -498,13 +498,7 @@ class PandasToParquet(Dumper):
                 f"{type(value).__qualname__}"
             )
         value_type = tables.table_type(value)
-        value = tables.as_table(value)
-        range_index = value.index if type(value.index).__name__ == "RangeIndex" else None
-        plan = tables.plan_table(
-            value, len(value), range_index=range_index, layout="columns", source="pandas"
-        )
-        if value_type == "Index":
-            tables.mark_index(plan)
+        value, plan = tables.plan_pandas(value, layout="columns", source="pandas")
         arrays = plan.encode_rows(value)
         plan.prune(arrays.items())
         tables.choose_partitions(plan, value.index, rows=1)
