@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 
@@ -68,3 +69,44 @@ def test_fixture_database_accepts_new_writes(version, tmp_path):
     db = zdb.DataBase(path)
     db["int"] = db["int"] + 1
     assert db["int"] == 43
+
+
+TABLE_VERSIONS = sorted(
+    int(p.name[len("tables") :]) for p in FIXTURES.glob("tables*") if p.is_dir()
+)
+
+
+def _expected_tables():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_fixtures", FIXTURES / "make_fixtures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.expected_tables()
+
+
+def test_there_is_a_fixture_for_the_table_format_this_zdb_writes():
+    from zdb.tables import TABLE_FORMAT
+
+    assert TABLE_FORMAT in TABLE_VERSIONS
+
+
+@pytest.mark.parametrize("version", TABLE_VERSIONS)
+def test_table_fixture_reads_back_every_table_eagerly_and_lazily(version, tmp_path):
+    path = tmp_path / "db"
+    shutil.copytree(FIXTURES / f"tables{version}", path)
+    db = zdb.DataBase(path, readonly=True)
+    for key, want in _expected_tables().items():
+        if key == "dask":
+            want, npartitions = want
+            assert db[key].npartitions == npartitions and db[key].known_divisions
+        if isinstance(want, pd.Index):
+            pd.testing.assert_index_equal(db[key], want, exact=True)
+            pd.testing.assert_index_equal(db.get(key, lazy=True).compute(), want, exact=True)
+        elif isinstance(want, pd.Series):
+            pd.testing.assert_series_equal(db.get(key, lazy=False), want)
+            pd.testing.assert_series_equal(db.get(key, lazy=True).compute(), want)
+        else:
+            pd.testing.assert_frame_equal(db.get(key, lazy=False), want)
+            pd.testing.assert_frame_equal(db.get(key, lazy=True).compute(), want)
+    assert xr.open_zarr(db.path_of("traces"))["data"].shape == (3, 120)
