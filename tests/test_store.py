@@ -7,8 +7,7 @@ import secrets
 
 import pytest
 
-from zdb.object_store import FsspecStore
-from zdb.store import LocalStore, Store
+from zdb.storage import FsspecStore, LocalStore, Store
 
 
 @pytest.fixture(params=["local", "memory", "s3"])

@@ -22,7 +22,7 @@ from hypothesis.extra import numpy as hnp
 import zdb
 from zdb import tables
 from zdb.exceptions import DataBaseException, UnsupportedValueError
-from zdb.store import LocalStore
+from zdb.storage import LocalStore
 from zdb.tables import ColumnNotFoundError
 
 NUMPY_DTYPES = [

@@ -15,7 +15,7 @@ from .commit import VERSION_PREFIX
 from .database import DataBase
 from .exceptions import DataBaseException
 from .format import BOOKKEEPING
-from .store import join
+from .storage import join
 
 
 def _skipped(rel: str) -> bool:

@@ -25,7 +25,7 @@ import secrets
 import time
 
 from .format import ZARR_JSON, node_document
-from .store import Store, join
+from .storage import Store, join
 
 VERSION_PREFIX = ".v"
 #: an unreferenced version older than this is garbage from a killed writer, not one
@@ -76,7 +76,7 @@ def remove_key(store: Store, key_path: str, trash_dir: str) -> None:
     On a local file system the key folder is first renamed into the database's trash
     (atomic), then removed; elsewhere the pointer goes first, then the data.
     """
-    if store.is_local:
+    if store.atomic_rename:
         trashed = join(trash_dir, secrets.token_hex(8))
         store.rename(key_path, trashed)
         store.remove(trashed)

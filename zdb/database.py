@@ -43,7 +43,7 @@ from .format import (
 )
 from .key_index import KeyIndex
 from .keys import Key, format_key, normalize_key
-from .store import Store, join, open_store
+from .storage import Store, join, open_store
 
 #: how often a reader retries when the version it reads is replaced under it
 READ_RETRIES = 10
@@ -109,7 +109,7 @@ class DataBase:
                 )
             node = self._create_root(store)
         if not readonly and (
-            not node.get("unique_id") or (not store.is_local and not node.get("index"))
+            not node.get("unique_id") or (not store.cheap_listing and not node.get("index"))
         ):
             node = self._complete_root(node)
         self._unique_id = node.get("unique_id")
@@ -141,7 +141,7 @@ class DataBase:
     def _complete_root(self, node: dict[str, Any]) -> dict[str, Any]:
         """Give a database written by another tool or an older zdb a unique id and a
         complete key index (see :mod:`zdb.key_index`)."""
-        if not node.get("index") and not self._store.is_local:
+        if not node.get("index") and not self._store.cheap_listing:
             names = self._listed_names()
             kinds = [(n, (self._node(n) or {}).get("kind", KIND_DATA)) for n in names]
             if kinds:
@@ -196,9 +196,7 @@ class DataBase:
         sub._setup(
             self._store,
             join(self._prefix, name),
-            os.path.join(self._basedir, name)
-            if self._store.is_local
-            else f"{self._basedir}/{name}",
+            self._store.full(join(self._prefix, name)),
             self._readonly,
             self._allow_pickle,
         )
@@ -510,15 +508,16 @@ class DataBase:
     def get_mkdtemp(self, prefix: str = "", suffix: str = "") -> tuple[Path, Path]:
         """A new temporary folder inside the database (in ``.zdb/tmp``, never a key) and
         its path relative to the database, as in ISF; only on a local disk."""
-        if not self._store.is_local:
+        root = self._store.local_path(self._prefix)
+        if root is None:
             raise DataBaseException(
                 f"get_mkdtemp needs a database on a local disk; {self.basedir} is not: use "
                 "tempfile.mkdtemp() for scratch space, and store results as keys"
             )
-        parent = Path(self._store.full(join(self._prefix, _TMP)))
+        parent = Path(root, _TMP)
         parent.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=f"{prefix}_", suffix=f"_{suffix}", dir=parent))
-        return folder, folder.relative_to(self._store.full(self._prefix))
+        return folder, folder.relative_to(root)
 
     def __delitem__(self, key: Key) -> None:
         parts = normalize_key(key)
@@ -557,7 +556,7 @@ class DataBase:
         # local: one atomic rename; object stores have none: copy, record the move in the
         # key index, then delete the source (pointer first), so that the index never
         # lists a key that is gone
-        move = store.rename if store.is_local else store.copy
+        move = store.rename if store.atomic_rename else store.copy
         try:
             move(src_path, dst_path)
         except FileExistsError:
@@ -570,7 +569,7 @@ class DataBase:
         else:
             dst._note(dst_name, node["kind"])
             src._note(src_name, None)
-        if not store.is_local:
+        if not store.atomic_rename:
             commit.remove_key(store, src_path, join(src._prefix, _TRASH))
 
     # -- reading ---------------------------------------------------------------------
@@ -718,7 +717,7 @@ class DataBase:
     def keys(self, recurse: bool = False) -> list:
         """Sorted keys: names of this database, or with ``recurse=True`` tuples of the
         leaf keys through all sub-databases."""
-        if self._indexed and not self._store.is_local:
+        if self._indexed and not self._store.cheap_listing:
             names = sorted(self._index.names())
         else:
             names = self._listed_names()
@@ -750,7 +749,7 @@ class DataBase:
         """
         self._check_writable("(the key index)")
         report: dict[str, list[tuple[str, ...]]] = {"added": [], "removed": [], "left": []}
-        if not self._store.is_local:
+        if not self._store.cheap_listing:
             self._repair_index((), recurse, report)
         return report
 
@@ -906,13 +905,13 @@ class _MetadataView(Mapping):
 
 def _new_database_attrs(store: Store) -> dict[str, Any]:
     attrs = {"unique_id": _new_unique_id(), "created": metadata.now_iso()}
-    if not store.is_local:  # local readers list the folder: no index to maintain
+    if not store.cheap_listing:  # readers list the folder: no index to maintain
         attrs["index"] = 1
     return attrs
 
 
 def _is_pointer_temp(name: str) -> bool:
-    """True for the temporary file of an atomic ``zarr.json`` write (see zdb.store)."""
+    """True for the temporary file of an atomic ``zarr.json`` write (see zdb.storage)."""
     return name.startswith(f"{ZARR_JSON}.") and name.endswith(".tmp")
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from .exceptions import UnknownDumperError, UnsupportedValueError
-from .store import Store
+from .storage import Store
 
 _REGISTRY: dict[str, Dumper] = {}
 _ALIASES: dict[str, str] = {}

@@ -51,3 +51,8 @@ class CorruptKeyError(DataBaseKeyError):
 
 class FormatVersionError(DataBaseException):
     """The database or key was written in an on-disk format newer than this zdb reads."""
+
+
+class UnsafePathError(DataBaseException):
+    """A path read from a database would lead outside it (``..``, an absolute path, a
+    symbolic link): the database is damaged or hostile, and zdb refuses to follow it."""

@@ -30,7 +30,7 @@ import zlib
 from typing import Any
 
 from .format import BOOKKEEPING
-from .store import Store, join
+from .storage import Store, join
 
 INDEX = f"{BOOKKEEPING}/index"
 SUFFIX = ".json.z"

@@ -17,7 +17,7 @@ from typing import Any
 
 from . import provenance
 from .format import BOOKKEEPING
-from .store import Store, join
+from .storage import Store, join
 
 BLOBS = f"{BOOKKEEPING}/blobs"
 #: fields stored as blobs, and the name of the stored field holding the blob's hash

@@ -26,7 +26,7 @@ Array metadata is taken from zarr-python itself (one template per data type), an
 any array this module cannot read directly is read through zarr-python.
 
 This module knows nothing of keys, locks or the commit protocol: it reads and writes
-a table under a path of a :class:`zdb.store.Store`.
+a table under a path of a :class:`zdb.storage.Store`.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ from .exceptions import (
     FormatVersionError,
     UnsupportedValueError,
 )
-from .store import Store, join
+from .storage import Store, join
 
 #: versions of the table description (group attributes): each table is written in the
 #: oldest one that describes it, so that an older zdb reads what it can; 1 for
@@ -1036,7 +1036,7 @@ def run_jobs(jobs: Sequence[Callable[[], Any]], store: Store | None = None) -> N
         for job in jobs:
             job()
         return
-    remote = store is not None and not store.is_local
+    remote = store is not None and store.remote
     with _pool_lock:
         if _pools.get(remote) is None:
             size = REMOTE_THREADS if remote else THREADS

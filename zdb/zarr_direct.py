@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .store import Store, join
+from .storage import Store, join
 
 #: arrays up to this many bytes are written as one chunk by this module
 MAX_DIRECT_BYTES = 4 * 2**20

@@ -15,7 +15,7 @@ from typing import Any
 
 from ...dumper import Dumper, Target, get_dumper
 from ...exceptions import DataBaseException, UnsupportedValueError
-from ...store import join
+from ...storage import join
 from . import pandas_to_parquet as pq_dumper
 from .dask_to_zarr import Failed, guarded_write, is_dask_table, run_writes, survey
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from ...dumper import Dumper, Target, get_dumper, module_loaded
 from ...exceptions import DataBaseException, UnsupportedValueError
-from ...store import join
+from ...storage import join
 from .pandas_to_zarr import PandasToZarr
 
 #: written into a version folder by a failed write task: the others skip their work

@@ -10,7 +10,7 @@ from typing import Any
 from ...dumper import Dumper, Target, get_dumper
 from ...exceptions import UnsupportedValueError
 from ...format import group_document
-from ...store import join
+from ...storage import join
 
 FOLDER = "files"
 
@@ -32,7 +32,8 @@ class JustCreateFolder(Dumper):
     always_writes = True
 
     def dump(self, value: Any, target: Target) -> dict[str, Any]:
-        if not target.store.is_local:
+        folder = target.store.local_path(join(target.path, FOLDER))
+        if folder is None:
             raise UnsupportedValueError(
                 "managed folders are local folders; this database is not on a local file system"
             )
@@ -42,7 +43,7 @@ class JustCreateFolder(Dumper):
                 "(or call db.create_managed_folder(key))"
             )
         target.store.write_bytes(join(target.path, "zarr.json"), group_document({}))
-        os.makedirs(target.store.full(join(target.path, FOLDER)))
+        os.makedirs(folder)
         return {"type": "zdb.ManagedFolder", "summary": "folder"}
 
     def reads_atomically(self, info: dict[str, Any]) -> bool:

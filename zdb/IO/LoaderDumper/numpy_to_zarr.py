@@ -18,7 +18,7 @@ from ... import zarr_direct
 from ...dumper import Dumper, Target, get_dumper, module_loaded
 from ...exceptions import UnsupportedValueError
 from ...format import group_document
-from ...store import join
+from ...storage import join
 from ...zarr_util import consolidate, quiet_zarr
 
 ARRAY = "data"

@@ -21,7 +21,7 @@ from typing import Any
 
 from ...dumper import Dumper, Target, get_dumper
 from ...exceptions import UnsupportedValueError
-from ...store import join
+from ...storage import join
 from .pandas_to_zarr import is_pandas_table
 
 DATA = "data.parquet"
@@ -205,10 +205,10 @@ def write_parquet(store: Any, path: str, table: Any, **kwargs: Any) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if store.is_local:
+    full = store.local_path(path)
+    if full is not None:
         import os
 
-        full = store.full(path)
         os.makedirs(os.path.dirname(full), exist_ok=True)
         pq.write_table(table, full, **kwargs)
         return
@@ -222,8 +222,9 @@ def parquet_file(store: Any, path: str) -> Any:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    if store.is_local:
-        return pq.ParquetFile(store.full(path), memory_map=True)
+    full = store.local_path(path)
+    if full is not None:
+        return pq.ParquetFile(full, memory_map=True)
     return pq.ParquetFile(pa.BufferReader(store.read_bytes(path)))
 
 
@@ -506,11 +507,11 @@ class PandasToParquet(Dumper):
         arrow = to_arrow(plan, arrays, slots, labels)
         bounds = np.concatenate([[0], np.cumsum(plan.table["partitions"])]).astype(int)
         path = join(target.path, DATA)
-        if target.store.is_local:
+        sink: Any = target.store.local_path(path)
+        if sink is not None:
             import os
 
-            os.makedirs(target.store.full(target.path), exist_ok=True)
-            sink: Any = target.store.full(path)
+            os.makedirs(os.path.dirname(sink), exist_ok=True)
         else:
             import pyarrow as pa
 
@@ -518,7 +519,7 @@ class PandasToParquet(Dumper):
         with pq.ParquetWriter(sink, arrow.schema, compression=compression) as writer:
             for a, b in zip(bounds[:-1], bounds[1:], strict=True):
                 writer.write_table(arrow.slice(a, b - a), row_group_size=max(1, b - a))
-        if not target.store.is_local:
+        if target.store.local_path(path) is None:
             target.store.write_bytes(path, sink.getvalue().to_pybytes())
         write_static(target.store, target.path, plan, compression)
         target.store.write_bytes(

@@ -13,7 +13,7 @@ from typing import Any
 from ... import values
 from ...dumper import Dumper, Target, get_dumper
 from ...format import group_document
-from ...store import join
+from ...storage import join
 
 #: encoded values up to this many bytes of JSON stay in the key's attributes
 INLINE_BYTES = 16 * 1024

@@ -14,7 +14,7 @@ from typing import Any
 from ...dumper import Dumper, Target, get_dumper
 from ...exceptions import PickleRefusedError, UnsupportedValueError
 from ...format import group_document
-from ...store import join
+from ...storage import join
 
 PAYLOAD = "value.pickle"
 
@@ -64,12 +64,13 @@ def _check_allowed(target: Target, path: str) -> None:
             f"{where} is a pickle and this database was opened with allow_pickle=False; "
             "open it with allow_pickle=True if you trust whoever wrote it"
         )
-    if not target.store.is_local:
+    local = target.store.local_path(path)
+    if local is None:
         raise PickleRefusedError(
             f"{where} is a pickle on a remote store; unpickling runs code, so zdb reads "
             "remote pickles only when the database is opened with allow_pickle=True"
         )
-    owner = os.stat(where).st_uid
+    owner = os.stat(local).st_uid
     if owner != os.getuid():
         raise PickleRefusedError(
             f"{where} is a pickle owned by user id {owner}, not by you; unpickling runs "

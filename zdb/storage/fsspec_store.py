@@ -1,27 +1,42 @@
-"""The storage layer on any fsspec file system: object stores (``s3://``, ``gs://``),
-``memory://``, and others.
+"""A database on any fsspec file system: object stores (``s3://``, ``gs://``),
+``memory://``, zip archives (read-only) and others.
 
 Object stores have no rename and no atomic replacement of a folder, but a single
-object PUT is atomic: readers see the old object or the new one. The commit protocol
-(:mod:`zdb.commit`) only needs that for the key's pointer. Other processes write
-while we read, so fsspec's listing caches are turned off: every listing asks the
-store. File-system instances are shared between databases with the same options
-(building an S3 client costs about 100 ms); with their listing cache off they hold
-no state about the store's content.
+object PUT is atomic: readers see the old object or the new one, which is all the
+commit protocol (:mod:`zdb.commit`) needs for a key's pointer. S3 offers an atomic
+exclusive create (a conditional PUT, ``If-None-Match: *``); fsspec's memory file
+system lives in one process, where a lock makes its create atomic; other file systems
+only check before they write, and say so (``atomic_create`` False).
+
+Other processes write while we read, so fsspec's listing caches are turned off: every
+listing asks the store. File-system instances are shared between databases with the
+same options (building an S3 client costs about 100 ms); with their listing cache off
+they hold no state about the store's content.
 """
 
 from __future__ import annotations
 
 import posixpath
+import threading
 from typing import Any
 
-from .store import Store
+from ..exceptions import ReadOnlyError
+from .base import Store
+
+#: object stores whose listings fsspec would otherwise cache
+_CACHED_LISTINGS = ("s3", "s3a", "gs", "gcs", "abfs", "az")
+#: S3 limits an object's key to 1024 bytes
+_S3_KEY_BYTES = 1024
+#: makes exclusive creates on fsspec's (in-process) memory file system atomic
+_memory_lock = threading.Lock()
 
 
 class FsspecStore(Store):
     """A database root on an fsspec file system, addressed by URL."""
 
-    is_local = False
+    atomic_rename = False
+    cheap_listing = False
+    remote = True
 
     def __init__(self, url: str, storage_options: dict | None = None) -> None:
         import fsspec
@@ -30,12 +45,11 @@ class FsspecStore(Store):
         # a chained URL ("zip://inner::/path/archive.zip") keeps its tail for full()
         head, sep, tail = url.partition("::")
         self._chain = sep + tail
-        protocol = head.split("://", 1)[0]
-        #: archives (zip) are read-only
-        self.read_only = protocol == "zip"
-        if protocol in ("s3", "s3a", "gs", "gcs", "abfs", "az"):
+        self.protocol = head.split("://", 1)[0]
+        self.read_only = self.protocol == "zip"
+        if self.protocol in _CACHED_LISTINGS:
             options.setdefault("use_listings_cache", False)
-        if protocol in ("s3", "s3a"):
+        if self.protocol in ("s3", "s3a"):
             # zdb reads whole small objects; a size probe (HEAD) before each GET, which
             # s3fs makes to split large downloads, would double the requests
             options.setdefault("max_concurrency", 1)
@@ -43,6 +57,7 @@ class FsspecStore(Store):
         self.url = head if head.endswith("://") else head.rstrip("/")
         self.root = root.rstrip("/")
         self.storage_options = options
+        self.atomic_create = self.protocol in ("s3", "s3a", "memory")
 
     def __repr__(self) -> str:
         return f"FsspecStore({self.full('')!r})"
@@ -50,12 +65,29 @@ class FsspecStore(Store):
     def _p(self, path: str) -> str:
         return f"{self.root}/{path}" if path and self.root else path or self.root
 
+    def _writable(self, path: str) -> str:
+        if self.read_only:
+            raise ReadOnlyError(
+                f"cannot write {self.full(path)}: {self.protocol}:// stores are read-only; "
+                "copy the database elsewhere to change it"
+            )
+        return self._p(path)
+
     def full(self, path: str) -> str:
         sep = "" if self.url.endswith("/") else "/"
         return (f"{self.url}{sep}{path}" if path else self.url) + self._chain
 
+    @property
+    def max_path_bytes(self) -> int:
+        if self.protocol in ("s3", "s3a"):
+            return _S3_KEY_BYTES - len(self.root.partition("/")[2].encode()) - 1
+        return super().max_path_bytes
+
     def read_bytes(self, path: str) -> bytes:
-        return self.fs.cat_file(self._p(path))
+        try:
+            return self.fs.cat_file(self._p(path))
+        except (IsADirectoryError, NotADirectoryError) as e:
+            raise FileNotFoundError(self.full(path)) from e
 
     def read_many(self, paths: list[str]) -> dict[str, bytes]:
         # one call: asynchronous file systems (s3fs, gcsfs) send the requests at once
@@ -74,27 +106,39 @@ class FsspecStore(Store):
         return out
 
     def write_bytes(self, path: str, data: bytes) -> None:
-        self.fs.pipe_file(self._p(path), data)
+        self.fs.pipe_file(self._writable(path), data)
 
     def write_atomic(self, path: str, data: bytes) -> None:
         # a single PUT replaces an object atomically on object stores
-        self.fs.pipe_file(self._p(path), data)
+        self.fs.pipe_file(self._writable(path), data)
 
     def create_exclusive(self, path: str, data: bytes) -> bool:
-        full = self._p(path)
-        protocols = (self.fs.protocol,) if isinstance(self.fs.protocol, str) else self.fs.protocol
-        if "s3" in protocols:  # S3 conditional write: If-None-Match
+        full = self._writable(path)
+        if self.protocol in ("s3", "s3a"):  # S3 conditional write: If-None-Match
             try:
                 self.fs.pipe_file(full, data, mode="create")
                 return True
             except (FileExistsError, OSError) as e:
-                if "PreconditionFailed" in repr(e) or isinstance(e, FileExistsError):
+                if not ("PreconditionFailed" in repr(e) or isinstance(e, FileExistsError)):
+                    raise
+            # a PUT whose response was lost and was retried fails on its own object
+            return self._holds(path, data)
+        if self.protocol == "memory":
+            with _memory_lock:
+                if self.fs.exists(full):
                     return False
-                raise
+                self.fs.pipe_file(full, data)
+                return True
         if self.fs.exists(full):
             return False
         self.fs.pipe_file(full, data)
         return True
+
+    def _holds(self, path: str, data: bytes) -> bool:
+        try:
+            return self.read_bytes(path) == data
+        except FileNotFoundError:
+            return False
 
     def _refresh(self, path: str) -> None:
         self.fs.invalidate_cache(path)
@@ -119,7 +163,7 @@ class FsspecStore(Store):
         return [posixpath.basename(e.rstrip("/")) for e in entries if e.rstrip("/") != full]
 
     def remove(self, path: str) -> None:
-        full = self._p(path)
+        full = self._writable(path)
         self._refresh(full)
         try:
             if self.fs.isdir(full):
@@ -131,7 +175,7 @@ class FsspecStore(Store):
 
     def remove_file(self, path: str) -> None:
         try:
-            self.fs.rm_file(self._p(path))
+            self.fs.rm_file(self._writable(path))
         except FileNotFoundError:
             pass
 
@@ -143,6 +187,7 @@ class FsspecStore(Store):
         self.remove(src)
 
     def copy(self, src: str, dst: str) -> None:
+        self._writable(dst)
         if self.exists(dst):
             raise FileExistsError(self.full(dst))
         full_src, full_dst = self._p(src), self._p(dst)

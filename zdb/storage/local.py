@@ -1,12 +1,9 @@
-"""The storage layer: bytes at relative paths under a database's root.
+"""A database on a local or cluster file system: plain files and folders.
 
-It knows nothing of keys, dumpers or tables; :mod:`zdb.commit` builds the commit
-protocol on it and dumpers write their Zarr nodes through :meth:`Store.zarr_store`.
-Paths are relative POSIX paths; ``""`` is the root.
-
-The local store uses ``os`` directly instead of going through fsspec or zarr's
-store classes: a database write or read of a small key is a handful of tiny file
-operations, and those layers cost several times the operations themselves.
+It uses ``os`` directly instead of fsspec or zarr's store classes: a write or read of
+a small key is a handful of tiny file operations, and those layers cost several times
+the operations themselves. POSIX gives it an atomic ``rename`` (a whole folder moves
+at once) and an atomic exclusive create (``link`` fails when the target exists).
 """
 
 from __future__ import annotations
@@ -15,103 +12,22 @@ import os
 import secrets
 import shutil
 import sys
-from abc import ABC, abstractmethod
 from typing import Any
 
-
-def join(*parts: str) -> str:
-    """Join relative store paths, ignoring empty parts."""
-    return "/".join(p for p in parts if p)
-
-
-class Store(ABC):
-    """Byte storage under one root (a local folder or, later, an fsspec URL)."""
-
-    #: True when the data lives on this machine's file system, as plain files
-    is_local: bool
-    #: True for stores that cannot be written (archives)
-    read_only: bool
-
-    @abstractmethod
-    def full(self, path: str) -> str:
-        """The local path or URL of ``path``, for users and other tools."""
-
-    @abstractmethod
-    def read_bytes(self, path: str) -> bytes:
-        """The content of a file; FileNotFoundError when missing."""
-
-    def read_many(self, paths: list[str]) -> dict[str, bytes]:
-        """The contents of several files (concurrently where the store gains from it);
-        FileNotFoundError when one is missing."""
-        return {path: self.read_bytes(path) for path in paths}
-
-    @abstractmethod
-    def write_bytes(self, path: str, data: bytes) -> None:
-        """Write a file, creating parent folders; readers may see it half-written."""
-
-    @abstractmethod
-    def write_atomic(self, path: str, data: bytes) -> None:
-        """Replace a file so that every reader sees either the old or the new content."""
-
-    @abstractmethod
-    def create_exclusive(self, path: str, data: bytes) -> bool:
-        """Atomically create a file that does not exist yet; False if it already did."""
-
-    @abstractmethod
-    def exists(self, path: str) -> bool:
-        """True if a file or folder exists at ``path``."""
-
-    @abstractmethod
-    def is_dir(self, path: str) -> bool:
-        """True if ``path`` is a folder (a prefix holding files, on object stores)."""
-
-    @abstractmethod
-    def list_dir(self, path: str) -> list[str]:
-        """Names of the direct children of a folder; [] when it does not exist."""
-
-    @abstractmethod
-    def remove(self, path: str) -> None:
-        """Remove a file or a folder tree; nothing happens when it does not exist."""
-
-    def remove_file(self, path: str) -> None:
-        """Remove a file known not to be a folder (one request fewer on object stores
-        than :meth:`remove`); nothing happens when it does not exist."""
-        self.remove(path)
-
-    @abstractmethod
-    def rename(self, src: str, dst: str) -> None:
-        """Move a file or folder tree to a path that does not exist yet."""
-
-    @abstractmethod
-    def copy(self, src: str, dst: str) -> None:
-        """Copy a file or folder tree to a path that does not exist yet; a folder's own
-        ``zarr.json`` is copied last, so the copy is a Zarr node only once complete."""
-
-    @abstractmethod
-    def size(self, path: str) -> int:
-        """Bytes used by the files under ``path``."""
-
-    @abstractmethod
-    def mtime(self, path: str) -> float:
-        """Modification time (seconds since the epoch) of a file or folder."""
-
-    @abstractmethod
-    def files(self, path: str) -> list[str]:
-        """Paths (relative to the root) of every file under ``path``, sorted."""
-
-    @abstractmethod
-    def zarr_store(self, path: str) -> Any:
-        """A zarr-python store rooted at ``path``, for dumpers that use zarr's API."""
+from .base import Store
 
 
 class LocalStore(Store):
     """A folder on a local or cluster file system."""
 
-    is_local = True
-    read_only = False
+    atomic_rename = True
+    atomic_create = True
+    cheap_listing = True
+    remote = False
 
-    def __init__(self, root: str | os.PathLike) -> None:
+    def __init__(self, root: str | os.PathLike, read_only: bool = False) -> None:
         self.root = os.path.abspath(os.fspath(root))
+        self.read_only = read_only
 
     def __repr__(self) -> str:
         return f"LocalStore({self.root!r})"
@@ -124,6 +40,17 @@ class LocalStore(Store):
 
     def full(self, path: str) -> str:
         return os.path.join(self.root, path) if path else self.root
+
+    def local_path(self, path: str) -> str:
+        return self.full(path)
+
+    @property
+    def max_path_bytes(self) -> int:
+        try:
+            limit = os.pathconf(self.root if os.path.exists(self.root) else "/", "PC_PATH_MAX")
+        except (OSError, ValueError):
+            limit = 4096
+        return limit - len(os.fsencode(self.root)) - 2
 
     def read_bytes(self, path: str) -> bytes:
         with open(self.full(path), "rb") as f:
@@ -229,7 +156,7 @@ class LocalStore(Store):
     def zarr_store(self, path: str) -> Any:
         import zarr.storage
 
-        return zarr.storage.LocalStore(self.full(path))
+        return zarr.storage.LocalStore(self.full(path), read_only=self.read_only)
 
 
 def _ignore_missing(func: Any, path: str, exc: BaseException) -> None:
@@ -243,17 +170,3 @@ def _rmtree(path: str) -> None:
         shutil.rmtree(path, onexc=_ignore_missing)
     else:
         shutil.rmtree(path, onerror=lambda f, p, info: _ignore_missing(f, p, info[1]))
-
-
-def open_store(path_or_url: str | os.PathLike, storage_options: dict | None = None) -> Store:
-    """The store for a local path or an fsspec URL (``s3://...``, ``memory://...``)."""
-    path = os.fspath(path_or_url)
-    if path.startswith("file://"):
-        path = path[len("file://") :]
-    if "://" not in path and path.endswith(".zip") and os.path.isfile(path):
-        path = f"zip://::{os.path.abspath(path)}"
-    if "://" in path:
-        from .object_store import FsspecStore
-
-        return FsspecStore(path, storage_options)
-    return LocalStore(path)
