@@ -313,7 +313,7 @@ def test_chunks_equal_to_the_fill_value_keep_the_sign_of_zero(db, chunks):
     "kwargs", [{}, {"chunks": (3, 2)}, {"chunks": (2, 2), "shards": (4, 4)}], ids=str
 )
 @pytest.mark.local_files
-def test_a_missing_chunk_raises_corrupt_key_error_naming_the_key(db, kwargs):
+def test_a_missing_chunk_raises_corrupt_key_error_naming_the_key_in_every_read_mode(db, kwargs):
     arr = np.zeros((8, 8))  # every chunk equals the fill value, yet all are written
     db.set("a", arr, **kwargs)
     db["b"] = np.arange(3)
@@ -323,7 +323,23 @@ def test_a_missing_chunk_raises_corrupt_key_error_naming_the_key(db, kwargs):
     os.remove(first)
     with pytest.raises(zdb.exceptions.CorruptKeyError, match="'a'"):
         db["a"]
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(zdb.exceptions.CorruptKeyError, match="'a'"):
         db.get("a", lazy=True).compute()
+    with pytest.raises(zdb.exceptions.CorruptKeyError, match="'a'"):
+        db.get("a", as_xarray=True, lazy=False)
+    with pytest.raises(zdb.exceptions.CorruptKeyError, match="'a'"):
+        np.asarray(db.get("a", as_xarray=True))
     np.testing.assert_array_equal(db["b"], np.arange(3))
     assert db.keys() == ["a", "b"]
+
+
+def test_a_lazy_or_xarray_view_opened_before_an_overwrite_raises_key_changed_not_zeros(db):
+    db.set("a", np.ones((4, 4)), chunks=(2, 2))
+    lazy = db.get("a", lazy=True)
+    view = db.get("a", as_xarray=True)
+    db.set("a", np.full((4, 4), 2.0), chunks=(2, 2))
+    with pytest.raises(zdb.exceptions.KeyChangedError, match="'a'.*read the key again"):
+        lazy.compute()
+    with pytest.raises(zdb.exceptions.KeyChangedError, match="'a'"):
+        np.asarray(view)
+    np.testing.assert_array_equal(db["a"], np.full((4, 4), 2.0))

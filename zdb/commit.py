@@ -24,7 +24,8 @@ from __future__ import annotations
 import secrets
 import time
 
-from .format import ZARR_JSON, node_document
+from .exceptions import CorruptKeyError, DataBaseException, KeyChangedError
+from .format import ZARR_JSON, node_document, parse_node
 from .storage import Store, join
 
 VERSION_PREFIX = ".v"
@@ -83,3 +84,28 @@ def remove_key(store: Store, key_path: str, trash_dir: str) -> None:
     else:
         store.remove(join(key_path, ZARR_JSON))
         store.remove(key_path)
+
+
+def missing_part_error(
+    store: Store, version_path: str, key: str, exc: BaseException
+) -> DataBaseException:
+    """The error for a file of the version at ``version_path`` found missing while
+    reading it: the key was replaced or deleted since the read began (a lazy view
+    outliving its version), or, when the pointer still names that version, damage."""
+    key_path, _, version = version_path.rpartition("/")
+    try:
+        node = parse_node(store.read_bytes(join(key_path, ZARR_JSON)), key)
+    except FileNotFoundError:
+        node = None
+    except DataBaseException as e:
+        return e
+    if node is None or node.get("version") != version:
+        what = "deleted" if node is None else "replaced by another write"
+        return KeyChangedError(
+            f"{key} was {what} while this value was being read (a lazy or xarray view reads "
+            f"the version it was opened on, which is gone now); read the key again"
+        )
+    return CorruptKeyError(
+        f"{key} is damaged: a part of its stored value is missing ({exc}); delete the key "
+        "and write it again"
+    )

@@ -26,6 +26,7 @@ from .exceptions import (
     CorruptKeyError,
     DataBaseException,
     DataBaseKeyError,
+    KeyChangedError,
     KeyKindError,
     NotADataBaseError,
     ReadOnlyError,
@@ -360,7 +361,9 @@ class DataBase:
         key_path = join(self._prefix, name)
         old = self._data_node(name)
         version = commit.new_version()
-        target = Target(store, join(key_path, version), self._allow_pickle)
+        target = Target(
+            store, join(key_path, version), self._allow_pickle, f"key {name!r} in {self.basedir}"
+        )
         try:
             info = dumper.dump(value, target, **kwargs)
         except BaseException as e:
@@ -620,12 +623,17 @@ class DataBase:
             dumper.check_load_kwargs(loader_kwargs)
         except UnknownDumperError as e:
             raise UnknownDumperError(f"reading key {key!r}: {e}") from None
-        if lazy is None:
+        if lazy is None and not as_xarray:  # an xarray view decides for itself
             lazy = dumper.lazy_default
         key_path = join(self._prefix, name)
         for _ in range(READ_RETRIES):
             version = node.get("version")
-            target = Target(self._store, join(key_path, version or ""), self._allow_pickle)
+            target = Target(
+                self._store,
+                join(key_path, version or ""),
+                self._allow_pickle,
+                f"key {key!r} in {self.basedir}",
+            )
             try:
                 value = dumper.load(
                     target,
@@ -634,6 +642,12 @@ class DataBase:
                     as_xarray=as_xarray,
                     **loader_kwargs,
                 )
+            except KeyChangedError:
+                newer = self._node(name)
+                if newer is None:
+                    raise KeyError(key) from None
+                node = newer
+                continue
             except (DataBaseException, MemoryError):
                 raise
             except Exception as e:
@@ -650,7 +664,7 @@ class DataBase:
                 ) from e
             if (
                 version is not None
-                and not lazy
+                and lazy is False
                 and not dumper.reads_atomically(node.get("loader") or {})
             ):
                 newer = self._node(name)

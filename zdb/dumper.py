@@ -16,7 +16,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .exceptions import UnknownDumperError, UnsupportedValueError
+from .exceptions import DataBaseException, UnknownDumperError, UnsupportedValueError
 from .storage import Store
 
 _REGISTRY: dict[str, Dumper] = {}
@@ -26,15 +26,37 @@ _entry_points_loaded = False
 
 @dataclass(frozen=True)
 class Target:
-    """Where a dumper writes or reads one version of a key's value."""
+    """Where a dumper writes or reads one version of a key's value.
+
+    ``path`` is the version folder; ``key`` names the key in error messages (``"key
+    'vm' in /data/db"``).
+    """
 
     store: Store
     path: str
     allow_pickle: bool | None = None
+    key: str = "a key"
 
-    def zarr_store(self) -> Any:
-        """A zarr-python store rooted at the version folder."""
-        return self.store.zarr_store(self.path)
+    def zarr_store(self, every_chunk: bool = False, optional: tuple[str, ...] = ()) -> Any:
+        """A zarr-python store rooted at the version folder. With ``every_chunk`` (for
+        values written with every chunk), a missing chunk raises :meth:`missing`'s
+        error instead of reading as fill values, except below the prefixes
+        ``optional``."""
+        store = self.store.zarr_store(self.path)
+        if not every_chunk:
+            return store
+        from .zarr_store import CheckedStore
+
+        return CheckedStore(store, self, optional)
+
+    def missing(self, exc: BaseException) -> DataBaseException:
+        """The error to raise when a file of this version is missing while it is read:
+        :class:`KeyChangedError` when a writer replaced the key since the read began
+        (a lazy or xarray view opened before the overwrite), else
+        :class:`CorruptKeyError` (damage)."""
+        from .commit import missing_part_error
+
+        return missing_part_error(self.store, self.path, self.key, exc)
 
     @property
     def full(self) -> str:
@@ -82,7 +104,11 @@ class Dumper:
         as_xarray: bool = False,
         **kwargs: Any,
     ) -> Any:
-        """Read the value that :meth:`dump` wrote, with ``info`` as it returned it."""
+        """Read the value that :meth:`dump` wrote, with ``info`` as it returned it.
+
+        ``lazy`` True asks for a dask-backed value, False for one in memory; with
+        ``as_xarray`` it may also be None: an xarray view that reads on access.
+        """
         raise NotImplementedError
 
     def wrote_files(self, info: dict[str, Any]) -> bool | None:

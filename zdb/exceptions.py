@@ -49,6 +49,11 @@ class CorruptKeyError(DataBaseKeyError):
     """A key's stored form cannot be read: damaged, or written by an incompatible tool."""
 
 
+class KeyChangedError(DataBaseException):
+    """A lazy or xarray view of a key was read after a writer replaced the key and
+    removed the version the view was opened on: read the key again."""
+
+
 class FormatVersionError(DataBaseException):
     """The database or key was written in an on-disk format newer than this zdb reads."""
 

@@ -26,7 +26,6 @@ ARRAY = "data"
 #: and reads a missing chunk as fill values (hiding damage); zdb writes every chunk and
 #: records it in ``loader.every_chunk``, so that a missing chunk is an error on reading
 EVERY_CHUNK_CONFIG = {"write_empty_chunks": True}
-_METADATA_FILES = frozenset({"zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata"})
 
 
 def _is_dask_array(value: Any) -> bool:
@@ -69,23 +68,6 @@ def _check_zarr_dtype(dtype: np.dtype) -> None:
         raise UnsupportedValueError(
             f"Zarr has no data type for numpy dtype {dtype}; store it with dumper='to_cloudpickle'"
         ) from None
-
-
-@functools.cache
-def _every_chunk_store_class() -> type:
-    import zarr.storage
-
-    class EveryChunkStore(zarr.storage.WrapperStore):
-        """A zarr store on which a missing chunk raises FileNotFoundError instead of
-        reading as fill values: for arrays written with every chunk present."""
-
-        async def get(self, key: str, prototype: Any = None, byte_range: Any = None) -> Any:
-            found = await self._store.get(key, prototype, byte_range)
-            if found is None and key.rsplit("/", 1)[-1] not in _METADATA_FILES:
-                raise FileNotFoundError(f"chunk {key!r} of the array is missing")
-            return found
-
-    return EveryChunkStore
 
 
 class NumpyToZarr(Dumper):
@@ -195,15 +177,13 @@ class NumpyToZarr(Dumper):
             return _restore(
                 zarr_direct.read_array(target.store, join(target.path, ARRAY), meta), info
             )
-        store = target.zarr_store()
-        if info.get("every_chunk"):
-            store = _every_chunk_store_class()(store)
+        store = target.zarr_store(every_chunk=bool(info.get("every_chunk")))
         if as_xarray:
             import xarray as xr
 
             with quiet_zarr():
                 ds = xr.open_zarr(store, consolidated=True, chunks={} if lazy else None)
-            return ds[ARRAY]
+                return ds[ARRAY] if lazy is not False else ds[ARRAY].load()
         import zarr
 
         with quiet_zarr():

@@ -70,7 +70,7 @@ class XarrayToZarr(Dumper):
             ds = xr.open_zarr(
                 target.zarr_store(), consolidated=True, chunks={} if lazy else None, **kwargs
             )
-            if not (lazy or as_xarray):
+            if lazy is False:
                 ds = ds.load()
         if "variable" not in info:
             return ds
