@@ -800,7 +800,8 @@ def test_a_write_asks_the_store_about_its_version_folder_only_for_dumpers_that_c
 ):
     import numpy as np
 
-    from zdb.dumper import Dumper, get_dumper
+    from zdb.dumper import Dumper
+    from zdb.dumper_registry import get_dumper, register, unregister
 
     asked: list[str] = []
     store_type = type(db._store)
@@ -824,13 +825,12 @@ def test_a_write_asks_the_store_about_its_version_folder_only_for_dumpers_that_c
         def load(self, target, info, *, lazy=False, as_xarray=False):
             return info["value"]
 
+    register(Quiet())
     try:
         db.set("q", 5, dumper="quiet_test_dumper")
         assert [p for p in asked if "/.v" in p] and db["q"] == 5
     finally:
-        from zdb import dumper as dumper_module
-
-        dumper_module._REGISTRY.pop("quiet_test_dumper", None)
+        unregister("quiet_test_dumper")
     assert get_dumper("python_value").wrote_files({"value": 1}) is False
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from . import commit, data_base_register, metadata
-from .dumper import Dumper, Target, choose_dumper, get_dumper
+from .dumper import ROLE_FALLBACK, ROLE_MANAGED_FOLDER, ROLE_SUB_DATABASE, Dumper, Target
+from .dumper_registry import choose_dumper, dumper_for_role, get_dumper
 from .exceptions import (
     CorruptKeyError,
     DataBaseException,
@@ -322,7 +323,7 @@ class DataBase:
             chosen = choose_dumper(value) if dumper is None else get_dumper(dumper)
         except UnknownDumperError as e:
             raise UnknownDumperError(f"cannot store key {key!r}: {e}") from None
-        if chosen is get_dumper("sub_database"):
+        if chosen.role == ROLE_SUB_DATABASE:
             if value is not None or dumper_kwargs:
                 raise UnsupportedValueError(
                     f"key {key!r}: the sub-database dumper takes no value; "
@@ -339,14 +340,15 @@ class DataBase:
             db._write(rest, value, chosen, dumper_kwargs)
         except UnsupportedValueError as e:
             # a named dumper or keywords for the chosen one are what the user asked for
-            if dumper is not None or dumper_kwargs or chosen.name == "to_cloudpickle":
+            fallback = dumper_for_role(ROLE_FALLBACK)
+            if dumper is not None or dumper_kwargs or chosen is fallback:
                 raise UnsupportedValueError(f"cannot store key {key!r}: {e}") from e
             warnings.warn(
                 f"zdb: {chosen.name} cannot store key {key!r} ({e}); stored it with "
-                "to_cloudpickle instead",
+                f"{fallback.name} instead",
                 stacklevel=2,
             )
-            db._write(rest, value, get_dumper("to_cloudpickle"), {})
+            db._write(rest, value, fallback, {})
 
     def _write(
         self, rest: tuple[str, ...], value: Any, dumper: Dumper, kwargs: dict[str, Any]
@@ -479,7 +481,7 @@ class DataBase:
                 f"key {key!r} already exists in {self.basedir}; delete it first or choose "
                 "another key for the managed folder"
             )
-        self.set(key, None, dumper="just_create_folder")
+        self.set(key, None, dumper=dumper_for_role(ROLE_MANAGED_FOLDER))
         return self.get(key)
 
     def maybe_calculate(

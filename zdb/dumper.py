@@ -1,27 +1,28 @@
-"""What a dumper is, and the registry that finds one by name or by a value's type.
+"""What a dumper is: the codec between one kind of value and the files of a key's version.
 
 A dumper turns one kind of value into Zarr nodes inside a key's version folder
 (:meth:`Dumper.dump`) and back (:meth:`Dumper.load`). It sees only a
 :class:`Target`: where to write, never the key's history, locks or commit protocol.
-Subclasses register themselves by defining ``name``; third-party packages add
-dumpers through the ``zdb.dumpers`` entry point group (each entry a Dumper subclass).
+Dumpers are found by name or by value through :mod:`zdb.dumper_registry`.
 """
 
 from __future__ import annotations
 
 import inspect
 import sys
-import types
-import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .exceptions import DataBaseException, UnknownDumperError, UnsupportedValueError
+from .exceptions import DataBaseException, UnknownDumperError
 from .storage import Store
 
-_REGISTRY: dict[str, Dumper] = {}
-_ALIASES: dict[str, str] = {}
-_entry_points_loaded = False
+#: what the database asks of a dumper beyond storing values: the dumper for values
+#: no other dumper stores, the one that creates sub-databases (it stores no value:
+#: ``db.set(key, None, dumper=...)`` creates one), and the one of managed folders
+ROLE_FALLBACK = "fallback"
+ROLE_SUB_DATABASE = "sub_database"
+ROLE_MANAGED_FOLDER = "managed_folder"
+ROLES = frozenset({ROLE_FALLBACK, ROLE_SUB_DATABASE, ROLE_MANAGED_FOLDER})
 
 
 @dataclass(frozen=True)
@@ -65,21 +66,19 @@ class Target:
 
 
 class Dumper:
-    """Base class of dumpers. Subclasses set ``name`` and implement dump and load."""
+    """Base class of dumpers. Subclasses set ``name``, implement dump and load, and are
+    registered with :func:`zdb.dumper_registry.register`."""
 
     name: ClassVar[str] = ""
     aliases: ClassVar[tuple[str, ...]] = ()
+    #: one of :data:`ROLES` when the database relies on this dumper for it
+    role: ClassVar[str | None] = None
     #: among the dumpers whose :meth:`handles` accepts a value, the highest wins
     priority: ClassVar[int] = 0
     #: what ``db[key]`` gives: a lazy (dask-backed) value, or one in memory
     lazy_default: ClassVar[bool] = False
     #: True when :meth:`dump` always writes files under its target
     always_writes: ClassVar[bool] = False
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.name:
-            register(cls())
 
     def handles(self, value: Any) -> bool:
         """True if this dumper should be chosen for ``value`` when none is named."""
@@ -151,76 +150,6 @@ class Dumper:
 
     def __repr__(self) -> str:
         return f"<zdb dumper {self.name!r}>"
-
-
-def register(dumper: Dumper) -> None:
-    """Make ``dumper`` findable by its name and aliases."""
-    _REGISTRY[dumper.name] = dumper
-    for alias in dumper.aliases:
-        _ALIASES[alias] = dumper.name
-
-
-def register_alias(alias: str, name: str) -> None:
-    """Make the dumper ``name`` findable as ``alias`` too (ISF's dumper names)."""
-    _ALIASES[alias] = name
-
-
-def _load_entry_points() -> None:
-    global _entry_points_loaded
-    if _entry_points_loaded:
-        return
-    _entry_points_loaded = True
-    from importlib.metadata import entry_points
-
-    for ep in entry_points(group="zdb.dumpers"):
-        try:
-            obj = ep.load()
-        except Exception as e:  # a broken plugin must not break zdb
-            warnings.warn(f"zdb: could not load dumper plugin {ep.name!r}: {e}", stacklevel=2)
-            continue
-        if isinstance(obj, type) and issubclass(obj, Dumper):
-            if obj.name not in _REGISTRY:
-                register(obj())
-        elif isinstance(obj, Dumper):
-            register(obj)
-
-
-def all_dumpers() -> dict[str, Dumper]:
-    """Every registered dumper by name."""
-    _load_entry_points()
-    return dict(_REGISTRY)
-
-
-def get_dumper(spec: Any) -> Dumper:
-    """The dumper named by ``spec``: a name, an alias, a Dumper, or its module."""
-    if isinstance(spec, Dumper):
-        return spec
-    if isinstance(spec, types.ModuleType):
-        found = getattr(spec, "dumper", None)
-        if isinstance(found, Dumper):
-            return found
-        spec = spec.__name__.rsplit(".", 1)[-1]
-    if isinstance(spec, type) and issubclass(spec, Dumper) and spec.name:
-        spec = spec.name
-    if isinstance(spec, str):
-        name = _ALIASES.get(spec, spec)
-        if name not in _REGISTRY:
-            _load_entry_points()
-            name = _ALIASES.get(spec, spec)
-        if name in _REGISTRY:
-            return _REGISTRY[name]
-    raise UnknownDumperError(f"unknown dumper {spec!r}; known dumpers: {sorted(all_dumpers())}")
-
-
-def choose_dumper(value: Any) -> Dumper:
-    """The dumper for ``value`` when none is named: the highest-priority one that handles it."""
-    best: Dumper | None = None
-    for dumper in all_dumpers().values():
-        if (best is None or dumper.priority > best.priority) and dumper.handles(value):
-            best = dumper
-    if best is None:
-        raise UnsupportedValueError(f"no dumper stores a value of type {type(value).__qualname__}")
-    return best
 
 
 def module_loaded(name: str) -> bool:

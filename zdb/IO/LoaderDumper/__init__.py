@@ -2,10 +2,11 @@
 
 Pass a dumper by name (``db.set(key, value, dumper="numpy_to_zarr")``) or as the
 module (``dumper=zdb.IO.LoaderDumper.numpy_to_zarr``); without one, zdb picks the
-dumper by the value's type. See :mod:`zdb.dumper` for writing new ones.
+dumper by the value's type. See :mod:`zdb.dumper` for writing new ones and
+:mod:`zdb.dumper_registry` for adding them.
 """
 
-from ...dumper import register_alias
+from ...dumper_registry import register_alias
 from . import (
     dask_to_parquet,
     dask_to_zarr,

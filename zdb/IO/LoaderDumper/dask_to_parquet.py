@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ...dumper import Dumper, Target, get_dumper
+from ...dumper import Dumper, Target
+from ...dumper_registry import register
 from ...exceptions import DataBaseException, UnsupportedValueError
 from ...storage import join
 from . import pandas_to_parquet as pq_dumper
@@ -112,4 +113,4 @@ class DaskToParquet(Dumper):
     load = pq_dumper.PandasToParquet.load
 
 
-dumper = get_dumper(DaskToParquet)
+dumper = register(DaskToParquet())

@@ -26,7 +26,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ...dumper import Dumper, Target, get_dumper, module_loaded
+from ...dumper import Dumper, Target, module_loaded
+from ...dumper_registry import register
 from ...exceptions import DataBaseException, UnsupportedValueError
 from ...storage import join
 from .pandas_to_zarr import PandasToZarr
@@ -420,4 +421,4 @@ def _divisions(ddf: Any, facts: list[_PartitionFacts], meta_index: Any) -> Any:
     return firsts.append(facts[-1].last)
 
 
-dumper = get_dumper(DaskToZarr)
+dumper = register(DaskToZarr())

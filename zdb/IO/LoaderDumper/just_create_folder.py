@@ -7,7 +7,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ...dumper import Dumper, Target, get_dumper
+from ...dumper import ROLE_MANAGED_FOLDER, Dumper, Target
+from ...dumper_registry import register
 from ...exceptions import UnsupportedValueError
 from ...format import group_document
 from ...storage import join
@@ -29,6 +30,7 @@ class ManagedFolder(str):
 
 class JustCreateFolder(Dumper):
     name = "just_create_folder"
+    role = ROLE_MANAGED_FOLDER
     always_writes = True
 
     def dump(self, value: Any, target: Target) -> dict[str, Any]:
@@ -55,4 +57,4 @@ class JustCreateFolder(Dumper):
         return ManagedFolder(target.store.full(join(target.path, FOLDER)))
 
 
-dumper = get_dumper(JustCreateFolder)
+dumper = register(JustCreateFolder())

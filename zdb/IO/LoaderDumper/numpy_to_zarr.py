@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 
 from ... import zarr_direct
-from ...dumper import Dumper, Target, get_dumper, module_loaded
+from ...dumper import Dumper, Target, module_loaded
+from ...dumper_registry import register
 from ...exceptions import UnsupportedValueError
 from ...format import group_document
 from ...storage import join
@@ -207,4 +208,4 @@ def _restore(arr: np.ndarray, info: dict[str, Any]) -> Any:
     return arr
 
 
-dumper = get_dumper(NumpyToZarr)
+dumper = register(NumpyToZarr())

@@ -19,7 +19,8 @@ import json
 import math
 from typing import Any
 
-from ...dumper import Dumper, Target, get_dumper
+from ...dumper import Dumper, Target
+from ...dumper_registry import register
 from ...exceptions import UnsupportedValueError
 from ...storage import join
 from .pandas_to_zarr import is_pandas_table
@@ -543,4 +544,4 @@ class PandasToParquet(Dumper):
         return load_parquet(target, lazy=lazy, as_xarray=as_xarray, columns=columns)
 
 
-dumper = get_dumper(PandasToParquet)
+dumper = register(PandasToParquet())

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...dumper import Dumper, Target, get_dumper, module_loaded
+from ...dumper import Dumper, Target, module_loaded
+from ...dumper_registry import register
 
 
 def is_pandas_table(value: Any) -> bool:
@@ -98,4 +99,4 @@ class PandasToZarr(Dumper):
         return load_table(target, lazy=lazy, as_xarray=as_xarray, columns=columns)
 
 
-dumper = get_dumper(PandasToZarr)
+dumper = register(PandasToZarr())

@@ -11,7 +11,8 @@ import json
 from typing import Any
 
 from ... import values
-from ...dumper import Dumper, Target, get_dumper
+from ...dumper import Dumper, Target
+from ...dumper_registry import register
 from ...format import group_document
 from ...storage import join
 
@@ -64,4 +65,4 @@ def _summary(value: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-dumper = get_dumper(PythonValue)
+dumper = register(PythonValue())

@@ -7,12 +7,14 @@ dumper='just_create_isf_db')`` is ``db.create_sub_db(key)``.
 
 from __future__ import annotations
 
-from ...dumper import Dumper, get_dumper
+from ...dumper import ROLE_SUB_DATABASE, Dumper
+from ...dumper_registry import register
 
 
 class SubDataBase(Dumper):
     name = "sub_database"
+    role = ROLE_SUB_DATABASE
     aliases = ("just_create_isf_db", "just_create_db")
 
 
-dumper = get_dumper(SubDataBase)
+dumper = register(SubDataBase())

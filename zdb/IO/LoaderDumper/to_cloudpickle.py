@@ -11,7 +11,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from ...dumper import Dumper, Target, get_dumper
+from ...dumper import ROLE_FALLBACK, Dumper, Target
+from ...dumper_registry import register
 from ...exceptions import PickleRefusedError, UnsupportedValueError
 from ...format import group_document
 from ...storage import join
@@ -21,6 +22,7 @@ PAYLOAD = "value.pickle"
 
 class ToCloudpickle(Dumper):
     name = "to_cloudpickle"
+    role = ROLE_FALLBACK
     always_writes = True
     priority = -100
 
@@ -78,4 +80,4 @@ def _check_allowed(target: Target, path: str) -> None:
         )
 
 
-dumper = get_dumper(ToCloudpickle)
+dumper = register(ToCloudpickle())

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...dumper import Dumper, Target, get_dumper, module_loaded
+from ...dumper import Dumper, Target, module_loaded
+from ...dumper_registry import register
 from ...exceptions import UnsupportedValueError
 from ...zarr_util import quiet_zarr
 
@@ -78,4 +79,4 @@ class XarrayToZarr(Dumper):
         return da.rename(None) if info.get("name_is_none") else da
 
 
-dumper = get_dumper(XarrayToZarr)
+dumper = register(XarrayToZarr())
