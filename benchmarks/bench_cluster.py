@@ -41,7 +41,7 @@ import numpy as np
 import psutil
 
 import zdb
-from zdb import key_index, metadata
+from zdb import commit, key_index, metadata
 from zdb.key_index import KeyIndex
 
 
@@ -195,7 +195,7 @@ def build_database(url: str, options: dict, n_keys: int, n_arrays: int) -> dict[
     db["key00000"] = 0
     out["zdb_writes_s"] = time.perf_counter() - t0
 
-    store = db._store
+    store = db.ref.store
     pointer = store.read_bytes("key00000/zarr.json")
     n_copies = n_keys - n_arrays - 1
     names = [f"key{i:05d}" for i in range(1, n_copies + 1)]
@@ -352,7 +352,7 @@ def bench_open(url: str, options: dict, repeats: int = 10) -> dict[str, Any]:
 def _index_shape(url: str, options: dict) -> dict[str, int]:
     """Segments of a database's key index and the highest level among them."""
     db = zdb.DataBase(url, storage_options=options, readonly=True)
-    segments = db._store.list_dir(key_index.INDEX)
+    segments = db.ref.store.list_dir(key_index.INDEX)
     levels = [int(s.split("-", 1)[0]) for s in segments]
     return {"segments": len(segments), "max_level": max(levels, default=0)}
 
@@ -363,7 +363,7 @@ def _check_written(url: str, options: dict | None, n: int) -> None:
     expected = [f"k{i:04d}" for i in range(n)]
     if keys != expected:
         raise AssertionError(f"{url}: {len(keys)} keys written, expected {n}")
-    if not db._store.cheap_listing and db._listed_names() != expected:
+    if not db.ref.store.cheap_listing and commit.listed_names(db.ref) != expected:
         raise AssertionError(f"{url}: the key index and the listing disagree")
     for i in (0, n - 1):
         size = LARGE_SIZE if i % LARGE_EVERY == LARGE_EVERY - 1 else SMALL_SIZE

@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 import zdb
+from zdb import commit
 
 #: the writer stores, in round i, values whose every element is ``i % MODULUS``, so that a
 #: value made of two writes (or of a write and fill values) is detectable
@@ -123,9 +124,9 @@ def _check_repair(location: Location) -> None:
     db = location.open()
     report = db.repair_index()
     assert report["removed"] == [], report
-    assert db.repair_index() == {"added": [], "removed": [], "left": report["left"]}
+    assert db.repair_index() == {"added": [], "removed": [], "left": report["left"], "damaged": []}
     left = {key[0] for key in report["left"] if len(key) == 1}
-    listed = set(db._listed_names())
+    listed = set(commit.listed_names(db.ref))
     assert set(db.keys()) <= listed and listed - set(db.keys()) == left, report
 
 

@@ -439,8 +439,8 @@ def test_a_sub_database_can_be_renamed_into_another_sub_database(db):
 def test_rename_onto_the_remains_of_a_killed_writer_replaces_them(db, kind):
     # what a writer of "b" (or a rename to "b") killed before its commit leaves: files
     # under b/ but no pointer b/zarr.json, so "b" is no key
-    db._store.write_bytes("b/.v5f0000000000-0badf00d/zarr.json", b"{}")
-    db._store.write_bytes("b/stray/zarr.json", b"{}")
+    db.ref.store.write_bytes("b/.v5f0000000000-0badf00d/zarr.json", b"{}")
+    db.ref.store.write_bytes("b/stray/zarr.json", b"{}")
     assert "b" not in db
     if kind == "data":
         db["a"] = np.arange(3)
@@ -453,7 +453,7 @@ def test_rename_onto_the_remains_of_a_killed_writer_replaces_them(db, kind):
     else:
         assert db.keys(recurse=True) == [("b", "x")]
         assert db["b", "x"] == 1
-    assert not db._store.exists("b/stray")
+    assert not db.ref.store.exists("b/stray")
 
 
 def test_rename_errors(db, snapshot):
@@ -804,7 +804,7 @@ def test_a_write_asks_the_store_about_its_version_folder_only_for_dumpers_that_c
     from zdb.dumper_registry import get_dumper, register, unregister
 
     asked: list[str] = []
-    store_type = type(db._store)
+    store_type = type(db.ref.store)
     exists = store_type.exists
     monkeypatch.setattr(
         store_type, "exists", lambda self, path: asked.append(path) or exists(self, path)

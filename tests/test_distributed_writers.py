@@ -63,8 +63,8 @@ def test_workers_writing_different_keys_at_once_lose_nothing(client, location):
         assert db[f"w{w}"].keys() == sorted(f"k{i}" for i in range(8))
         np.testing.assert_array_equal(db[f"w{w}", "k7"], np.full(20, w))
     assert len(set(db["shared"].tolist())) == 1  # one writer's complete value
-    if db._indexed:  # racing writers merge each pair of index segments once
-        assert len(db._store.list_dir(INDEX)) <= (33).bit_length() + 1
+    if db.ref.indexed:  # racing writers merge each pair of index segments once
+        assert len(db.ref.store.list_dir(INDEX)) <= (33).bit_length() + 1
 
 
 def test_workers_write_a_dask_array_straight_into_the_store(client, location):

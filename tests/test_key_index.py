@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import zdb
-from zdb import key_index, metadata
+from zdb import commit, key_index, metadata
 from zdb.key_index import INDEX, KeyIndex
 
 from .s3_server import make_bucket, moto_server, storage_options
@@ -44,7 +44,7 @@ def test_index_agrees_with_the_folder_after_any_sequence_of_changes(ops):
                 db.rename(name, rest[0])
         except (KeyError, zdb.exceptions.DataBaseException):
             pass
-    assert sorted(KeyIndex(db._store, "").names()) == db._listed_names()
+    assert sorted(KeyIndex(db.ref.store, "").names()) == commit.listed_names(db.ref)
 
 
 def test_local_databases_list_their_folder_and_keep_no_index(tmp_path):
@@ -57,9 +57,9 @@ def test_segments_stay_logarithmic_in_the_number_of_writes():
     db = zdb.DataBase(f"memory://zdb-{secrets.token_hex(4)}")
     for i in range(300):
         db[f"k{i}"] = i
-    segments = db._store.list_dir(INDEX)
+    segments = db.ref.store.list_dir(INDEX)
     assert len(segments) <= (300).bit_length() + 1
-    assert len(KeyIndex(db._store, "").names()) == 300
+    assert len(KeyIndex(db.ref.store, "").names()) == 300
 
 
 def test_readers_of_an_object_store_see_keys_written_by_others_at_once():
@@ -82,11 +82,11 @@ def test_a_database_copied_to_an_object_store_gets_an_index_when_opened_for_writ
     url = f"memory://zdb-{secrets.token_hex(4)}"
     fsspec.filesystem("memory").put(str(fixture), url[len("memory://") :], recursive=True)
     db = zdb.DataBase(url)
-    assert db._indexed
-    assert sorted(KeyIndex(db._store, "").names()) == db._listed_names()
+    assert db.ref.indexed
+    assert sorted(KeyIndex(db.ref.store, "").names()) == commit.listed_names(db.ref)
     assert (
         db.keys()
-        == db._listed_names()
+        == commit.listed_names(db.ref)
         == sorted(p.name for p in fixture.iterdir() if not p.name.startswith(".") and p.is_dir())
     )
 
@@ -121,7 +121,7 @@ def s3():
 def _fill_index(db: zdb.DataBase, n: int) -> None:
     """Index entries for n keys, in segments shaped as n writers one after another
     leave them (one per set bit of n), without writing n values."""
-    index = KeyIndex(db._store, "")
+    index = KeyIndex(db.ref.store, "")
     start = 0
     for bit in reversed(range(n.bit_length())):
         size = 1 << bit
@@ -213,19 +213,29 @@ def test_repair_index_lists_keys_whose_writer_was_killed_before_recording_them(m
     assert db.keys() == ["kept", "sub"] and db["lost"] == 2  # it exists but is unlisted
     assert db["sub"].keys() == [] and db["sub", "deep"] == 3
     report = db.repair_index()
-    assert report == {"added": [("lost",), ("sub", "deep")], "removed": [], "left": []}
+    assert report == {
+        "added": [("lost",), ("sub", "deep")],
+        "removed": [],
+        "left": [],
+        "damaged": [],
+    }
     assert db.keys() == ["kept", "lost", "sub"]
     assert db.keys(recurse=True) == [("kept",), ("lost",), ("sub", "deep")]
-    assert db.repair_index() == {"added": [], "removed": [], "left": []}
+    assert db.repair_index() == {"added": [], "removed": [], "left": [], "damaged": []}
 
 
 def test_repair_index_unlists_keys_removed_by_another_tool_and_recurses():
     db = zdb.DataBase(f"memory://zdb-{secrets.token_hex(4)}")
     db["a"] = 1
     db["sub", "b"] = 2
-    db._store.remove("a")
-    db._store.remove("sub/b")
-    assert db.repair_index() == {"added": [], "removed": [("a",), ("sub", "b")], "left": []}
+    db.ref.store.remove("a")
+    db.ref.store.remove("sub/b")
+    assert db.repair_index() == {
+        "added": [],
+        "removed": [("a",), ("sub", "b")],
+        "left": [],
+        "damaged": [],
+    }
     assert db.keys(recurse=True) == [] and "a" not in db
 
 
@@ -238,7 +248,7 @@ def test_repair_index_leaves_a_key_whose_deletion_was_recorded_after_it_was_writ
         _kill_at(m, zdb.commit, "remove_key")  # deletion recorded, pointer still there
         with pytest.raises(Killed):
             del db["x"]
-    assert db.repair_index() == {"added": [], "removed": [], "left": [("x",)]}
+    assert db.repair_index() == {"added": [], "removed": [], "left": [("x",)], "damaged": []}
     assert db.keys() == [] and db["x"] == 1
     del db["x"]  # deleting it again finishes the deletion
     assert "x" not in db and db.repair_index()["left"] == []
@@ -247,6 +257,6 @@ def test_repair_index_leaves_a_key_whose_deletion_was_recorded_after_it_was_writ
 def test_repair_index_of_a_local_database_has_nothing_to_do(tmp_path):
     db = zdb.DataBase(tmp_path / "db")
     db["a", "b"] = 1
-    assert db.repair_index() == {"added": [], "removed": [], "left": []}
+    assert db.repair_index() == {"added": [], "removed": [], "left": [], "damaged": []}
     with pytest.raises(zdb.exceptions.ReadOnlyError):
         zdb.DataBase(tmp_path / "db", readonly=True).repair_index()

@@ -56,7 +56,8 @@ def test_a_bad_key_raises_naming_the_key_and_the_rule(db, snapshot, key, rule):
         db[key] = 1
     assert isinstance(info.value, InvalidKeyError)
     message = str(info.value)
-    assert repr(key) in message
+    # the key is named, a long one shortened but keeping at least its first 20 characters
+    assert repr(key) in message or (len(repr(key)) > 80 and repr(key)[:20] in message)
     assert rule in message
     with pytest.raises(DataBaseException):
         db[key]

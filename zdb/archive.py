@@ -11,10 +11,9 @@ import os
 import secrets
 import zipfile
 
-from .commit import VERSION_PREFIX
 from .database import DataBase
 from .exceptions import DataBaseException
-from .format import BOOKKEEPING
+from .format import BOOKKEEPING, VERSION_PREFIX, KeyNode
 from .storage import join
 
 
@@ -34,7 +33,7 @@ def export_zip(db: DataBase, path: str | os.PathLike) -> str:
         raise DataBaseException(f"{target} exists; choose a new archive path or delete it")
     current = _current_versions(db)
     tmp = f"{target}.{secrets.token_hex(4)}.tmp"
-    store, prefix = db._store, db._prefix
+    store, prefix = db.ref.store, db.ref.prefix
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as z:
             for rel in store.files(prefix):
@@ -54,11 +53,9 @@ def _current_versions(db: DataBase) -> set[str]:
     """Paths (relative to ``db``) of the version folders its pointers name."""
     out: set[str] = set()
     for key in db.keys(recurse=True):
-        parent, name = db._locate(key)
-        node = parent._node(name)
-        if node and node.get("version"):
-            rel = join(parent._prefix, name, node["version"])
-            out.add(rel[len(db._prefix) + 1 :] if db._prefix else rel)
+        node = db.node(key)
+        if isinstance(node, KeyNode) and node.version:
+            out.add(join(*key, node.version))
     return out
 
 

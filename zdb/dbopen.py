@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from .exceptions import DataBaseException
-from .format import ZARR_JSON, parse_node
+from .format import ZARR_JSON, DatabaseNode, KeyNode, parse_node
 
 ZDB_SCHEME = "zdb://"
 RELDB_SCHEME = "reldb://"
@@ -29,12 +29,12 @@ class DbPathError(DataBaseException):
     """A database path that cannot be resolved."""
 
 
-def _database_node(folder: Path) -> dict | None:
+def _database_node(folder: Path) -> DatabaseNode | None:
     try:
         node = parse_node((folder / ZARR_JSON).read_bytes(), str(folder))
     except (OSError, DataBaseException):
         return None
-    return node if node.get("kind") == "database" else None
+    return node if isinstance(node, DatabaseNode) else None
 
 
 def _split_managed_path(path: str | os.PathLike) -> tuple[Path, tuple[str, ...], str]:
@@ -66,10 +66,10 @@ def _split_managed_path(path: str | os.PathLike) -> tuple[Path, tuple[str, ...],
 def create_modular_db_path(path: str | os.PathLike) -> str:
     """``zdb://<unique_id>/<key>/<file>`` for a file inside a managed folder."""
     root, key, inner = _split_managed_path(path)
-    node = _database_node(root) or {}
-    if not node.get("unique_id"):
+    node = _database_node(root)
+    if node is None or not node.unique_id:
         raise DbPathError(f"the database {root} has no unique id; open it once to give it one")
-    return ZDB_SCHEME + "/".join((node["unique_id"], *key, inner)).rstrip("/")
+    return ZDB_SCHEME + "/".join((node.unique_id, *key, inner)).rstrip("/")
 
 
 def create_reldb_path(path: str | os.PathLike) -> str:
@@ -83,14 +83,14 @@ def _resolve_in(db: Any, rest: str, original: str) -> str:
     current = db
     for i, part in enumerate(parts):
         try:
-            node = current._node(part)
+            node = current.node(part)
+        except KeyError:
+            raise DbPathError(f"{original}: no key {part!r} in {current.basedir}") from None
         except DataBaseException as e:
             raise DbPathError(f"{original}: key {part!r} in {current.basedir}: {e}") from e
-        if node is None:
-            raise DbPathError(f"{original}: no key {part!r} in {current.basedir}")
-        if node["kind"] == "database":
+        if isinstance(node, DatabaseNode):
             current = current[part]
-        elif node.get("dumper") == "just_create_folder":
+        elif isinstance(node, KeyNode) and node.dumper == "just_create_folder":
             return os.path.join(current[part], *parts[i + 1 :])
         else:
             raise DbPathError(

@@ -13,8 +13,14 @@ import sys
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from .exceptions import DataBaseException, UnknownDumperError
-from .storage import Store
+from .exceptions import (
+    CorruptKeyError,
+    DataBaseException,
+    KeyChangedError,
+    UnknownDumperError,
+)
+from .format import ZARR_JSON, KeyNode, parse_node
+from .storage import Store, join
 
 #: what the database asks of a dumper beyond storing values: the dumper for values
 #: no other dumper stores, the one that creates sub-databases (it stores no value:
@@ -52,12 +58,27 @@ class Target:
 
     def missing(self, exc: BaseException) -> DataBaseException:
         """The error to raise when a file of this version is missing while it is read:
-        :class:`KeyChangedError` when a writer replaced the key since the read began
-        (a lazy or xarray view opened before the overwrite), else
-        :class:`CorruptKeyError` (damage)."""
-        from .commit import missing_part_error
-
-        return missing_part_error(self.store, self.path, self.key, exc)
+        :class:`KeyChangedError` when the key's pointer no longer names this version (a
+        writer replaced or deleted the key since the read began: a lazy or xarray view
+        outlived its version), else :class:`CorruptKeyError` (damage)."""
+        key_path, _, version = self.path.rpartition("/")
+        try:
+            node = parse_node(self.store.read_bytes(join(key_path, ZARR_JSON)), self.key)
+        except FileNotFoundError:
+            node = None
+        except DataBaseException as e:
+            return e
+        if not isinstance(node, KeyNode) or node.version != version:
+            what = "deleted" if node is None else "replaced by another write"
+            return KeyChangedError(
+                f"{self.key} was {what} while this value was being read (a lazy or xarray "
+                "view reads the version it was opened on, which is gone now); read the key "
+                "again"
+            )
+        return CorruptKeyError(
+            f"{self.key} is damaged: a part of its stored value is missing ({exc}); delete "
+            "the key and write it again"
+        )
 
     @property
     def full(self) -> str:

@@ -1,14 +1,22 @@
-"""The on-disk contract (see docs/format.md): node documents and the format version.
+"""The on-disk contract (docs/format.md): node records, and the grammar of every name
+zdb reads from a database before it joins it to a path.
 
 Every database and every key is a Zarr v3 group whose ``zarr.json`` carries zdb's
-attributes under ``attributes["zdb"]``. This module writes and parses those documents;
-it is the only place that knows their field names.
+attributes under ``attributes["zdb"]``. :func:`parse_node` is the only place that
+reads those documents: it returns a typed, frozen record (:class:`DatabaseNode`,
+:class:`KeyNode`, :class:`ForeignNode`) whose fields have been checked, so that a
+damaged or hostile ``zarr.json`` raises :class:`CorruptKeyError` naming the node,
+instead of leading zdb outside the database (a version ``"../../thesis"``, a blob
+digest ``"../../.ssh/authorized_keys"``) or failing later with a raw error.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
 
 from .exceptions import CorruptKeyError, FormatVersionError
 
@@ -19,9 +27,41 @@ ATTR = "zdb"
 
 KIND_DATABASE = "database"
 KIND_DATA = "data"
+KIND_FOREIGN = "foreign"
 
-#: the folder of a database holding zdb's own bookkeeping (shared metadata blobs, trash)
+#: the folder of a database holding zdb's own bookkeeping (blobs, index, trash, ...)
 BOOKKEEPING = ".zdb"
+
+#: a version folder: ``.v<µs since the epoch, hex>-<8 hex random>``
+VERSION_PREFIX = ".v"
+_VERSION_NAME = re.compile(r"\.v[0-9a-f]{1,16}-[0-9a-f]{8}")
+#: a shared metadata blob is named by the SHA-256 of its content
+_BLOB_DIGEST = re.compile(r"[0-9a-f]{64}")
+#: a database's unique id (zdb writes ``YYYY-MM-DD_HH-MM-SS_<12 hex>``); it names
+#: files in the registry, so it may hold no path separators
+_UNIQUE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
+_DUMPER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,99}")
+#: provenance fields stored as shared blobs, and the stored field holding the digest
+BLOB_FIELDS = {
+    "diff": "diff_blob",
+    "module_versions": "module_versions_blob",
+    "history": "history_blob",
+}
+
+
+def is_version_name(name: object) -> bool:
+    """True if ``name`` is the name of a version folder."""
+    return isinstance(name, str) and _VERSION_NAME.fullmatch(name) is not None
+
+
+def is_blob_digest(digest: object) -> bool:
+    """True if ``digest`` can name a blob in ``.zdb/blobs/``."""
+    return isinstance(digest, str) and _BLOB_DIGEST.fullmatch(digest) is not None
+
+
+def is_unique_id(unique_id: object) -> bool:
+    """True if ``unique_id`` is a well-formed database unique id."""
+    return isinstance(unique_id, str) and _UNIQUE_ID.fullmatch(unique_id) is not None
 
 
 def group_document(attributes: dict[str, Any], consolidated: dict | None = None) -> bytes:
@@ -36,42 +76,175 @@ def group_document(attributes: dict[str, Any], consolidated: dict | None = None)
     return json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
 
 
-def node_document(zdb_attrs: dict[str, Any]) -> bytes:
-    """The ``zarr.json`` of a zdb database or key node."""
+def _node_document(zdb_attrs: dict[str, Any]) -> bytes:
     return group_document({ATTR: {"format": FORMAT_VERSION, **zdb_attrs}})
 
 
-KIND_FOREIGN = "foreign"
+@dataclass(frozen=True)
+class DatabaseNode:
+    """The ``zarr.json`` of a database or sub-database.
+
+    ``damage`` says what was wrong in the stored document and was ignored (a unique id
+    that is not one), so that a database with a damaged root can still be opened and
+    repaired; None when nothing was.
+    """
+
+    unique_id: str | None = None
+    created: str | None = None
+    indexed: bool = False
+    damage: str | None = None
+    kind: ClassVar[str] = KIND_DATABASE
+
+    def document(self) -> bytes:
+        """The bytes of this node's ``zarr.json``."""
+        attrs: dict[str, Any] = {"kind": KIND_DATABASE}
+        if self.unique_id is not None:
+            attrs["unique_id"] = self.unique_id
+        if self.created is not None:
+            attrs["created"] = self.created
+        if self.indexed:
+            attrs["index"] = 1
+        return _node_document(attrs)
 
 
-def parse_node(data: bytes, where: str) -> dict[str, Any]:
-    """zdb's attributes of a node; ``{"kind": "foreign", "node_type": ...}`` for a Zarr
-    node that zdb did not write.
+@dataclass(frozen=True)
+class KeyNode:
+    """The ``zarr.json`` of a key: the pointer to its current version.
 
-    Raises :class:`CorruptKeyError` when the document is not Zarr v3 JSON and
-    :class:`FormatVersionError` when it was written by a newer zdb.
+    ``version`` is None when the whole value is in ``loader``; ``metadata`` is the
+    provenance in stored form (None when the pointer carries none), its blob digests
+    checked (a damaged one is dropped and said in its ``error`` field).
+    """
+
+    dumper: str
+    version: str | None
+    loader: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] | None = None
+    kind: ClassVar[str] = KIND_DATA
+
+    def document(self) -> bytes:
+        """The bytes of this node's ``zarr.json``."""
+        return _node_document(
+            {
+                "kind": KIND_DATA,
+                "dumper": self.dumper,
+                "version": self.version,
+                "loader": self.loader,
+                "metadata": self.metadata,
+            }
+        )
+
+    def written_us(self) -> int:
+        """When the key was written (µs since the epoch, from its provenance); 0 when
+        the pointer does not say."""
+        stamp = (self.metadata or {}).get("time")
+        try:
+            return int(datetime.fromisoformat(stamp).timestamp() * 1_000_000)
+        except (TypeError, ValueError):
+            return 0
+
+
+@dataclass(frozen=True)
+class ForeignNode:
+    """A Zarr group or array that zdb did not write (no zdb attributes)."""
+
+    node_type: str
+    kind: ClassVar[str] = KIND_FOREIGN
+
+
+Node = DatabaseNode | KeyNode | ForeignNode
+
+
+def _corrupt(where: str, why: str) -> CorruptKeyError:
+    return CorruptKeyError(
+        f"{where}: its zarr.json {why}; it is damaged or was written by another tool: "
+        "delete it and write it again"
+    )
+
+
+def parse_node(data: bytes, where: str) -> Node:
+    """The record of a ``zarr.json`` document; ``where`` names the node in errors.
+
+    Raises :class:`CorruptKeyError` when the document is not Zarr v3 JSON or a zdb
+    field is malformed, and :class:`FormatVersionError` when a newer zdb wrote it.
     """
     try:
         doc = json.loads(data)
-        attrs = doc.get("attributes", {}) if doc.get("zarr_format") == 3 else None
-    except (ValueError, AttributeError) as e:
-        raise CorruptKeyError(
-            f"{where}: its zarr.json is not valid Zarr v3 metadata ({e}); "
-            "delete the key and write it again"
-        ) from None
-    if attrs is None:
-        raise CorruptKeyError(
-            f"{where}: its zarr.json is not Zarr v3 metadata; delete the key and write it again"
-        )
+    except (ValueError, RecursionError) as e:
+        raise _corrupt(where, f"is not valid JSON ({type(e).__name__})") from None
+    if not isinstance(doc, dict) or doc.get("zarr_format") != 3:
+        raise _corrupt(where, "is not Zarr v3 metadata")
+    attrs = doc.get("attributes", {})
+    if not isinstance(attrs, dict):
+        raise _corrupt(where, "has attributes that are not a JSON object")
     zattrs = attrs.get(ATTR)
-    if not isinstance(zattrs, dict):
+    if zattrs is None:
         if doc.get("node_type") not in ("group", "array"):
-            raise CorruptKeyError(f"{where}: its zarr.json has no valid node_type")
-        return {"kind": KIND_FOREIGN, "node_type": doc["node_type"]}
+            raise _corrupt(where, "has no valid node_type")
+        return ForeignNode(doc["node_type"])
+    if not isinstance(zattrs, dict):
+        raise _corrupt(where, f"has zdb attributes that are a {type(zattrs).__name__}")
     version = zattrs.get("format", 1)
-    if not isinstance(version, int) or version > FORMAT_VERSION:
+    if type(version) is not int or version < 1:
+        raise _corrupt(where, f"names the format {version!r}, which is no format version")
+    if version > FORMAT_VERSION:
         raise FormatVersionError(
-            f"{where} was written in zdb format {version!r}; this zdb reads formats up to "
+            f"{where} was written in zdb format {version}; this zdb reads formats up to "
             f"{FORMAT_VERSION}: upgrade zdb to read it"
         )
-    return zattrs
+    kind = zattrs.get("kind")
+    if kind == KIND_DATABASE:
+        return _database_node(zattrs)
+    if kind == KIND_DATA:
+        return _key_node(zattrs, where)
+    raise _corrupt(where, f"has the kind {kind!r}, neither 'database' nor 'data'")
+
+
+def _database_node(zattrs: dict[str, Any]) -> DatabaseNode:
+    unique_id = zattrs.get("unique_id")
+    damage = None
+    if unique_id is not None and not is_unique_id(unique_id):
+        damage = f"its unique_id {str(unique_id)[:40]!r} is not a database unique id"
+        unique_id = None
+    created = zattrs.get("created")
+    return DatabaseNode(
+        unique_id=unique_id,
+        created=created if isinstance(created, str) else None,
+        indexed=zattrs.get("index") == 1,
+        damage=damage,
+    )
+
+
+def _key_node(zattrs: dict[str, Any], where: str) -> KeyNode:
+    dumper = zattrs.get("dumper")
+    if not isinstance(dumper, str) or not _DUMPER_NAME.fullmatch(dumper):
+        raise _corrupt(where, f"names the dumper {str(dumper)[:40]!r}, which is no dumper name")
+    version = zattrs.get("version")
+    if version is not None and not is_version_name(version):
+        raise _corrupt(
+            where, f"names the version {str(version)[:40]!r}, which is no version folder name"
+        )
+    loader = zattrs.get("loader")
+    if loader is None:
+        loader = {}
+    if not isinstance(loader, dict):
+        raise _corrupt(where, f"has a loader that is a {type(loader).__name__}, not an object")
+    return KeyNode(dumper, version, loader, _stored_metadata(zattrs.get("metadata")))
+
+
+def _stored_metadata(stored: Any) -> dict[str, Any] | None:
+    """Provenance in stored form, with every blob digest checked: a digest that is not
+    one is dropped (the field reads as missing) and said in ``error``."""
+    if not isinstance(stored, dict):
+        return None
+    bad = [ref for ref in BLOB_FIELDS.values() if stored.get(ref) is not None]
+    bad = [ref for ref in bad if not is_blob_digest(stored[ref])]
+    if not bad:
+        return stored
+    out = dict(stored)
+    notes = [out["error"]] if isinstance(out.get("error"), str) and out["error"] else []
+    for ref in bad:
+        notes.append(f"{ref}: {str(out[ref])[:40]!r} is no blob digest; ignored")
+        out[ref] = None
+    out["error"] = "\n".join(notes)
+    return out

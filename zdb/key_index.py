@@ -26,10 +26,12 @@ import hashlib
 import json
 import secrets
 import time
+import warnings
 import zlib
 from typing import Any
 
-from .format import BOOKKEEPING
+from .format import BOOKKEEPING, KIND_DATA, KIND_DATABASE
+from .keys import is_valid_part
 from .storage import Store, join
 
 INDEX = f"{BOOKKEEPING}/index"
@@ -72,7 +74,26 @@ class KeyIndex:
         missing = [n for n in names if n not in self._cache]
         got = self.store.read_many([join(self.path, n) for n in missing])
         for name in missing:
-            self._cache[name] = json.loads(zlib.decompress(got[join(self.path, name)]))
+            self._cache[name] = self._decode(name, got[join(self.path, name)])
+
+    def _decode(self, name: str, data: bytes) -> list:
+        """The well-formed entries of a segment. Entries are names read from disk: a
+        segment that cannot be decoded, or entries that break the key rules, are left
+        out with a warning (the keys stay readable; ``repair_index`` lists them again)."""
+        try:
+            entries = json.loads(zlib.decompress(data))
+        except (ValueError, zlib.error, RecursionError):
+            entries = None
+        good = [e for e in entries if _well_formed(e)] if isinstance(entries, list) else []
+        if entries is None or len(good) != len(entries):
+            warnings.warn(
+                f"zdb: the key index segment {self.store.full(join(self.path, name))} is "
+                f"damaged; {'its' if entries is None else 'some of its'} entries are left out. "
+                "Open the database for writing and call db.repair_index() to list the keys "
+                "it held again",
+                stacklevel=4,
+            )
+        return good
 
     def _write(self, entries: list, level: int | None = None) -> str:
         name = _segment_name(_level(len(entries)) if level is None else level)
@@ -136,6 +157,17 @@ class KeyIndex:
     def names(self) -> dict[str, str]:
         """Live keys and their kinds."""
         return {n: e[1] for n, e in self.entries().items() if not e[3]}
+
+
+def _well_formed(entry: Any) -> bool:
+    return (
+        isinstance(entry, list)
+        and len(entry) == 4
+        and is_valid_part(entry[0])
+        and entry[1] in (KIND_DATA, KIND_DATABASE, None)
+        and type(entry[2]) is int
+        and type(entry[3]) is bool
+    )
 
 
 def _newest(entries: Any) -> dict[str, list]:

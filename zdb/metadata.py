@@ -16,16 +16,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import provenance
-from .format import BOOKKEEPING
+from .format import BLOB_FIELDS, BOOKKEEPING, is_blob_digest
 from .storage import Store, join
 
 BLOBS = f"{BOOKKEEPING}/blobs"
-#: fields stored as blobs, and the name of the stored field holding the blob's hash
-BLOB_FIELDS = {
-    "diff": "diff_blob",
-    "module_versions": "module_versions_blob",
-    "history": "history_blob",
-}
 _digests: dict[Any, tuple[str, bytes]] = {}
 #: blobs known to exist, per store root, database path and database unique id (a
 #: database deleted and created again at the same path has a new id and no blobs), so
@@ -38,6 +32,8 @@ _TEXTS_MAX = 64
 
 
 def _blob_path(db_prefix: str, digest: str) -> str:
+    if not is_blob_digest(digest):  # node records check digests; this is the last guard
+        raise ValueError(f"{str(digest)[:40]!r} is no blob digest")
     return join(db_prefix, BLOBS, digest)
 
 
@@ -117,8 +113,12 @@ def expand(store: Store, db_prefix: str, stored: dict[str, Any], dumper: str | N
     return out
 
 
-def copy_blobs(store: Store, src_prefix: str, dst_prefix: str, stored: dict[str, Any]) -> None:
+def copy_blobs(
+    store: Store, src_prefix: str, dst_prefix: str, stored: dict[str, Any] | None
+) -> None:
     """Make the blobs a key refers to available in another database (for rename)."""
+    if not stored:
+        return
     for ref in BLOB_FIELDS.values():
         digest = stored.get(ref)
         if digest and not store.exists(_blob_path(dst_prefix, digest)):

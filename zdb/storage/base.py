@@ -160,6 +160,10 @@ class Store(ABC):
         """Remove the file or the whole folder tree ``path``; nothing happens when it
         does not exist. Symbolic links are removed, never followed."""
 
+    def remove_empty_folder(self, path: str) -> None:  # noqa: B027
+        """Remove the folder ``path`` if it is empty; nothing happens otherwise (object
+        stores have no empty folders)."""
+
     def remove_file(self, path: str) -> None:
         """Remove the file ``path``, known not to be a folder (one request fewer than
         :meth:`remove` on object stores); nothing happens when it does not exist."""

@@ -8,6 +8,7 @@ at once) and an atomic exclusive create (``link`` fails when the target exists).
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
@@ -44,7 +45,7 @@ class LocalStore(Store):
     def local_path(self, path: str) -> str:
         return self.full(path)
 
-    @property
+    @functools.cached_property
     def max_path_bytes(self) -> int:
         try:
             limit = os.pathconf(self.root if os.path.exists(self.root) else "/", "PC_PATH_MAX")
@@ -109,6 +110,12 @@ class LocalStore(Store):
                 os.remove(full)
             except FileNotFoundError:
                 pass
+
+    def remove_empty_folder(self, path: str) -> None:
+        try:
+            os.rmdir(self.full(path))
+        except OSError:  # not empty (another writer is using it), or gone
+            pass
 
     def rename(self, src: str, dst: str) -> None:
         full_dst = self.full(dst)
