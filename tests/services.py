@@ -2,13 +2,16 @@
 
 Each runs as a subprocess with its own temporary folder, no persistence, on a free
 port, and is stopped by its pid. When the program is not installed the calling test
-is skipped with the reason (CI installs ``redis-server``; zookeeper runs where Java
-and the ZooKeeper jars are found, e.g. Debian's ``libzookeeper-java``).
+is skipped with the reason, or fails where ``$ZDB_REQUIRE_SERVICES`` is set (CI sets
+it, so that a missing install step cannot hide a backend). ``.ci/run`` installs
+Debian's ``redis-server`` and ``zookeeper`` (Java and the ZooKeeper jars in
+``/usr/share/java``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import shutil
 import signal
@@ -19,11 +22,33 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import NoReturn
 
 import pytest
 
 #: seconds a service may take to answer after it was started
 START_TIMEOUT = 30.0
+#: environment variable that turns "service not installed" skips into failures
+ENV_REQUIRE = "ZDB_REQUIRE_SERVICES"
+#: where Debian's packages put jars (the zookeeper package's libzookeeper-java among them)
+JAVA_JARS = Path("/usr/share/java")
+
+
+def unavailable(reason: str) -> NoReturn:
+    """Skip the calling test because a service is missing, or fail it when
+    ``$ZDB_REQUIRE_SERVICES`` is set to anything but empty or 0."""
+    if os.environ.get(ENV_REQUIRE, "") not in ("", "0"):
+        pytest.fail(f"{reason}; ${ENV_REQUIRE} is set, so it must be installed", pytrace=False)
+    pytest.skip(reason)
+
+
+def import_client(module: str, extra: str) -> ModuleType:
+    """The client library ``module``, or :func:`unavailable` naming the zdb extra."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        unavailable(f"{module} is not installed (pip install 'zdb[{extra}]')")
 
 
 def free_port() -> int:
@@ -96,7 +121,7 @@ def redis_server() -> Iterator[Service]:
     """A ``redis-server`` on a free loopback port, without persistence."""
     binary = shutil.which("redis-server")
     if binary is None:
-        pytest.skip("redis-server is not installed (apt-get install redis-server)")
+        unavailable("redis-server is not installed (apt-get install redis-server)")
     directory = Path(tempfile.mkdtemp(prefix="zdb-redis-"))
     port = free_port()
     args = [
@@ -119,14 +144,18 @@ def redis_server() -> Iterator[Service]:
 
 def _zookeeper_classpath() -> str | None:
     """The ZooKeeper server's classpath: ``$ZDB_TEST_ZOOKEEPER_CLASSPATH`` or the jars
-    Debian's libzookeeper-java installs."""
+    Debian's ``zookeeper`` package installs (through ``libzookeeper-java``).
+
+    Debian's ``zookeeper.jar`` names its dependencies (jute, netty, metrics, slf4j-api,
+    ...) in its manifest's Class-Path; slf4j-simple is added so that the server's log
+    reaches ``server.log`` instead of being dropped."""
     if os.environ.get("ZDB_TEST_ZOOKEEPER_CLASSPATH"):
         return os.environ["ZDB_TEST_ZOOKEEPER_CLASSPATH"]
-    java = Path("/usr/share/java")
-    if not (java / "zookeeper.jar").exists():
+    if not (JAVA_JARS / "zookeeper.jar").exists():
         return None
     names = ["zookeeper", "zookeeper-jute", "slf4j-api", "slf4j-simple", "metrics-core"]
-    return ":".join(str(java / f"{n}.jar") for n in names if (java / f"{n}.jar").exists())
+    jars = [JAVA_JARS / f"{name}.jar" for name in names]
+    return ":".join(str(jar) for jar in jars if jar.exists())
 
 
 def _zookeeper_answers(host: str, port: int) -> bool:
@@ -143,9 +172,9 @@ def zookeeper_server(tick_ms: int = 500) -> Iterator[Service]:
     java = shutil.which("java")
     classpath = _zookeeper_classpath()
     if java is None or classpath is None:
-        pytest.skip(
-            "no ZooKeeper server: needs java and the ZooKeeper jars "
-            "(apt-get install libzookeeper-java, or set ZDB_TEST_ZOOKEEPER_CLASSPATH)"
+        unavailable(
+            f"no ZooKeeper server: needs java and the ZooKeeper jars in {JAVA_JARS} "
+            "(apt-get install zookeeper, or set ZDB_TEST_ZOOKEEPER_CLASSPATH)"
         )
     directory = Path(tempfile.mkdtemp(prefix="zdb-zookeeper-"))
     port = free_port()

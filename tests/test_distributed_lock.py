@@ -1,5 +1,6 @@
-"""zdb.distributed_lock against real components: lock files, a redis-server and, where
-it can be had, a ZooKeeper server, shared between real processes."""
+"""zdb.distributed_lock against real components: lock files, a redis-server and a
+ZooKeeper server, shared between real processes. A server that is not installed skips
+its tests, or fails them where $ZDB_REQUIRE_SERVICES is set (as in CI)."""
 
 from __future__ import annotations
 
@@ -38,13 +39,14 @@ def isolated_locks(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def redis_service():
+    services.import_client("redis", "redis")
     with services.redis_server() as service:
         yield service
 
 
 @pytest.fixture(scope="session")
 def zookeeper_service():
-    pytest.importorskip("kazoo", reason="kazoo is not installed (pip install 'zdb[zookeeper]')")
+    services.import_client("kazoo", "zookeeper")
     with services.zookeeper_server() as service:
         yield service
 
@@ -279,7 +281,7 @@ def test_the_first_reachable_server_in_the_list_is_used(redis_service, name):
 
 
 def test_an_unreachable_zookeeper_falls_through_to_the_next_server(name):
-    pytest.importorskip("kazoo", reason="kazoo is not installed (pip install 'zdb[zookeeper]')")
+    services.import_client("kazoo", "zookeeper")
     zookeeper = {"type": "zookeeper", "config": {"hosts": f"127.0.0.1:{services.closed_port()}"}}
     dl.configure([{**zookeeper, "connect_timeout": 0.5}, {"type": "file"}])
     assert dl.get_locking_server()["type"] == "file"
