@@ -250,6 +250,96 @@ def test_releasing_a_redis_lock_that_vanished_reports_it_lost(redis_service, nam
         lock.release()
 
 
+# ------------------------------------------------------- planted lock files
+
+
+def lock_file_of(name: str, tmp_path: Path) -> Path:
+    """The path of ``name``'s lock file in the default lock folder, left absent."""
+    with dl.get_lock(name):
+        pass
+    (path,) = (tmp_path / "locks").iterdir()
+    path.unlink()
+    return path
+
+
+@pytest.mark.parametrize("kind", ["read", "write", "exclusive"])
+@pytest.mark.parametrize("target_exists", [False, True])
+def test_a_lock_file_planted_as_a_symlink_is_refused_and_its_target_untouched(
+    name, tmp_path, kind, target_exists
+):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    target = victim / "somefile"
+    if target_exists:
+        target.write_text("precious")
+    path = lock_file_of(name, tmp_path)
+    path.symlink_to(target)
+    lock = make_lock(kind, name)
+    with pytest.raises(dl.UnsafeLockFileError) as error:
+        lock.acquire(timeout=0)
+    message = str(error.value)
+    assert str(path) in message and "symbolic link" in message and "Remove" in message
+    assert not lock.held
+    if target_exists:
+        assert target.read_text() == "precious"
+    else:
+        assert not target.exists()  # a dangling link must not create its target
+    assert list(victim.iterdir()) == ([target] if target_exists else [])
+    path.unlink()  # the fix the message names
+    with lock:
+        assert path.is_file() and not path.is_symlink()
+
+
+def test_a_symlink_planted_after_the_check_is_not_followed_by_the_exclusive_lock(
+    name, tmp_path, monkeypatch
+):
+    from zdb.locks import file
+
+    target = tmp_path / "somefile"
+    path = lock_file_of(name, tmp_path)
+    check = file._refuse_unsafe
+    calls = []
+
+    def check_then_plant(lock, checked):
+        check(lock, checked)  # passes: no lock file yet
+        if not calls:
+            path.symlink_to(target)  # the race: planted between the check and the open
+        calls.append(checked)
+
+    monkeypatch.setattr(file, "_refuse_unsafe", check_then_plant)
+    with pytest.raises(dl.UnsafeLockFileError, match="symbolic link"):
+        dl.get_write_lock(name).acquire(timeout=0)
+    assert not target.exists()
+
+
+def acquire_exit_code(kind: str, name: str) -> None:
+    """Exit 4 when taking the lock raises UnsafeLockFileError, 0 when it is taken."""
+    try:
+        make_lock(kind, name).acquire(timeout=0)
+    except dl.UnsafeLockFileError:
+        sys.exit(4)
+
+
+@pytest.mark.parametrize("kind", ["read", "write"])
+@pytest.mark.parametrize("planted", ["fifo", "directory"])
+def test_a_lock_file_that_is_not_a_regular_file_is_refused_without_hanging(
+    name, tmp_path, kind, planted
+):
+    path = lock_file_of(name, tmp_path)
+    if planted == "fifo":
+        os.mkfifo(path)
+    else:
+        path.mkdir()
+    child = run(acquire_exit_code, kind, name)  # a child: an open that hangs is killed
+    child.join(10)
+    if child.exitcode is None:
+        child.kill()
+        child.join()
+    assert child.exitcode == 4
+    with pytest.raises(dl.UnsafeLockFileError, match="not a regular file"):
+        make_lock(kind, name).acquire(timeout=0)
+
+
 # ------------------------------------------------------------ choice of server
 
 

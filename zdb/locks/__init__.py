@@ -41,6 +41,7 @@ from .base import (
     LockLostError,
     LockServerError,
     NoLockServerError,
+    UnsafeLockFileError,
 )
 from .config import (
     ENV_CONFIG,
@@ -73,6 +74,7 @@ __all__ = [
     "LockLostError",
     "LockServerError",
     "NoLockServerError",
+    "UnsafeLockFileError",
     "configure",
     "configure_from_file",
     "get_lock",

@@ -49,6 +49,11 @@ class LockLostError(LockError):
     """A lock expired or its server session ended while it was held."""
 
 
+class UnsafeLockFileError(LockError):
+    """A lock file is a symbolic link or not a regular file (e.g. planted in a shared
+    lock folder); it is refused rather than followed."""
+
+
 class Unreachable(LockError):
     """A server of the list cannot be used; the next one is tried."""
 

@@ -11,6 +11,7 @@ import fcntl
 import hashlib
 import os
 import re
+import stat
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 import filelock
 
-from .base import Backend, DistributedLock, LockError, LockKind, Unreachable
+from .base import Backend, DistributedLock, LockError, LockKind, Unreachable, UnsafeLockFileError
 
 #: environment variable naming the folder of file locks (default ``~/.cache/zdb/locks``)
 ENV_LOCK_DIR = "ZDB_LOCK_DIR"
@@ -37,17 +38,49 @@ def _file_error(lock: DistributedLock, exc: OSError) -> LockError:
     return LockError(f"cannot take lock {lock.name!r} on {lock.server}: {exc}; {hint}.")
 
 
+def _unsafe_error(lock: DistributedLock, path: Path) -> UnsafeLockFileError:
+    if path.is_symlink():
+        try:
+            what = f"a symbolic link to {os.readlink(path)}"
+        except OSError:  # removed meanwhile
+            what = "a symbolic link"
+    else:
+        what = "not a regular file"
+    return UnsafeLockFileError(
+        f"the lock file of lock {lock.name!r} on {lock.server}, {path}, is {what}; lock "
+        "files are never followed through links, so that nobody sharing the lock folder "
+        f"can make a lock create or change another file. Remove {path} and take the lock "
+        "again."
+    )
+
+
+def _refuse_unsafe(lock: DistributedLock, path: Path) -> None:
+    """Raise :class:`UnsafeLockFileError` if ``path`` exists and is not a regular file."""
+    try:
+        mode = os.lstat(path).st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise _file_error(lock, exc) from exc
+    if not stat.S_ISREG(mode):
+        raise _unsafe_error(lock, path)
+
+
 class _FileExclusiveLock(DistributedLock):
     """An exclusive ``flock`` on the lock file, through ``filelock.FileLock``."""
 
     def __init__(self, name: str, kind: LockKind, server: str, path: Path) -> None:
         super().__init__(name, kind, server)
+        self._path = path
         # fallback_to_soft=False: on a file system without flock, fail instead of
         # switching to a marker file that a killed holder would leave behind, and that
         # the read locks (plain flock) would not see.
         self._lock = filelock.FileLock(path, thread_local=False, fallback_to_soft=False)
 
     def _acquire(self, timeout: float | None) -> bool:
+        # filelock (>= 4.0) opens the lock file with O_NOFOLLOW, so a link planted after
+        # this check is not followed either; the check gives the error its meaning.
+        _refuse_unsafe(self, self._path)
         try:
             self._lock.acquire(timeout=-1 if timeout is None else timeout)
         except filelock.Timeout:
@@ -55,6 +88,7 @@ class _FileExclusiveLock(DistributedLock):
         except RuntimeError as exc:  # filelock refuses a wait that would never end
             raise LockError(f"lock {self.name!r} on {self.server}: {exc}") from exc
         except OSError as exc:
+            _refuse_unsafe(self, self._path)  # planted since the check: O_NOFOLLOW's ELOOP
             raise _file_error(self, exc) from exc
         return True
 
@@ -77,13 +111,7 @@ class _FileReadLock(DistributedLock):
         self._fd: int | None = None
 
     def _acquire(self, timeout: float | None) -> bool:
-        # Read-only is enough for a shared lock, so users who may only read a shared
-        # lock folder can still take read locks. Never unlink the file: a waiter
-        # holding the old inode would lock a file that nobody else sees.
-        try:
-            fd = os.open(self._path, os.O_RDONLY | os.O_CREAT, 0o666)
-        except OSError as exc:
-            raise _file_error(self, exc) from exc
+        fd = self._open()
         try:
             if timeout is None:
                 fcntl.flock(fd, fcntl.LOCK_SH)
@@ -98,6 +126,28 @@ class _FileReadLock(DistributedLock):
             raise
         self._fd = fd
         return True
+
+    def _open(self) -> int:
+        """The lock file, opened read-only, created if missing, never through a link.
+
+        Read-only is enough for a shared lock, so users who may only read a shared
+        lock folder can still take read locks. O_NOFOLLOW: a link planted at the lock
+        file's path fails instead of creating or opening its target. O_NONBLOCK: a
+        planted FIFO does not block the open (flock ignores the flag). Never unlink
+        the file: a waiter holding the old inode would lock a file that nobody else
+        sees.
+        """
+        flags = os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK
+        try:
+            fd = os.open(self._path, flags, 0o666)
+        except OSError as exc:
+            # a link (ELOOP, or EMLINK on some BSDs) or a directory (EISDIR)
+            _refuse_unsafe(self, self._path)
+            raise _file_error(self, exc) from exc
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise _unsafe_error(self, self._path)
+        return fd
 
     @staticmethod
     def _poll(fd: int, deadline: float) -> bool:
