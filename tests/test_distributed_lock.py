@@ -250,6 +250,36 @@ def test_releasing_a_redis_lock_that_vanished_reports_it_lost(redis_service, nam
         lock.release()
 
 
+def end_zookeeper_session(service, client) -> None:
+    """End ``client``'s session as a server would on timeout: another client joins
+    the session and closes it, and ``client`` is told its session expired."""
+    from kazoo.client import KazooClient
+
+    intruder = KazooClient(hosts=service.address, client_id=client.client_id)
+    intruder.start(timeout=WAIT)
+    intruder.stop()
+    intruder.close()
+
+
+@pytest.mark.parametrize("kind", ["write", "read"])
+def test_releasing_a_zookeeper_lock_whose_session_ended_reports_it_lost(
+    zookeeper_service, name, kind
+):
+    dl.configure([zookeeper_entry(zookeeper_service)])
+    lock = make_lock(kind, name)
+    lock.acquire()
+    end_zookeeper_session(zookeeper_service, dl.get_locking_client())
+    deadline = time.monotonic() + WAIT
+    while not lock.lost and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with pytest.raises(dl.LockLostError, match=name) as error:
+        lock.release()
+    assert "session" in str(error.value) and "'timeout'" in str(error.value)
+    assert "'expire'" not in str(error.value)  # a redis option, not zookeeper's
+    with dl.get_write_lock(name) as again:  # the client went on with a new session
+        assert again.held
+
+
 # ------------------------------------------------------- planted lock files
 
 

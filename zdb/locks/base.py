@@ -128,12 +128,11 @@ class DistributedLock(ABC):
     def _release(self) -> None: ...
 
 
-def lost_message(lock: DistributedLock, why: str) -> str:
+def lost_message(lock: DistributedLock, why: str, fix: str) -> str:
     """The message of a :class:`LockLostError`: what was lost, why, and what to do."""
     return (
         f"lock {lock.name!r} on {lock.server} was lost while held ({why}); another "
-        "process may have held it meanwhile. Raise the server's 'expire' or check the "
-        "connection to the server."
+        f"process may have held it meanwhile. {fix}"
     )
 
 

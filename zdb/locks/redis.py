@@ -31,6 +31,8 @@ DEFAULT_REDIS_EXPIRE = 60.0
 #: seconds between two attempts to take a busy redis lock (redis-py's default)
 DEFAULT_REDIS_POLL = 0.1
 
+_LOST_FIX = "Raise the server's 'expire' or check the connection to the server."
+
 
 class _Renewal:
     """Extends a held redis lock every third of its expiry, so that it expires only
@@ -199,7 +201,7 @@ class _RedisWriteLock(DistributedLock):
         try:
             self._lock.release()
         except redis.exceptions.LockNotOwnedError as exc:
-            raise LockLostError(lost_message(self, "its expiry passed")) from exc
+            raise LockLostError(lost_message(self, "its expiry passed", _LOST_FIX)) from exc
         except redis.exceptions.RedisError as exc:
             raise LockServerError(
                 f"{self.server} failed while releasing lock {self.name!r}: {exc}"
@@ -254,7 +256,7 @@ class _RedisReadLock(DistributedLock):
                 f"{self.server} failed while releasing lock {self.name!r}: {exc}"
             ) from exc
         if renewal.lost or not valid:
-            raise LockLostError(lost_message(self, "its expiry passed"))
+            raise LockLostError(lost_message(self, "its expiry passed", _LOST_FIX))
 
 
 class RedisBackend(Backend):

@@ -69,7 +69,11 @@ class _ZooKeeperLock(DistributedLock):
         lock, self._lock = self._lock, None
         self._backend.held.discard(self)
         if self.lost:
-            raise LockLostError(lost_message(self, "the zookeeper session ended"))
+            fix = (
+                "Raise the session timeout ('timeout' in the server's config, seconds) or "
+                "check the connection to the server."
+            )
+            raise LockLostError(lost_message(self, "the zookeeper session ended", fix))
         try:
             lock.release()
         except KazooException as exc:
