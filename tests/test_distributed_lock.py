@@ -370,6 +370,20 @@ def test_a_lock_file_that_is_not_a_regular_file_is_refused_without_hanging(
         make_lock(kind, name).acquire(timeout=0)
 
 
+@pytest.mark.parametrize("server", ["file", "zookeeper"], indirect=True)
+def test_paths_that_are_not_utf8_name_locks_of_their_own(server):
+    # os.fsdecode gives undecodable bytes of a file name as lone surrogates
+    names = [Path(os.fsdecode(b"/data/caf\xe9")), Path(os.fsdecode(b"/data/caf\xea")), "\ud800"]
+    names.append("/data/café")
+    locks = [dl.get_write_lock(lock_name) for lock_name in names]
+    assert [lock.acquire(timeout=0) for lock in locks] == [True] * len(names)
+    assert not dl.get_read_lock(names[0]).acquire(timeout=0)
+    for lock in locks:
+        lock.release()
+    with dl.get_read_lock(names[0]):
+        pass
+
+
 # ------------------------------------------------------------ choice of server
 
 

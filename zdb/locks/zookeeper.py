@@ -118,8 +118,10 @@ class ZooKeeperBackend(Backend):
 
     def node(self, name: str) -> str:
         # Percent-encoding makes any name a single valid znode name ("/" and
-        # non-ASCII included); only "." and ".." need more.
-        encoded = quote(name, safe="")
+        # non-ASCII included); only "." and ".." need more. surrogatepass: the lone
+        # surrogates of undecodable file names (os.fsdecode) get bytes of their own,
+        # as in the file locks' names; other names encode as plain UTF-8.
+        encoded = quote(name, safe="", errors="surrogatepass")
         if encoded in (".", ".."):
             encoded = encoded.replace(".", "%2E")
         return f"{self.root}/{encoded}"
