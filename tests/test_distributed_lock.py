@@ -518,6 +518,12 @@ def test_malformed_server_lists_are_refused(servers):
         dl.configure(servers)
 
 
+@pytest.mark.parametrize("path", ["/zdb/../locks", "/a/./b", ".."])
+def test_a_zookeeper_path_with_dot_segments_is_refused_naming_it(path):
+    with pytest.raises(dl.LockConfigError, match=r"'path'.*'\.\.?'"):
+        dl.configure([{"type": "zookeeper", "path": path}])
+
+
 def test_client_options_the_client_does_not_know_are_named():
     dl.configure([{"type": "redis", "config": {"hots": "127.0.0.1"}}])
     with pytest.raises(dl.LockConfigError, match="hots"):

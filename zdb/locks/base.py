@@ -159,6 +159,12 @@ class Backend(ABC):
     def describe(entry: Mapping[str, Any]) -> str:
         """The server an entry names, for messages, e.g. ``"redis host:6379"``."""
 
+    @staticmethod
+    def entry_problem(entry: Mapping[str, Any]) -> str | None:
+        """What is wrong with an entry beyond unknown keys, for the configuration's
+        error message; None when nothing is."""
+        return None
+
     @abstractmethod
     def make_lock(self, name: str, kind: LockKind) -> DistributedLock:
         """A new, not yet acquired lock of ``name`` on this server."""

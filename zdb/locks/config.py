@@ -74,6 +74,9 @@ def _validate(servers: Any, source: str) -> list[dict[str, Any]]:
         if backend.config_keys is not None and set(config or {}) - backend.config_keys:
             known = ", ".join(repr(key) for key in sorted(backend.config_keys))
             raise LockConfigError(f"{where}: the {kind} server's config knows only {known}.")
+        problem = backend.entry_problem(entry)
+        if problem:
+            raise LockConfigError(f"{where}: {problem}")
         for key in _POSITIVE_NUMBERS:
             value = entry.get(key)
             if key in entry and (

@@ -116,6 +116,18 @@ class ZooKeeperBackend(Backend):
         config = entry.get("config") or {}
         return f"zookeeper {config.get('hosts', '127.0.0.1:2181')}"
 
+    @staticmethod
+    def entry_problem(entry: Mapping[str, Any]) -> str | None:
+        # kazoo refuses these only when the first lock is taken, with a ValueError
+        segments = str(entry.get("path", DEFAULT_ZOOKEEPER_PATH)).split("/")
+        dots = sorted({segment for segment in segments if segment in (".", "..")})
+        if dots:
+            return (
+                f"'path' has the segments {dots}, which ZooKeeper does not allow: give "
+                "the znode as an absolute path such as '/zdb/locks'."
+            )
+        return None
+
     def node(self, name: str) -> str:
         # Percent-encoding makes any name a single valid znode name ("/" and
         # non-ASCII included); only "." and ".." need more. surrogatepass: the lone
