@@ -1,5 +1,6 @@
 """Zip archives of databases: export, and open read-only."""
 
+import os
 import shutil
 
 import numpy as np
@@ -69,3 +70,38 @@ def test_opening_a_copy_keeps_the_registry_on_the_original(db, tmp_path):
     zdb.DataBase(tmp_path / "copy")
     assert archive.unique_id == db.unique_id
     assert DataBaseRegister()[db.unique_id] == db.basedir
+
+
+def test_an_archive_keeps_every_user_file_of_a_managed_folder(db, tmp_path):
+    import zipfile
+
+    folder = db.create_managed_folder("mf")
+    for name in ("run.tmp", "zarr.json.1a2b.tmp", ".vimrc", ".v661f5939e6847-99b23bdd"):
+        with open(folder.join(name), "w") as f:
+            f.write(name)
+    db.ref.store.write_bytes("zarr.json.0badf00d.tmp", b"a killed writer's temporary file")
+    names = zipfile.ZipFile(zdb.export_zip(db, tmp_path / "db.zip")).namelist()
+    kept = sorted(n.rsplit("/", 1)[1] for n in names if "/files/" in n)
+    assert kept == sorted(["run.tmp", "zarr.json.1a2b.tmp", ".vimrc", ".v661f5939e6847-99b23bdd"])
+    assert "zarr.json.0badf00d.tmp" not in names
+
+
+def test_an_archive_stores_links_as_links_and_never_what_they_point_to(db, tmp_path):
+    import stat
+    import zipfile
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("private")
+    (tmp_path / "secrets").mkdir()
+    folder = db.create_managed_folder("mf")
+    os.symlink(secret, folder.join("linked.txt"))
+    os.symlink(tmp_path / "secrets", folder.join("linked_folder"))
+    path = zdb.export_zip(db, tmp_path / "db.zip")
+    with zipfile.ZipFile(path) as z:
+        links = {
+            i.filename.rsplit("/", 1)[1]: z.read(i).decode()
+            for i in z.infolist()
+            if stat.S_ISLNK(i.external_attr >> 16)
+        }
+        assert not any(b"private" in z.read(i) for i in z.infolist())
+    assert links == {"linked.txt": str(secret), "linked_folder": str(tmp_path / "secrets")}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import IO, exceptions  # IO registers the built-in dumpers
+from . import IO, dbopen, exceptions  # IO registers the built-in dumpers
 from .data_base_register import get_db_by_unique_id
 from .database import DataBase, is_data_base, is_sub_data_base
 from .IO.LoaderDumper.just_create_folder import ManagedFolder
@@ -35,6 +35,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "IO",
     "DataBase",
+    "dbopen",
     "ManagedFolder",
     "__version__",
     "exceptions",

@@ -44,6 +44,8 @@ from .exceptions import (
     KeyChangedError,
     KeyKindError,
     NotADataBaseError,
+    StorageError,
+    ValueTooLargeError,
 )
 from .format import (
     BOOKKEEPING,
@@ -106,6 +108,10 @@ def read_node(db: DbRef, name: str) -> Node | None:
         data = db.store.read_bytes(db.path(name, ZARR_JSON))
     except (FileNotFoundError, NotADirectoryError):
         return None
+    except IsADirectoryError:
+        raise CorruptKeyError(
+            f"key {name!r} in {db.where}: its zarr.json is a folder; the key is damaged: delete it"
+        ) from None
     return parse_node(data, f"key {name!r} in {db.where}")
 
 
@@ -233,14 +239,13 @@ def write(
     value: Any,
     dumper: Dumper,
     kwargs: dict[str, Any],
-    allow_pickle: bool | None,
 ) -> None:
     """Store ``value`` with ``dumper`` at the key ``rest`` below ``db``; sub-databases on
     the way that do not exist yet are created with it, all visible at once."""
     if len(rest) > 1:
-        _write_new_path(db, rest, value, dumper, kwargs, allow_pickle)
+        _write_new_path(db, rest, value, dumper, kwargs)
     else:
-        _write_key(db, rest[0], value, dumper, kwargs, allow_pickle)
+        _write_key(db, rest[0], value, dumper, kwargs)
 
 
 def _write_key(
@@ -249,20 +254,20 @@ def _write_key(
     value: Any,
     dumper: Dumper,
     kwargs: dict[str, Any],
-    allow_pickle: bool | None,
 ) -> None:
     store = db.store
     key_path = db.path(name)
     old = data_node(db, name)
     version = new_version()
-    target = Target(store, join(key_path, version), allow_pickle, f"key {name!r} in {db.where}")
+    target = Target(store, join(key_path, version), key=f"key {name!r} in {db.where}")
     try:
         info = dumper.dump(value, target, **kwargs)
     except BaseException as e:
         _clean_up_failed_write(store, target, key_path if old is None else None, e)
         if isinstance(e, DataBaseException | KeyboardInterrupt | SystemExit):
             raise
-        raise DataBaseException(
+        error = StorageError if isinstance(e, OSError) else DataBaseException
+        raise error(
             f"writing key {name!r} in {db.where} with dumper {dumper.name!r} failed: "
             f"{type(e).__name__}: {e}"
         ) from e
@@ -301,7 +306,6 @@ def _write_new_path(
     value: Any,
     dumper: Dumper,
     kwargs: dict[str, Any],
-    allow_pickle: bool | None,
 ) -> None:
     """Write a key whose sub-databases on the way do not exist yet.
 
@@ -317,7 +321,7 @@ def _write_new_path(
     try:
         for part in rest[1:-1]:
             chain.append(create_sub(chain[-1], part))
-        _write_key(chain[-1], rest[-1], value, dumper, kwargs, allow_pickle)
+        _write_key(chain[-1], rest[-1], value, dumper, kwargs)
         _move_into_place(db, chain, rest)
     finally:
         store.remove(chain[0].prefix)
@@ -369,7 +373,7 @@ def read(
     node: KeyNode,
     dumper: Dumper,
     label: str,
-    allow_pickle: bool | None,
+    allow_pickle: bool | str | None,
     lazy: bool | None,
     as_xarray: bool,
     kwargs: dict[str, Any],
@@ -391,8 +395,13 @@ def read(
         except KeyChangedError:
             node = _reread(db, name, label)
             continue
-        except (DataBaseException, MemoryError):
+        except DataBaseException:
             raise
+        except MemoryError as e:
+            raise ValueTooLargeError(
+                f"{label} does not fit in memory ({type(e).__name__}: {e}); read it lazily, "
+                "with db.get(key, lazy=True), and compute on parts of it"
+            ) from e
         except Exception as e:
             # the version may have been replaced and removed while we read it
             newer = _reread(db, name, label)
@@ -486,12 +495,14 @@ def rename(src: DbRef, src_name: str, dst: DbRef, dst_name: str, node: Node) -> 
 # -- databases -----------------------------------------------------------------------
 
 
-def open_root(store: Store, readonly: bool, nocreate: bool) -> DbRef:
+def open_root(store: Store, readonly: bool, nocreate: bool) -> tuple[DbRef, bool]:
     """Open the database whose root is ``store``'s root, creating it unless ``readonly``
-    or ``nocreate``. A database written by another tool or an older zdb that is opened
-    for writing gets a unique id, and on stores without cheap listing a key index."""
+    or ``nocreate``; True with it when this call created it. A database written by
+    another tool or an older zdb that is opened for writing gets a unique id, and on
+    stores without cheap listing a key index."""
     where = store.full("")
     node = _read_root(store, where)
+    created = False
     if node is None:
         if readonly or nocreate:
             flag = "readonly=True" if readonly else "nocreate=True"
@@ -499,10 +510,10 @@ def open_root(store: Store, readonly: bool, nocreate: bool) -> DbRef:
                 f"{where} holds no zdb database and {flag} forbids creating one; check the "
                 "path, or open it without that flag to create a database"
             )
-        node = _create_root(store, where)
+        created, node = _create_root(store, where)
     db = DbRef(store, "", where, node.unique_id, node.indexed)
     if readonly or (node.unique_id and (node.indexed or store.cheap_listing)):
-        return db
+        return db, created
     if not node.indexed and not store.cheap_listing:
         names = listed_names(db)
         kinds: list[tuple[str, str | None]] = []
@@ -525,7 +536,7 @@ def open_root(store: Store, readonly: bool, nocreate: bool) -> DbRef:
         indexed=node.indexed or not store.cheap_listing,
     )
     store.write_atomic(ZARR_JSON, node.document())
-    return DbRef(store, "", where, node.unique_id, node.indexed)
+    return DbRef(store, "", where, node.unique_id, node.indexed), created
 
 
 def _read_root(store: Store, where: str) -> DatabaseNode | None:
@@ -551,22 +562,22 @@ def _read_root(store: Store, where: str) -> DatabaseNode | None:
     return node
 
 
-def _create_root(store: Store, where: str) -> DatabaseNode:
+def _create_root(store: Store, where: str) -> tuple[bool, DatabaseNode]:
     # the pointer's temporary file, or the pointer itself, of another process creating
     # this database at the same moment does not make the folder someone else's
     content = [n for n in store.list_dir("") if not is_pointer_temp(n)]
     if content:
         node = _read_root(store, where)
         if node is not None:  # created by another process meanwhile
-            return node
+            return False, node
         raise NotADataBaseError(
             f"cannot create a database in {where}: the folder is not empty and holds no zdb "
             f"database (it holds {sorted(content)[:5]}); choose an empty or new folder"
         )
-    _, node = _create_node(store, ZARR_JSON, new_database_node(store))
-    if not isinstance(node, DatabaseNode):
+    created, there = _create_node(store, ZARR_JSON, new_database_node(store))
+    if not isinstance(there, DatabaseNode):
         raise NotADataBaseError(f"{where} was changed by another program while it was created")
-    return node
+    return created, there
 
 
 def listed_names(db: DbRef) -> list[str]:

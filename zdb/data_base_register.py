@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from .database import DataBase
-from .exceptions import DataBaseException
+from .exceptions import DataBaseException, NotADataBaseError, StaleRegistryError
 from .registry import ENV, DataBaseRegister, default_location, note_opened
 
 
@@ -23,8 +23,28 @@ def register_db(db: DataBase, registry: DataBaseRegister | None = None) -> None:
 
 
 def get_db_by_unique_id(unique_id: str, **kwargs: Any) -> DataBase:
-    """Open the registered database ``unique_id``; KeyError naming the id when unknown."""
-    return DataBase(DataBaseRegister().location(unique_id), nocreate=True, **kwargs)
+    """Open the registered database ``unique_id``; KeyError naming the id when unknown,
+    :class:`StaleRegistryError` when its registered place holds no database or another
+    one (it was moved or deleted, and something else is there now)."""
+    registry = DataBaseRegister()
+    location = registry.location(unique_id)
+    fix = (
+        f"open the database by its path once (zdb.DataBase(path)) to register it again, or "
+        f"delete the entry {registry.path / (unique_id + '.json')}"
+    )
+    try:
+        db = DataBase(location, nocreate=True, **kwargs)
+    except NotADataBaseError as e:
+        raise StaleRegistryError(
+            f"the registry says the database {unique_id} is at {location}, which holds no "
+            f"database now ({e}); {fix}"
+        ) from None
+    if db.unique_id != unique_id:
+        raise StaleRegistryError(
+            f"the registry says the database {unique_id} is at {location}, which holds "
+            f"another database now ({db.unique_id}); {fix}"
+        )
+    return db
 
 
 __all__ = [

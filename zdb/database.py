@@ -10,13 +10,15 @@ protocol in :mod:`zdb.commit`, the dumpers in :mod:`zdb.IO.LoaderDumper`.
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 import warnings
+import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from . import commit, metadata, registry
 from .commit import DbRef
@@ -27,17 +29,20 @@ from .exceptions import (
     DataBaseException,
     DataBaseKeyError,
     KeyKindError,
+    NotADataBaseError,
     ReadOnlyError,
+    StorageError,
     UnknownDumperError,
     UnsupportedValueError,
 )
 from .format import BOOKKEEPING, ZARR_JSON, DatabaseNode, ForeignNode, KeyNode, Node, parse_node
 from .key_index import KeyIndex
-from .keys import Key, check_path_length, format_key, normalize_key
+from .keys import Key, check_path_length, format_key, normalize_key, short
 from .storage import open_store
 
 #: scratch folders of get_mkdtemp
 _TMP = f"{BOOKKEEPING}/tmp"
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 
 @contextmanager
@@ -50,13 +55,38 @@ def _holding(lock: Any) -> Iterator[None]:
         lock.release()
 
 
+def _storage_errors(action: str, names_key: bool = True) -> Callable[[_F], _F]:
+    """Turn an OSError of the storage under a database into a :class:`StorageError` that
+    says what was being done (to the key that is the first argument, with
+    ``names_key``) in which database, and what to check."""
+
+    def wrap(method: _F) -> _F:
+        @functools.wraps(method)
+        def translating(self: DataBase, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(self, *args, **kwargs)
+            except OSError as e:
+                what = f"{action} key {short(args[0])}" if names_key and args else action
+                raise StorageError(
+                    f"{what} in {self.basedir} failed: the storage refused it ({e}); check "
+                    "that the database's folder or bucket is there, readable and writable by "
+                    "you, and not full"
+                ) from e
+
+        return translating  # type: ignore[return-value]
+
+    return wrap
+
+
 class DataBase:
     """A dictionary-like database of simulation results stored as Zarr v3.
 
     ``DataBase(path)`` opens the database at ``path`` or creates it (with missing
     parent folders). ``readonly=True`` forbids every change; ``nocreate=True``
-    refuses to create one. ``allow_pickle`` decides whether pickled values are read:
-    None (default) only from a local database owned by you, True always, False never.
+    refuses to create one. ``allow_pickle`` decides whether pickled values are read
+    (unpickling runs code): True always, False never, None (default) only from a
+    database you created at this place, from files owned by you that no one else may
+    write (see :mod:`zdb.IO.LoaderDumper.to_cloudpickle`).
     """
 
     def __init__(
@@ -68,22 +98,35 @@ class DataBase:
         *,
         storage_options: dict | None = None,
     ) -> None:
-        store = open_store(path_or_url, storage_options)
-        self._readonly = readonly or store.read_only
-        self._allow_pickle = allow_pickle
-        self._ref = commit.open_root(store, self._readonly, nocreate)
-        if self._ref.unique_id:
-            registry.note_opened(self._ref.unique_id, self.basedir)
+        try:
+            store = open_store(path_or_url, storage_options)
+            self._readonly = readonly or store.read_only
+            self._ref, created = commit.open_root(store, self._readonly, nocreate)
+        except (OSError, ValueError, zipfile.BadZipFile) as e:
+            raise NotADataBaseError(
+                f"cannot open a database at {str(path_or_url)[:200]!r}: {type(e).__name__}: "
+                f"{e}; check the path or URL (its scheme, that an archive is a zip file, that "
+                "you may read it) and the storage_options"
+            ) from e
+        self._created_here = self._ref.unique_id is not None and registry.note_opened(
+            self._ref.unique_id, self.basedir, created
+        )
+        self._allow_pickle: bool | str | None = allow_pickle
+        if allow_pickle is None and not self._created_here:
+            self._allow_pickle = (
+                f"you did not create the database {self.basedir} at this place (it was "
+                "received, copied, moved or extracted, or created by another user)"
+            )
 
-    @classmethod
-    def _at(cls, ref: DbRef, readonly: bool, allow_pickle: bool | None) -> DataBase:
-        """The (sub-)database at ``ref``, opened like its parent."""
-        db = cls.__new__(cls)
-        db._ref, db._readonly, db._allow_pickle = ref, readonly, allow_pickle
+    def _at(self, ref: DbRef) -> DataBase:
+        """The (sub-)database at ``ref``, opened like this one."""
+        db = DataBase.__new__(DataBase)
+        db._ref, db._readonly, db._allow_pickle = ref, self._readonly, self._allow_pickle
+        db._created_here = self._created_here
         return db
 
     def _child(self, name: str, node: DatabaseNode) -> DataBase:
-        return DataBase._at(self._ref.child(name, node), self._readonly, self._allow_pickle)
+        return self._at(self._ref.child(name, node))
 
     # -- properties ------------------------------------------------------------------
 
@@ -103,6 +146,12 @@ class DataBase:
         return self._ref.unique_id
 
     @property
+    def created_here(self) -> bool:
+        """True if you created this database (or the one it is part of) at this place,
+        as your registry records: then the default ``allow_pickle`` trusts its pickles."""
+        return self._created_here
+
+    @property
     def ref(self) -> DbRef:
         """Where the database is: its store and the path of its node in it."""
         return self._ref
@@ -114,6 +163,7 @@ class DataBase:
 
     # -- nodes -----------------------------------------------------------------------
 
+    @_storage_errors("reading")
     def node(self, key: Key) -> Node:
         """The record of the key's ``zarr.json`` (:mod:`zdb.format`): a
         :class:`~zdb.format.KeyNode`, :class:`~zdb.format.DatabaseNode` for a
@@ -152,8 +202,7 @@ class DataBase:
         return db, parts[-1:]
 
     def _create_sub(self, name: str) -> DataBase:
-        ref = commit.create_sub(self._ref, name)
-        return DataBase._at(ref, self._readonly, self._allow_pickle)
+        return self._at(commit.create_sub(self._ref, name))
 
     def _check_writable(self, key: Any) -> None:
         if self._readonly:
@@ -164,6 +213,7 @@ class DataBase:
 
     # -- writing ---------------------------------------------------------------------
 
+    @_storage_errors("writing")
     def set(
         self,
         key: Key,
@@ -212,7 +262,7 @@ class DataBase:
             raise UnknownDumperError(f"cannot store key {key!r}: {e}") from None
         db, rest = self._locate_existing(parts)
         try:
-            commit.write(db._ref, rest, value, chosen, dumper_kwargs, self._allow_pickle)
+            commit.write(db._ref, rest, value, chosen, dumper_kwargs)
         except UnsupportedValueError as e:
             # a named dumper or keywords for the chosen one are what the user asked for
             fallback = dumper_for_role(ROLE_FALLBACK)
@@ -223,11 +273,12 @@ class DataBase:
                 f"{fallback.name} instead",
                 stacklevel=3,
             )
-            commit.write(db._ref, rest, value, fallback, {}, self._allow_pickle)
+            commit.write(db._ref, rest, value, fallback, {})
 
     def __setitem__(self, key: Key, value: Any) -> None:
         self.set(key, value)
 
+    @_storage_errors("creating")
     def create_sub_db(self, key: Key) -> DataBase:
         """The sub-database at ``key``, created if it does not exist."""
         parts = normalize_key(key)
@@ -275,6 +326,7 @@ class DataBase:
         """The older ISF name of :meth:`set`."""
         self.set(key, value, dumper, **kwargs)
 
+    @_storage_errors("creating a temporary folder", names_key=False)
     def get_mkdtemp(self, prefix: str = "", suffix: str = "") -> tuple[Path, Path]:
         """A new temporary folder inside the database (in ``.zdb/tmp``, never a key) and
         its path relative to the database, as in ISF; only on a local disk."""
@@ -285,11 +337,12 @@ class DataBase:
                 f"get_mkdtemp needs a database on a local disk; {self.basedir} is not: use "
                 "tempfile.mkdtemp() for scratch space, and store results as keys"
             )
-        parent = Path(root, _TMP)
+        parent = Path(self._ref.store.local_path(self._ref.path(_TMP)) or root)
         parent.mkdir(parents=True, exist_ok=True)
         folder = Path(tempfile.mkdtemp(prefix=f"{prefix}_", suffix=f"_{suffix}", dir=parent))
         return folder, folder.relative_to(root)
 
+    @_storage_errors("deleting")
     def __delitem__(self, key: Key) -> None:
         parts = normalize_key(key)
         self._check_writable(key)
@@ -299,6 +352,7 @@ class DataBase:
         except KeyError:
             raise KeyError(key) from None
 
+    @_storage_errors("renaming")
     def rename(self, old: Key, new: Key) -> None:
         """Move the value (or sub-database) at ``old`` to ``new``, keeping its metadata."""
         old_parts, new_parts = normalize_key(old), normalize_key(new)
@@ -319,6 +373,7 @@ class DataBase:
 
     # -- reading ---------------------------------------------------------------------
 
+    @_storage_errors("reading")
     def get(
         self,
         key: Key,
@@ -386,6 +441,7 @@ class DataBase:
     def __getitem__(self, key: Key) -> Any:
         return self.get(key)
 
+    @_storage_errors("looking up")
     def __contains__(self, key: object) -> bool:
         try:
             parts = normalize_key(key)
@@ -394,6 +450,7 @@ class DataBase:
             return False
         return commit.has_pointer(db._ref, name)
 
+    @_storage_errors("listing the keys", names_key=False)
     def keys(self, recurse: bool = False) -> list:
         """Sorted keys: names of this database, or with ``recurse=True`` tuples of the
         leaf keys through all sub-databases (a damaged key is listed as a leaf)."""
@@ -415,6 +472,7 @@ class DataBase:
                 out.append((name,))
         return out
 
+    @_storage_errors("repairing the key index", names_key=False)
     def repair_index(self, recurse: bool = True) -> dict[str, list[tuple[str, ...]]]:
         """Make the key index (kept on object stores) agree with the database's folder.
 
@@ -453,6 +511,7 @@ class DataBase:
         """The values of this database's keys."""
         return [self[k] for k in self.keys()]
 
+    @_storage_errors("finding")
     def path_of(self, key: Key) -> str:
         """The local path or URL of the Zarr group holding the key's data, which plain
         zarr and ``xarray.open_zarr`` open without zdb."""

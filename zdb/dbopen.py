@@ -16,6 +16,8 @@ import os
 from pathlib import Path
 from typing import IO, Any
 
+from .data_base_register import get_db_by_unique_id
+from .database import DataBase
 from .exceptions import DataBaseException
 from .format import ZARR_JSON, DatabaseNode, KeyNode, parse_node
 
@@ -91,7 +93,14 @@ def _resolve_in(db: Any, rest: str, original: str) -> str:
         if isinstance(node, DatabaseNode):
             current = current[part]
         elif isinstance(node, KeyNode) and node.dumper == "just_create_folder":
-            return os.path.join(current[part], *parts[i + 1 :])
+            inner = parts[i + 1 :]
+            if any(p in (".", "..") or "\x00" in p for p in inner):
+                raise DbPathError(
+                    f"{original}: the path inside the managed folder {part!r} holds '.', '..' "
+                    "or a NUL; a database path never leaves its managed folder: name the file "
+                    "by its path inside the folder"
+                )
+            return os.path.join(current[part], *inner)
         else:
             raise DbPathError(
                 f"{original}: key {part!r} in {current.basedir} is not a managed folder"
@@ -105,9 +114,6 @@ def resolve_db_path(path: str | os.PathLike, relative_to: Any = None) -> str:
     ``relative_to`` (for ``reldb://``) is the database, or any local path inside it
     (such as the referring file), that the path is relative to.
     """
-    from .data_base_register import get_db_by_unique_id
-    from .database import DataBase
-
     text = os.fspath(path)
     for alias, scheme in _ALIASES.items():
         if text.startswith(alias):

@@ -36,12 +36,14 @@ class Target:
     """Where a dumper writes or reads one version of a key's value.
 
     ``path`` is the version folder; ``key`` names the key in error messages (``"key
-    'vm' in /data/db"``).
+    'vm' in /data/db"``). ``allow_pickle`` says whether pickles may be read: True
+    always; False, or a str saying why, never; None when the file is owned by the
+    user and writable by no one else.
     """
 
     store: Store
     path: str
-    allow_pickle: bool | None = None
+    allow_pickle: bool | str | None = None
     key: str = "a key"
 
     def zarr_store(self, every_chunk: bool = False, optional: tuple[str, ...] = ()) -> Any:
@@ -120,7 +122,7 @@ class Dumper:
         target: Target,
         info: dict[str, Any],
         *,
-        lazy: bool = False,
+        lazy: bool | None = False,
         as_xarray: bool = False,
         **kwargs: Any,
     ) -> Any:

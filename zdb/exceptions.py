@@ -61,3 +61,20 @@ class FormatVersionError(DataBaseException):
 class UnsafePathError(DataBaseException):
     """A path read from a database would lead outside it (``..``, an absolute path, a
     symbolic link): the database is damaged or hostile, and zdb refuses to follow it."""
+
+
+class StaleRegistryError(DataBaseException, KeyError):
+    """The registry's entry for a unique id points to a place that no longer holds that
+    database (it was moved or deleted): open it by its path to register it again."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+class StorageError(DataBaseException):
+    """The storage under a database refused an operation (permissions, a read-only or
+    full file system, a lost connection); the message says what was being done where."""
+
+
+class ValueTooLargeError(DataBaseException, MemoryError):
+    """A value does not fit in memory (or declares a size that does not): read it lazily."""

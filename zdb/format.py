@@ -139,8 +139,8 @@ class KeyNode:
         the pointer does not say."""
         stamp = (self.metadata or {}).get("time")
         try:
-            return int(datetime.fromisoformat(stamp).timestamp() * 1_000_000)
-        except (TypeError, ValueError):
+            return int(datetime.fromisoformat(str(stamp)).timestamp() * 1_000_000)
+        except ValueError:
             return 0
 
 

@@ -146,6 +146,9 @@ def _redis_write_lock_class() -> type:
                 cls.lua_acquire = self.redis.register_script(_LUA_WRITE_ACQUIRE)
 
         def do_acquire(self, token: str) -> bool:
+            # the lock is always made with a timeout (its expiry), and the script is
+            # registered by register_scripts() before any acquire
+            assert self.timeout is not None and self.lua_acquire is not None
             expire_ms = int(self.timeout * 1000)
             keys = [self.name, self.readers_key]
             return bool(self.lua_acquire(keys=keys, args=[token, expire_ms], client=self.redis))

@@ -23,6 +23,7 @@ one (managed folders, memory-mapped reads).
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from typing import Any, ClassVar
 
@@ -40,7 +41,7 @@ def check_relative(path: str) -> str:
     Every name zdb joins into a path is validated where it is read (see
     :mod:`zdb.format`); this is the last line of defence, cheap enough for every call.
     """
-    if path.startswith("/") or "\x00" in path or "\\" in path or (".." in path and _dots(path)):
+    if path.startswith("/") or "\x00" in path or "\\" in path or _dots(path):
         raise UnsafePathError(
             f"{path!r} would lead outside the database (an absolute path, '..', a NUL or a "
             "backslash); a name read from the database is damaged or hostile"
@@ -49,6 +50,9 @@ def check_relative(path: str) -> str:
 
 
 def _dots(path: str) -> bool:
+    """True if a part of ``path`` is ``.`` or ``..`` (checked cheaply first)."""
+    if ".." not in path and "/./" not in f"/{path}/":
+        return False
     return any(part in ("..", ".") for part in path.split("/"))
 
 
@@ -97,7 +101,17 @@ class Store(ABC):
         ------
         FileNotFoundError
             When there is no file at ``path`` (also when a parent is a file).
+        IsADirectoryError
+            Where the store has folders, when ``path`` is one.
         """
+
+    def read_with_stat(self, path: str) -> tuple[bytes, os.stat_result | None]:
+        """The content of the file ``path`` and the ``os.stat`` of the local file it was
+        read from (the file itself, or the archive holding it), taken from the same open
+        file, so that who owns it and who may write it describe exactly these bytes;
+        None for the stat where the bytes come from no local file (object stores).
+        Symbolic links are not followed (UnsafePathError)."""
+        return self.read_bytes(path), None
 
     def read_many(self, paths: list[str]) -> dict[str, bytes]:
         """The contents of several files, by path; concurrently where the store gains
@@ -119,7 +133,13 @@ class Store(ABC):
 
     @abstractmethod
     def files(self, path: str) -> list[str]:
-        """Paths, relative to the root, of every file below ``path``, sorted."""
+        """Paths, relative to the root, of every file below ``path``, sorted; symbolic
+        links (to files or folders) are listed as files and not followed."""
+
+    def read_link(self, path: str) -> str | None:
+        """The target of the symbolic link ``path``; None when it is no link (object
+        stores have none)."""
+        return None
 
     @abstractmethod
     def size(self, path: str) -> int:

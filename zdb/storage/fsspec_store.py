@@ -16,12 +16,16 @@ they hold no state about the store's content.
 
 from __future__ import annotations
 
+import errno
+import os
 import posixpath
 import threading
+import zipfile
+from datetime import datetime
 from typing import Any
 
-from ..exceptions import ReadOnlyError
-from .base import Store
+from ..exceptions import ReadOnlyError, UnsafePathError
+from .base import Store, check_relative
 
 #: object stores whose listings fsspec would otherwise cache
 _CACHED_LISTINGS = ("s3", "s3a", "gs", "gcs", "abfs", "az")
@@ -63,6 +67,7 @@ class FsspecStore(Store):
         return f"FsspecStore({self.full('')!r})"
 
     def _p(self, path: str) -> str:
+        check_relative(path)
         return f"{self.root}/{path}" if path and self.root else path or self.root
 
     def _writable(self, path: str) -> str:
@@ -88,6 +93,27 @@ class FsspecStore(Store):
             return self.fs.cat_file(self._p(path))
         except (IsADirectoryError, NotADirectoryError) as e:
             raise FileNotFoundError(self.full(path)) from e
+
+    def read_with_stat(self, path: str) -> tuple[bytes, os.stat_result | None]:
+        archive = self._chain[2:]
+        if self.protocol != "zip" or "://" in archive:
+            return self.read_bytes(path), None
+        # the member is read from the archive file that was checked, never reopened
+        try:
+            fd = os.open(archive, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise UnsafePathError(
+                    f"{archive} is a symbolic link; open the archive by its own path"
+                ) from None
+            raise
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            try:
+                with zipfile.ZipFile(f) as z:
+                    return z.read(self._p(path)), st
+            except KeyError:
+                raise FileNotFoundError(self.full(path)) from None
 
     def read_many(self, paths: list[str]) -> dict[str, bytes]:
         # one call: asynchronous file systems (s3fs, gcsfs) send the requests at once
@@ -216,6 +242,8 @@ class FsspecStore(Store):
             value = info.get(field)
             if value is not None:
                 return value if isinstance(value, int | float) else value.timestamp()
+        if "date_time" in info:  # a zip member: local time, as zip stores it
+            return datetime(*info["date_time"]).timestamp()
         raise FileNotFoundError(full)
 
     def files(self, path: str) -> list[str]:

@@ -1,14 +1,21 @@
 """``to_cloudpickle``: the fallback for any value no other dumper stores.
 
 Unpickling runs code chosen by whoever wrote the file, so reading is guarded by the
-database's ``allow_pickle``: None (the default) reads pickles only from a database on
-this machine's file system whose file is owned by the current user; True always
-reads; False never does.
+database's ``allow_pickle``: True always reads; False never does; None (the default)
+reads a pickle only when all of these hold:
+
+- you created the database at the place it is opened from (your registry records the
+  places where you created a database or exported it to an archive: a database that
+  was received, copied, moved or extracted is not trusted, whoever owns its files);
+- the file (for an archive, the archive) is owned by you and no one else may write it,
+  checked on the open file that is read;
+- the file is on this machine's file system (never from object stores).
 """
 
 from __future__ import annotations
 
 import os
+import stat
 from typing import Any
 
 from ...dumper import ROLE_FALLBACK, Dumper, Target
@@ -51,33 +58,37 @@ class ToCloudpickle(Dumper):
     ) -> Any:
         import pickle
 
-        path = join(target.path, PAYLOAD)
-        _check_allowed(target, path)
-        return pickle.loads(target.store.read_bytes(path))
+        return pickle.loads(_read_allowed(target, join(target.path, PAYLOAD)))
 
 
-def _check_allowed(target: Target, path: str) -> None:
+def _read_allowed(target: Target, path: str) -> bytes:
+    """The pickle's bytes, if the policy allows reading them; PickleRefusedError if not.
+
+    Ownership is checked on the very file that is read (no window in which it could be
+    swapped for another), and a link is never followed.
+    """
     allow = target.allow_pickle
     if allow is True:
-        return
-    where = target.store.full(path)
+        return target.store.read_bytes(path)
+    where = f"{target.key} is a pickle ({target.store.full(path)})"
+    fix = "open the database with allow_pickle=True if you trust whoever wrote it"
     if allow is False:
+        raise PickleRefusedError(f"{where} and the database was opened with allow_pickle=False")
+    if isinstance(allow, str):
+        raise PickleRefusedError(f"{where}, and {allow}; unpickling runs code: {fix}")
+    data, st = target.store.read_with_stat(path)
+    if st is None:
         raise PickleRefusedError(
-            f"{where} is a pickle and this database was opened with allow_pickle=False; "
-            "open it with allow_pickle=True if you trust whoever wrote it"
+            f"{where} on a remote store; unpickling runs code, so zdb reads remote pickles "
+            f"only when the database is opened with allow_pickle=True"
         )
-    local = target.store.local_path(path)
-    if local is None:
+    if st.st_uid != os.getuid():
+        raise PickleRefusedError(f"{where} owned by user id {st.st_uid}, not by you: {fix}")
+    if st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise PickleRefusedError(
-            f"{where} is a pickle on a remote store; unpickling runs code, so zdb reads "
-            "remote pickles only when the database is opened with allow_pickle=True"
+            f"{where} that other users may change (mode {stat.filemode(st.st_mode)}): {fix}"
         )
-    owner = os.stat(local).st_uid
-    if owner != os.getuid():
-        raise PickleRefusedError(
-            f"{where} is a pickle owned by user id {owner}, not by you; unpickling runs "
-            "code, so open the database with allow_pickle=True if you trust its writer"
-        )
+    return data
 
 
 dumper = register(ToCloudpickle())
