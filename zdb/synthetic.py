@@ -36,16 +36,10 @@ import numpy as np
 import pandas as pd
 
 from .exceptions import DataBaseException
-from .IO.parameter_files import write_param_file
-from .IO.simrun_files import (
-    RUNNING_SUFFIX,
-    VM_ALL_TRACES_SUFFIX,
-    VM_DEND_TRACES_SUFFIX,
-    ActivationTable,
-    trial_file,
-    write_activation_table,
-    write_voltage_trace_arrays,
-)
+from .simrun.activation import ActivationTable, write_activation_table
+from .simrun.layout import RUNNING_SUFFIX, VM_ALL_TRACES_SUFFIX, VM_DEND_TRACES_SUFFIX, trial_file
+from .simrun.parameter_files import write_param_file
+from .simrun.voltage_traces import write_voltage_trace_arrays
 
 Naming = Literal["uid", "seed_pid", "both"]
 

@@ -1,0 +1,272 @@
+"""Synapse and presynaptic cell activation files of ISF's simrun format.
+
+``simulation_runNNNN_synapses.csv`` and ``simulation_runNNNN_presynaptic_cells.csv``, one
+of each per trial: a ``#`` header line, then per synapse (cell) tab separated fixed
+fields and a last field of comma separated activation (spike) times, each followed by a
+comma. Parsing goes through pyarrow's CSV reader; the variable-length tail is split
+with pyarrow's vectorised string kernels and padded with numpy. Writers produce the
+bytes ISF writes, so every number survives a round trip exactly.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pcsv
+
+from .text import (
+    PathLike,
+    SimrunFormatError,
+    format_floats,
+    format_ints,
+    is_blank,
+    read_header_and_body,
+    write_rows,
+)
+
+ActivationKind = Literal["synapses", "presynaptic_cells"]
+
+SYNAPSE_COLUMNS = (
+    "synapse_type",
+    "synapse_ID",
+    "soma_distance",
+    "section_ID",
+    "section_pt_ID",
+    "dendrite_label",
+)
+CELL_COLUMNS = ("presynaptic_cell_type", "cell_ID")
+
+SYNAPSE_HEADER = (
+    "# synapse type\tsynapse ID\tsoma distance\tsection ID\tsection pt ID\t"
+    "dendrite label\tactivation times"
+)
+CELL_HEADER = "# presynaptic cell type\tcell ID\tspike times"
+
+_FIXED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "synapses": SYNAPSE_COLUMNS,
+    "presynaptic_cells": CELL_COLUMNS,
+}
+_HEADERS = {"synapses": SYNAPSE_HEADER, "presynaptic_cells": CELL_HEADER}
+_COLUMN_TYPES: dict[str, pa.DataType] = {
+    "synapse_type": pa.string(),
+    "synapse_ID": pa.int64(),
+    "soma_distance": pa.float64(),
+    "section_ID": pa.int64(),
+    "section_pt_ID": pa.int64(),
+    "dendrite_label": pa.string(),
+    "presynaptic_cell_type": pa.string(),
+    "cell_ID": pa.int64(),
+}
+_TIMES = "_activation_times"
+
+
+def check_kind(kind: str) -> tuple[str, ...]:
+    """The fixed columns of an activation file kind; an unknown kind raises."""
+    try:
+        return _FIXED_COLUMNS[kind]
+    except KeyError:
+        raise SimrunFormatError(
+            f"unknown activation file kind {kind!r}; use 'synapses' or 'presynaptic_cells'"
+        ) from None
+
+
+@dataclass(frozen=True)
+class ActivationTable:
+    """An activation file in ragged form: the fixed fields, and all activation times in
+    file order with the number belonging to each row.
+
+    Row ``i`` owns ``times[offsets[i]:offsets[i + 1]]``. This form is what an importer
+    wants for long tables; :meth:`to_frame` gives ISF's padded wide table.
+    """
+
+    kind: ActivationKind
+    #: the fixed columns (:data:`SYNAPSE_COLUMNS` or :data:`CELL_COLUMNS`), one row per line
+    fixed: pd.DataFrame
+    #: every activation time, float64, row after row
+    times: np.ndarray
+    #: number of activation times of each row, int64
+    counts: np.ndarray
+
+    def __post_init__(self) -> None:
+        columns = check_kind(self.kind)
+        if tuple(self.fixed.columns) != columns:
+            raise SimrunFormatError(
+                f"a {self.kind} table needs the columns {list(columns)}, "
+                f"got {list(self.fixed.columns)}"
+            )
+        if len(self.counts) != len(self.fixed) or int(np.sum(self.counts)) != len(self.times):
+            raise SimrunFormatError(
+                f"a {self.kind} table needs one count per row ({len(self.fixed)} rows, "
+                f"{len(self.counts)} counts) summing to the number of times ({len(self.times)})"
+            )
+
+    @property
+    def offsets(self) -> np.ndarray:
+        """Start of each row's times in :attr:`times`, with the total appended."""
+        out = np.zeros(len(self.counts) + 1, dtype=np.int64)
+        np.cumsum(self.counts, out=out[1:])
+        return out
+
+    def padded(self, n_columns: int | None = None) -> np.ndarray:
+        """The times as a (rows, n_columns) float64 array padded with NaN.
+
+        ``n_columns`` defaults to the longest row; a smaller value raises (pass the
+        maximum over many files to give them all the same width).
+        """
+        longest = int(self.counts.max(initial=0))
+        if n_columns is None:
+            n_columns = longest
+        elif n_columns < longest:
+            raise SimrunFormatError(
+                f"a row holds {longest} activation times, more than the "
+                f"{n_columns} columns asked for"
+            )
+        out = np.full((len(self.counts), n_columns), np.nan)
+        rows = np.repeat(np.arange(len(self.counts)), self.counts)
+        cols = np.arange(len(self.times)) - np.repeat(self.offsets[:-1], self.counts)
+        out[rows, cols] = self.times
+        return out
+
+    def to_frame(self, n_columns: int | None = None) -> pd.DataFrame:
+        """The fixed columns followed by activation-time columns ``'0'``, ``'1'``, ...
+        (str labels, as ISF names them), padded with NaN."""
+        padded = self.padded(n_columns)
+        times = pd.DataFrame(
+            padded, columns=[str(i) for i in range(padded.shape[1])], index=self.fixed.index
+        )
+        return pd.concat([self.fixed, times], axis=1)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, kind: ActivationKind) -> ActivationTable:
+        """The ragged form of a padded table such as :meth:`to_frame` returns.
+
+        Activation-time columns are those whose label is a non-negative integer (``'0'``
+        or ``0``), in numeric order. Each row's times must fill its first columns; a NaN
+        followed by a time cannot be written in the simrun format and raises.
+        """
+        columns = check_kind(kind)
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise SimrunFormatError(f"a {kind} table lacks the columns {missing}")
+        time_columns = sorted(
+            (c for c in frame.columns if str(c).isdigit()), key=lambda c: int(str(c))
+        )
+        padded = frame[time_columns].to_numpy(dtype=np.float64) if time_columns else None
+        if padded is None:
+            padded = np.empty((len(frame), 0))
+        present = ~np.isnan(padded)
+        gaps = present[:, 1:] & ~present[:, :-1]
+        if gaps.any():
+            row = int(np.flatnonzero(gaps.any(axis=1))[0])
+            raise SimrunFormatError(
+                f"row {row} of the {kind} table has a NaN before an activation time; the "
+                "simrun format lists times without gaps"
+            )
+        fixed = frame[list(columns)].reset_index(drop=True)
+        return cls(kind, fixed, padded[present], present.sum(axis=1).astype(np.int64))
+
+
+def read_activation_table(path: PathLike, kind: ActivationKind) -> ActivationTable:
+    """Read a ``simulation_runNNNN_synapses.csv`` (``kind='synapses'``) or
+    ``simulation_runNNNN_presynaptic_cells.csv`` (``kind='presynaptic_cells'``) file."""
+    columns = check_kind(kind)
+    header, body = read_header_and_body(path)
+    n_header_fields = len(header.split("\t"))
+    if not header.startswith("#") or n_header_fields != len(columns) + 1:
+        raise SimrunFormatError(
+            f"{os.fspath(path)} is not a {kind} activation file: expected a header like "
+            f"{_HEADERS[kind]!r}, found {header[:100]!r}"
+        )
+    types = {c: _COLUMN_TYPES[c] for c in columns}
+    if is_blank(body):
+        fixed = pa.table({c: pa.array([], t) for c, t in types.items()}).to_pandas()
+        return ActivationTable(kind, fixed, np.empty(0), np.empty(0, dtype=np.int64))
+    try:
+        table = pcsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pcsv.ReadOptions(column_names=[*columns, _TIMES]),
+            parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types={**types, _TIMES: pa.string()}, null_values=[]
+            ),
+        )
+        tail = pc.utf8_rtrim(pc.utf8_trim_whitespace(table.column(_TIMES)), ",")
+        tail = pc.if_else(pc.equal(tail, ""), pa.scalar(None, pa.string()), tail)
+        lists = pc.split_pattern(tail, ",")
+        times = pc.cast(pc.list_flatten(lists), pa.float64()).to_numpy(zero_copy_only=False)
+        counts = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid as e:
+        raise SimrunFormatError(
+            f"{os.fspath(path)} is not a valid {kind} activation file: each line needs "
+            f"{len(columns)} tab separated fields ({', '.join(columns)}) and a field of "
+            f"comma separated times: {e}"
+        ) from None
+    fixed = table.drop_columns([_TIMES]).to_pandas()
+    return ActivationTable(kind, fixed, times.astype(np.float64), counts.astype(np.int64))
+
+
+def read_synapse_activation(path: PathLike, n_columns: int | None = None) -> pd.DataFrame:
+    """Read a ``simulation_runNNNN_synapses.csv`` file into ISF's padded table.
+
+    Columns: ``synapse_type`` (str), ``synapse_ID`` (int64), ``soma_distance`` (float64),
+    ``section_ID``, ``section_pt_ID`` (int64), ``dendrite_label`` (str), then the
+    activation times in columns ``'0'``, ``'1'``, ... padded with NaN to ``n_columns``
+    (default: the longest row of this file).
+    """
+    return read_activation_table(path, "synapses").to_frame(n_columns)
+
+
+def read_cell_activation(path: PathLike, n_columns: int | None = None) -> pd.DataFrame:
+    """Read a ``simulation_runNNNN_presynaptic_cells.csv`` file into ISF's padded table:
+    ``presynaptic_cell_type`` (str), ``cell_ID`` (int64), then spike-time columns ``'0'``,
+    ``'1'``, ... as in :func:`read_synapse_activation`."""
+    return read_activation_table(path, "presynaptic_cells").to_frame(n_columns)
+
+
+def _format_fixed(fixed: pd.DataFrame, column: str, kind: str) -> pa.Array:
+    values = fixed[column]
+    expected = _COLUMN_TYPES[column]
+    if expected == pa.string():
+        if values.isna().any():
+            raise SimrunFormatError(f"the {kind} column {column!r} holds missing values")
+        return pa.array(values.astype(str).to_numpy(dtype=object), pa.string())
+    if values.isna().any():
+        raise SimrunFormatError(f"the {kind} column {column!r} holds missing values")
+    if expected == pa.int64():
+        as_int = values.to_numpy(dtype=np.int64)
+        if not np.array_equal(as_int, values.to_numpy(dtype=np.float64)):
+            raise SimrunFormatError(f"the {kind} column {column!r} must hold integers")
+        return format_ints(as_int)
+    return format_floats(values.to_numpy(dtype=np.float64))
+
+
+def write_activation_table(path: PathLike, table: ActivationTable) -> None:
+    """Write an activation file exactly as ISF's simulator does: the ``#`` header, then
+    per row the tab separated fixed fields, a tab, and each time followed by a comma."""
+    columns = check_kind(table.kind)
+    formatted = [_format_fixed(table.fixed, c, table.kind) for c in columns]
+    offsets = pa.array(table.offsets.astype(np.int32 if len(table.times) < 2**31 else np.int64))
+    list_type = pa.ListArray if offsets.type == pa.int32() else pa.LargeListArray
+    lists = list_type.from_arrays(offsets, format_floats(table.times))
+    joined = pc.binary_join(lists, ",")
+    tail = pc.if_else(
+        pa.array(table.counts > 0), pc.binary_join_element_wise(joined, ",", ""), joined
+    )
+    write_rows(path, _HEADERS[table.kind], [*formatted, tail])
+
+
+def write_synapse_activation(path: PathLike, frame: pd.DataFrame) -> None:
+    """Write a table as :func:`read_synapse_activation` returns it to a synapse file."""
+    write_activation_table(path, ActivationTable.from_frame(frame, "synapses"))
+
+
+def write_cell_activation(path: PathLike, frame: pd.DataFrame) -> None:
+    """Write a table as :func:`read_cell_activation` returns it to a presynaptic cell
+    file."""
+    write_activation_table(path, ActivationTable.from_frame(frame, "presynaptic_cells"))

@@ -1,0 +1,156 @@
+"""Voltage-trace files of ISF's simrun format.
+
+``<uid>_vm_all_traces.csv`` (the soma) and ``<uid>_<site label>_vm_dend_traces.csv`` (a
+dendritic recording site): tab separated, header ``t``, ``Vm run 00``, ``Vm run 01``, ...
+(the trial numbers), then one row per time step. Parsing goes through pyarrow's CSV
+reader, which is exact and strict about the number of fields; writing gives the bytes
+ISF writes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from .text import (
+    PathLike,
+    SimrunFormatError,
+    format_floats,
+    is_blank,
+    read_header_and_body,
+    write_rows,
+)
+
+_TRACE_COLUMN = re.compile(r"Vm run (\d+)")
+
+
+class VoltageTraceArrays(NamedTuple):
+    """The content of a voltage-trace file as plain arrays."""
+
+    #: time of each sample (ms), float64, shape (n_samples,)
+    t: np.ndarray
+    #: trial numbers from the header (``Vm run 05`` -> 5), int64, shape (n_trials,)
+    trials: np.ndarray
+    #: membrane potential (mV), float64, shape (n_trials, n_samples)
+    values: np.ndarray
+
+
+def _trials_from_header(header: str, path: PathLike) -> np.ndarray:
+    fields = header.split("\t")
+    if fields[0].strip() != "t":
+        raise SimrunFormatError(
+            f"{os.fspath(path)} is not a voltage-trace file: its header must start with "
+            f"'t' followed by 'Vm run NN' columns, found {header[:80]!r}"
+        )
+    trials = []
+    for field in fields[1:]:
+        match = _TRACE_COLUMN.fullmatch(field.strip())
+        if match is None:
+            raise SimrunFormatError(
+                f"{os.fspath(path)}: header column {field!r} is not of the form 'Vm run NN'"
+            )
+        trials.append(int(match.group(1)))
+    if len(set(trials)) != len(trials):
+        raise SimrunFormatError(f"{os.fspath(path)}: a trial number repeats in the header")
+    return np.array(trials, dtype=np.int64)
+
+
+def read_voltage_trace_header(path: PathLike) -> np.ndarray:
+    """The trial numbers named in a voltage-trace file's header, reading only that line."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            header = f.readline().rstrip("\r\n")
+    except FileNotFoundError:
+        raise SimrunFormatError(f"{os.fspath(path)} does not exist") from None
+    return _trials_from_header(header, path)
+
+
+def read_voltage_trace_arrays(path: PathLike) -> VoltageTraceArrays:
+    """Read a ``*_vm_all_traces.csv`` or ``*_vm_dend_traces.csv`` file into arrays.
+
+    The fast path for importers: no DataFrame is built. ``values[i]`` is the trace of
+    trial ``trials[i]``.
+    """
+    header, body = read_header_and_body(path)
+    trials = _trials_from_header(header, path)
+    n_columns = 1 + len(trials)
+    if is_blank(body):
+        return VoltageTraceArrays(np.empty(0), trials, np.empty((len(trials), 0)))
+    names = [f"c{i}" for i in range(n_columns)]
+    try:
+        table = pcsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pcsv.ReadOptions(column_names=names),
+            parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.float64()), null_values=[]
+            ),
+        )
+    except pa.ArrowInvalid as e:
+        raise SimrunFormatError(
+            f"{os.fspath(path)}: every row must hold {n_columns} tab separated numbers "
+            f"(t and one value per trial in the header): {e}"
+        ) from None
+    t = table.column(0).to_numpy()
+    values = np.empty((len(trials), table.num_rows), dtype=np.float64)
+    for i in range(len(trials)):
+        values[i] = table.column(i + 1).to_numpy()
+    return VoltageTraceArrays(t, trials, values)
+
+
+def read_voltage_traces(path: PathLike) -> pd.DataFrame:
+    """Read a voltage-trace file into a DataFrame: one row per trial (index ``trial``,
+    the numbers of the header), one column per time step labelled by its float time."""
+    t, trials, values = read_voltage_trace_arrays(path)
+    return pd.DataFrame(
+        values,
+        index=pd.Index(trials, name="trial"),
+        columns=pd.Index(t, dtype=np.float64),
+    )
+
+
+def write_voltage_trace_arrays(
+    path: PathLike, t: np.ndarray, trials: Sequence[int] | np.ndarray, values: np.ndarray
+) -> None:
+    """Write a voltage-trace file as ISF does: header ``t``, ``Vm run NN`` (two digits at
+    least), then one tab separated row per time step."""
+    t = np.asarray(t, dtype=np.float64)
+    trials = np.asarray(trials)
+    if trials.size == 0:
+        trials = trials.astype(np.int64)
+    values = np.asarray(values, dtype=np.float64)
+    if trials.dtype.kind not in "iu" or (trials < 0).any():
+        raise SimrunFormatError(
+            f"cannot write {os.fspath(path)}: trial numbers must be non-negative integers"
+        )
+    if values.shape != (len(trials), len(t)):
+        raise SimrunFormatError(
+            f"cannot write {os.fspath(path)}: values have shape {values.shape}, expected "
+            f"(n_trials, n_samples) = ({len(trials)}, {len(t)})"
+        )
+    header = "t" + "".join(f"\tVm run {int(i):02d}" for i in trials)
+    n = len(t)
+    formatted = format_floats(values)
+    columns = [format_floats(t)] + [formatted.slice(i * n, n) for i in range(len(trials))]
+    write_rows(path, header, columns)
+
+
+def write_voltage_traces(path: PathLike, traces: pd.DataFrame) -> None:
+    """Write a DataFrame as :func:`read_voltage_traces` returns it (rows are trials with
+    integer labels, columns are float times) to a voltage-trace file."""
+    try:
+        t = np.asarray(traces.columns, dtype=np.float64)
+        trials = np.asarray(traces.index, dtype=np.int64)
+    except (TypeError, ValueError):
+        raise SimrunFormatError(
+            f"cannot write {os.fspath(path)}: the DataFrame needs integer trial numbers as "
+            "index and float times as column labels"
+        ) from None
+    write_voltage_trace_arrays(path, t, trials, traces.to_numpy(dtype=np.float64))
