@@ -1,0 +1,218 @@
+"""Partitions of the imported tables: splitting trials into partitions, merging new
+trials into stored partitions, holding parsed partitions and storing a table."""
+
+from __future__ import annotations
+
+import bisect
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from ...database import DataBase
+from .campaign import Trial
+
+#: a table is split into about this many partitions, so that every worker has work ...
+TARGET_PARTITIONS = 8
+
+
+def bounds(sizes: Sequence[float], breaks: Sequence[bool], cap: float) -> list[int]:
+    """Start positions (and the end) of partitions of consecutive items: a partition
+    ends once it holds about the size aimed at, but only where ``breaks`` allows."""
+    total = float(sum(sizes))
+    target = min(cap, max(total / TARGET_PARTITIONS, 1.0))
+    bounds, acc = [0], 0.0
+    for i, size in enumerate(sizes):
+        if acc >= target and breaks[i] and i > bounds[-1]:
+            bounds.append(i)
+            acc = 0.0
+        acc += size
+    return [*bounds, len(sizes)]
+
+
+class TableSource:
+    """Where the rows of one table come from: the trials whose files are parsed, how they
+    are split into partitions, how a partition is parsed (into a compact, picklable
+    object) and how a parsed partition becomes a frame of the table."""
+
+    def __init__(self, key: tuple[str, ...], trials: Sequence[Trial]) -> None:
+        self.key = key
+        self.trials = list(trials)
+        self.meta: pd.DataFrame = pd.DataFrame()
+        #: the rows of each parsed partition, known after :meth:`parsed`
+        self.lengths: list[int] = []
+
+    def plan(self, trials: Sequence[Trial]) -> list[Sequence[Trial]]:
+        """Split sorted trials into partitions."""
+        raise NotImplementedError
+
+    def parse(self, part: Sequence[Trial]) -> Any:
+        """The delayed parsed form of one partition."""
+        raise NotImplementedError
+
+    def group(self, parts: list[Sequence[Trial]]) -> list[list[Sequence[Trial]]]:
+        """Consecutive parsed partitions that make one stored partition (the frame
+        function takes them all)."""
+        return [[p] for p in parts]
+
+    def parsed(self, held: Sequence[Any]) -> None:
+        """Called with every partition parsed (held by the scheduler), before
+        :meth:`frame_function`; the width of activation tables is known only then."""
+
+    def frame_function(self) -> Callable[..., pd.DataFrame]:
+        """The (picklable) function making a frame of parsed partitions (a group)."""
+        raise NotImplementedError
+
+    def chunk_rows(self, merged: bool) -> int | None:
+        """Rows per Zarr chunk to store the table with (None: the dumper chooses);
+        ``merged``: the table holds stored partitions, whose lengths are unknown."""
+        return None
+
+
+def conform(frame: pd.DataFrame, meta: pd.DataFrame, drop: Sequence[str]) -> pd.DataFrame:
+    """A partition of a stored table without the rows of ``drop`` and with the columns
+    of ``meta`` (missing activation-time columns added as NaN)."""
+    if len(drop):
+        frame = frame[~frame.index.isin(list(drop))]
+    if not frame.columns.equals(meta.columns):
+        frame = frame.reindex(columns=meta.columns)
+    frame = frame.astype(meta.dtypes.to_dict())
+    if frame.index.dtype != meta.index.dtype:
+        # dask may read a str index back as its own string dtype
+        frame.index = frame.index.astype(meta.index.dtype)
+    return frame
+
+
+def _merge(
+    old: pd.DataFrame, make: Callable[..., pd.DataFrame], meta: pd.DataFrame, *parsed: Any
+) -> pd.DataFrame:
+    new = make(*parsed)
+    old = conform(old, meta, new.index.unique())
+    # a stable sort keeps the rows of each trial in file order
+    return pd.concat([old, new]).sort_index(kind="stable")
+
+
+@dataclass
+class TableParts:
+    """The partitions of a table to write: each made of new partitions of trials to
+    parse, of a partition of the stored table (delayed), or of both (merged)."""
+
+    source: TableSource
+    #: per partition: (partitions of trials to parse, stored partition or None)
+    parts: list[tuple[list[Sequence[Trial]], Any]]
+    divisions: tuple[str, ...]
+
+    def new(self) -> list[Sequence[Trial]]:
+        return [trials for group, _ in self.parts for trials in group]
+
+
+def build_table(source: TableSource, old: Any = None) -> TableParts:
+    """The partitions of ``source``'s trials, or, with ``old`` (the stored table as a
+    dask DataFrame with known divisions), of the stored rows plus those trials.
+
+    A new trial that falls into the range of a stored partition is merged into it (the
+    rows stored for it before are replaced); the others make new partitions. Only the
+    new trials' files are parsed.
+    """
+
+    def fresh(trials: list[Trial]) -> list[tuple[list[Sequence[Trial]], Any]]:
+        return [(group, None) for group in source.group(source.plan(trials))] if trials else []
+
+    if old is None or old.npartitions == 0 or not old.known_divisions:
+        parts = fresh(source.trials)
+        last = parts[-1][0][-1][-1].index
+        return TableParts(source, parts, (*(g[0][0].index for g, _ in parts), last))
+    divisions = list(old.divisions)
+    n_old = old.npartitions
+    before: list[Trial] = []
+    after: list[Trial] = []
+    inside: dict[int, list[Trial]] = {}
+    for trial in source.trials:
+        if trial.index < divisions[0]:
+            before.append(trial)
+        elif trial.index > divisions[-1]:
+            after.append(trial)
+        else:
+            i = min(bisect.bisect_right(divisions, trial.index) - 1, n_old - 1)
+            inside.setdefault(i, []).append(trial)
+    head, tail = fresh(before), fresh(after)
+    old_parts = old.to_delayed()
+    middle = [([inside[i]] if i in inside else [], old_parts[i]) for i in range(n_old)]
+    firsts = [g[0][0].index for g, _ in head] + divisions[:-1] + [g[0][0].index for g, _ in tail]
+    last = divisions[-1]
+    if inside.get(n_old - 1):
+        last = max(last, inside[n_old - 1][-1].index)
+    if tail:
+        last = tail[-1][0][-1][-1].index
+    return TableParts(source, [*head, *middle, *tail], (*firsts, last))
+
+
+def _on_cluster() -> bool:
+    """True when dask computes on a ``distributed`` cluster (a client is the scheduler)."""
+    from dask.base import get_scheduler
+
+    owner = getattr(get_scheduler(), "__self__", None)
+    return type(owner).__name__ == "Client"
+
+
+def hold(parts: Sequence[Any]) -> list[Any]:
+    """Compute delayed objects and keep their values where they are: on a cluster as
+    futures on the workers (``persist``); with a local scheduler in this process, as
+    delayed leaves named without hashing their content (dask would hash every value of
+    a persisted graph when it is used again)."""
+    import dask
+
+    if _on_cluster():
+        return list(dask.persist(*parts))
+    token = secrets.token_hex(8)
+    values = dask.compute(*parts)
+    return [dask.delayed(v, name=f"zdb-held-{token}-{i}") for i, v in enumerate(values)]
+
+
+def store_table(db: DataBase, table: TableParts, merged: bool) -> list[Any]:
+    """Parse the new partitions of ``table`` (held, see :func:`hold`: each file is parsed
+    once), store the table and return the held parsed partitions.
+
+    The partition lengths of a table made of new partitions alone are known from the
+    parsed ones, which saves ``dask_to_zarr`` its first pass (making every frame to
+    learn its length); partitions merged with stored ones are made twice.
+    """
+    import dask
+    import dask.dataframe as dd
+
+    source = table.source
+    held = hold([source.parse(trials) for trials in table.new()])
+    source.parsed(held)
+    make = source.frame_function()
+    frames = []
+    parsed = iter(held)
+    for group, stored in table.parts:
+        mine = [next(parsed) for _ in group]
+        if stored is None:
+            frames.append(dask.delayed(make)(*mine))
+        elif not mine:
+            frames.append(dask.delayed(conform)(stored, source.meta, []))
+        else:
+            frames.append(dask.delayed(_merge)(stored, make, source.meta, *mine))
+    lengths = None
+    if all(stored is None for _, stored in table.parts):
+        sizes = iter(source.lengths)
+        lengths = [sum(next(sizes) for _ in group) for group, _ in table.parts]
+    ddf = dd.from_delayed(frames, meta=source.meta, divisions=table.divisions, verify_meta=False)
+    db.set(
+        source.key,
+        ddf,
+        dumper="dask_to_zarr",
+        chunk_rows=source.chunk_rows(merged),
+        lengths=lengths,
+    )
+    return held
+
+
+def stored_table(db: DataBase, key: tuple[str, ...]) -> Any:
+    """The stored table at ``key`` as a dask DataFrame, or None when there is none."""
+    if key not in db:
+        return None
+    return db.get(key, lazy=True)

@@ -1,0 +1,219 @@
+"""The voltage-trace tables: ``voltage_traces`` and ``dendritic_recordings/<site>``, one
+row per trial and one column per time step."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pcsv
+
+from ...simrun.text import SimrunFormatError
+from ...simrun.voltage_traces import read_voltage_trace_header
+from .campaign import INDEX_NAME, Campaign, ResultFolder, Trial
+from .partitions import TableSource, bounds
+from .reporting import SimrunImportError
+
+#: name of the columns Index of voltage-trace tables (the time axis of their xarray view)
+TIME_NAME = "t"
+#: float64 bytes of a parsed voltage-trace partition, and of a stored one (made of
+#: consecutive parsed ones)
+TRACE_PARTITION_BYTES = 64 * 2**20
+
+
+def parse_trace_file(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(t, trial numbers, values as trials x samples) of a voltage-trace file.
+
+    pyarrow's CSV reader is exact, strict about the number of fields and, unlike
+    pandas', runs without holding the GIL, so dask's threads parse files in parallel;
+    its own threads are not used, dask's tasks already occupy the cores.
+    """
+    trials = read_voltage_trace_header(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    body = memoryview(data)[data.find(b"\n") + 1 :] if b"\n" in data else memoryview(b"")
+    names = [f"c{i}" for i in range(len(trials) + 1)]
+    if not bytes(body[:4096]).strip() and not bytes(body).strip():
+        return np.zeros(0), trials, np.zeros((len(trials), 0))
+    try:
+        table = pcsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.float64()), null_values=[]
+            ),
+        )
+    except pa.ArrowInvalid as e:
+        raise SimrunFormatError(
+            f"{path}: every row must hold {len(names)} tab separated numbers (t and one "
+            f"value per trial in the header): {e}"
+        ) from None
+    values = np.empty((len(trials), table.num_rows))
+    for i in range(len(trials)):
+        values[i] = table.column(i + 1).to_numpy()
+    return table.column(0).to_numpy(), trials, values
+
+
+def trace_frame(values: np.ndarray, index: Sequence[str], t: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame(
+        values,
+        index=pd.Index(list(index), dtype="str", name=INDEX_NAME),
+        columns=pd.Index(t, dtype=np.float64, name=TIME_NAME),
+        copy=False,
+    )
+
+
+class ParsedTraces(NamedTuple):
+    """A partition of a voltage-trace table as parsed: one row of ``values`` per trial
+    of ``index``, sampled at ``t`` (as in ``path``, its first file). Held between tasks
+    in this compact form: a DataFrame of thousands of columns costs dask much more to
+    pass around (to size it, for one) than its data."""
+
+    values: np.ndarray
+    index: list[str]
+    t: np.ndarray
+    path: str
+
+
+def different_time_axes(path: str, t: np.ndarray, other: str, t_other: np.ndarray) -> str:
+    def axis(x: np.ndarray) -> str:
+        return f"{len(x)} samples from {x[0]}" if len(x) else "no samples"
+
+    return (
+        f"{path}: its time axis ({axis(t)}) differs from that of {other} ({axis(t_other)}); "
+        "a table has one time axis: import campaigns with different time axes into "
+        "separate databases"
+    )
+
+
+def parse_trace_partition(
+    sources: Sequence[tuple[str, Sequence[int], Sequence[str]]],
+) -> ParsedTraces:
+    """One partition of a voltage-trace table: for each ``(file, trial numbers,
+    sim_trial_indexes)`` the traces of those trials, one row each, in that order."""
+    blocks = []
+    labels: list[str] = []
+    t = np.zeros(0)
+    for i, (path, numbers, indexes) in enumerate(sources):
+        file_t, trials, values = parse_trace_file(path)
+        if i == 0:
+            t = file_t
+        elif not np.array_equal(file_t, t):
+            raise SimrunImportError(different_time_axes(path, file_t, sources[0][0], t))
+        position = {n: i for i, n in enumerate(trials.tolist())}
+        rows = [position[n] for n in numbers]
+        blocks.append(values if rows == list(range(len(trials))) else values[rows])
+        labels.extend(indexes)
+    values = blocks[0] if len(blocks) == 1 else np.concatenate(blocks)
+    return ParsedTraces(values, labels, t, sources[0][0])
+
+
+def time_axis(parsed: ParsedTraces) -> tuple[np.ndarray, str, int]:
+    return parsed.t, parsed.path, len(parsed.index)
+
+
+def traces_frame(*parsed: ParsedTraces) -> pd.DataFrame:
+    """The voltage-trace table of parsed partitions (one after the other): float ``t``
+    labels the columns."""
+    if len(parsed) == 1:
+        return trace_frame(parsed[0].values, parsed[0].index, parsed[0].t)
+    values = np.concatenate([p.values for p in parsed])
+    return trace_frame(values, [i for p in parsed for i in p.index], parsed[0].t)
+
+
+def trace_sources(
+    campaign: Campaign, trials: Sequence[Trial], file_of: Callable[[ResultFolder], str]
+) -> list[tuple[str, list[int], list[str]]]:
+    out: list[tuple[str, list[int], list[str]]] = []
+    for trial in trials:
+        path = campaign.folder_of(trial).file(file_of(campaign.folder_of(trial)))
+        if not out or out[-1][0] != path:
+            out.append((path, [], []))
+        out[-1][1].append(trial.number)
+        out[-1][2].append(trial.index)
+    return out
+
+
+class VoltageSource(TableSource):
+    """Somatic (``label`` None) or dendritic voltage traces: one row per trial. The time
+    axis is that of the parsed files (all the same; in an incremental import, that of
+    the stored table, ``t``)."""
+
+    def __init__(
+        self,
+        campaign: Campaign,
+        key: tuple[str, ...],
+        trials: Sequence[Trial],
+        label: str | None,
+        t: np.ndarray | None = None,
+    ) -> None:
+        self.campaign = campaign
+        self.label = label
+        chosen = [
+            t for t in trials if label is None or label in campaign.folder_of(t).dendritic_files
+        ]
+        super().__init__(key, chosen)
+        self.t = t
+        self.stored_t = t
+
+    def file_of(self, folder: ResultFolder) -> str:
+        return folder.trace_file if self.label is None else folder.dendritic_files[self.label]
+
+    def _weights(self, trials: Sequence[Trial]) -> list[float]:
+        """Per trial its share of its file, about twice its values as float64."""
+        weight: dict[int, float] = {}
+        for trial in trials:
+            if trial.folder not in weight:
+                folder = self.campaign.folders[trial.folder]
+                size = os.path.getsize(folder.file(self.file_of(folder)))
+                weight[trial.folder] = size / max(1, len(folder.trials))
+        return [weight[t.folder] for t in trials]
+
+    def plan(self, trials: Sequence[Trial]) -> list[Sequence[Trial]]:
+        # a partition holds whole runs of one folder's trials: a file is parsed only once
+        breaks = [i == 0 or trials[i].folder != trials[i - 1].folder for i in range(len(trials))]
+        b = bounds(self._weights(trials), breaks, 2 * TRACE_PARTITION_BYTES)
+        return [trials[b[i] : b[i + 1]] for i in range(len(b) - 1)]
+
+    def group(self, parts: list[Sequence[Trial]]) -> list[list[Sequence[Trial]]]:
+        # stored partitions are larger than parsed ones: few partitions read faster, and
+        # dask's cost per partition of a frame of thousands of columns is high
+        groups: list[list[Sequence[Trial]]] = []
+        size = 0.0
+        for part in parts:
+            weight = sum(self._weights(part))
+            if not groups or size + weight > 2 * TRACE_PARTITION_BYTES:
+                groups.append([])
+                size = 0.0
+            groups[-1].append(part)
+            size += weight
+        return groups
+
+    def parse(self, part: Sequence[Trial]) -> Any:
+        import dask
+
+        sources = trace_sources(self.campaign, part, self.file_of)
+        return dask.delayed(parse_trace_partition)(sources)
+
+    def parsed(self, held: Sequence[Any]) -> None:
+        import dask
+
+        axes = dask.compute(*[dask.delayed(time_axis)(h) for h in held])
+        self.lengths = [n for _, _, n in axes]
+        first_t, first_path, _ = axes[0]
+        if self.stored_t is not None and not np.array_equal(first_t, self.stored_t):
+            stored = f"the stored table {'/'.join(self.key)!r}"
+            raise SimrunImportError(different_time_axes(first_path, first_t, stored, self.stored_t))
+        for t, path, _ in axes[1:]:
+            if not np.array_equal(t, first_t):
+                raise SimrunImportError(different_time_axes(path, t, first_path, first_t))
+        self.t = first_t
+        self.meta = trace_frame(np.zeros((0, len(first_t))), [], first_t)
+
+    def frame_function(self) -> Callable[..., pd.DataFrame]:
+        return traces_frame
