@@ -72,11 +72,14 @@ def read_voltage_trace_header(path: PathLike) -> np.ndarray:
     return _trials_from_header(header, path)
 
 
-def read_voltage_trace_arrays(path: PathLike) -> VoltageTraceArrays:
+def read_voltage_trace_arrays(path: PathLike, *, use_threads: bool = True) -> VoltageTraceArrays:
     """Read a ``*_vm_all_traces.csv`` or ``*_vm_dend_traces.csv`` file into arrays.
 
     The fast path for importers: no DataFrame is built. ``values[i]`` is the trace of
-    trial ``trials[i]``.
+    trial ``trials[i]``. pyarrow's CSV reader is exact, strict about the number of fields
+    and, unlike pandas', runs without holding the GIL, so threads parse files in
+    parallel; ``use_threads=False`` keeps it from starting threads of its own (for
+    callers whose threads already occupy the cores, such as dask tasks).
     """
     header, body = read_header_and_body(path)
     trials = _trials_from_header(header, path)
@@ -87,7 +90,7 @@ def read_voltage_trace_arrays(path: PathLike) -> VoltageTraceArrays:
     try:
         table = pcsv.read_csv(
             pa.py_buffer(body),
-            read_options=pcsv.ReadOptions(column_names=names),
+            read_options=pcsv.ReadOptions(column_names=names, use_threads=use_threads),
             parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False),
             convert_options=pcsv.ConvertOptions(
                 column_types=dict.fromkeys(names, pa.float64()), null_values=[]

@@ -9,11 +9,8 @@ from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.csv as pcsv
 
-from ...simrun.text import SimrunFormatError
-from ...simrun.voltage_traces import read_voltage_trace_header
+from ...simrun.voltage_traces import read_voltage_trace_arrays
 from .campaign import INDEX_NAME, Campaign, ResultFolder, Trial
 from .partitions import TableSource, bounds
 from .reporting import SimrunImportError
@@ -23,40 +20,6 @@ TIME_NAME = "t"
 #: float64 bytes of a parsed voltage-trace partition, and of a stored one (made of
 #: consecutive parsed ones)
 TRACE_PARTITION_BYTES = 64 * 2**20
-
-
-def parse_trace_file(path: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(t, trial numbers, values as trials x samples) of a voltage-trace file.
-
-    pyarrow's CSV reader is exact, strict about the number of fields and, unlike
-    pandas', runs without holding the GIL, so dask's threads parse files in parallel;
-    its own threads are not used, dask's tasks already occupy the cores.
-    """
-    trials = read_voltage_trace_header(path)
-    with open(path, "rb") as f:
-        data = f.read()
-    body = memoryview(data)[data.find(b"\n") + 1 :] if b"\n" in data else memoryview(b"")
-    names = [f"c{i}" for i in range(len(trials) + 1)]
-    if not bytes(body[:4096]).strip() and not bytes(body).strip():
-        return np.zeros(0), trials, np.zeros((len(trials), 0))
-    try:
-        table = pcsv.read_csv(
-            pa.py_buffer(body),
-            read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
-            parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False),
-            convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.float64()), null_values=[]
-            ),
-        )
-    except pa.ArrowInvalid as e:
-        raise SimrunFormatError(
-            f"{path}: every row must hold {len(names)} tab separated numbers (t and one "
-            f"value per trial in the header): {e}"
-        ) from None
-    values = np.empty((len(trials), table.num_rows))
-    for i in range(len(trials)):
-        values[i] = table.column(i + 1).to_numpy()
-    return table.column(0).to_numpy(), trials, values
 
 
 def trace_frame(values: np.ndarray, index: Sequence[str], t: np.ndarray) -> pd.DataFrame:
@@ -100,7 +63,7 @@ def parse_trace_partition(
     labels: list[str] = []
     t = np.zeros(0)
     for i, (path, numbers, indexes) in enumerate(sources):
-        file_t, trials, values = parse_trace_file(path)
+        file_t, trials, values = read_voltage_trace_arrays(path, use_threads=False)
         if i == 0:
             t = file_t
         elif not np.array_equal(file_t, t):
