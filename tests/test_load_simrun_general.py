@@ -329,6 +329,31 @@ def test_every_key_reads_back_and_pickles(imported):
             pd.testing.assert_frame_equal(restored.compute(), value.compute())
 
 
+def test_a_partition_parses_its_files_as_the_file_reader_does(tmp_path):
+    bodies = [
+        "L1_B1\t0\t66.5,\nL1_B1\t6\t1.5,2.5,\n",
+        "L1_B1\t3\t7.0,\r\nL23_C2\t4\t\r\n\r\n",  # CRLF, a row without times
+        "",  # header only
+        "  \n\n",  # only blanks after the header
+        "VPM_C2\t9\t1.0,2.0,3.0,",  # no newline at the end
+    ]
+    sources = []
+    for i, body in enumerate(bodies):
+        path = tmp_path / f"simulation_run{i:04d}_presynaptic_cells.csv"
+        path.write_bytes((sf.CELL_HEADER + "\n" + body).encode())
+        sources.append((str(path), f"f/{i:06d}"))
+    parsed = lsg.parse_activation_partition(sources, "presynaptic_cells")
+    frame = lsg.activation_frame(parsed, parsed.width)
+    for path, label in sources:
+        expected = sf.read_activation_table(path, "presynaptic_cells")
+        rows = frame.loc[frame.index == label]
+        pd.testing.assert_frame_equal(
+            rows[list(sf.CELL_COLUMNS)].reset_index(drop=True), expected.fixed
+        )
+        np.testing.assert_array_equal(rows.iloc[:, 2:].to_numpy(), expected.padded(parsed.width))
+    assert len(frame) == 5
+
+
 # ------------------------------------------------------------ options, errors, re-runs
 
 

@@ -25,7 +25,6 @@ from .text import (
     SimrunFormatError,
     format_floats,
     format_ints,
-    is_blank,
     read_header_and_body,
     write_rows,
 )
@@ -48,7 +47,8 @@ SYNAPSE_HEADER = (
 )
 CELL_HEADER = "# presynaptic cell type\tcell ID\tspike times"
 
-_FIXED_COLUMNS: dict[str, tuple[str, ...]] = {
+#: the fixed columns of each kind of activation file
+FIXED_COLUMNS: dict[str, tuple[str, ...]] = {
     "synapses": SYNAPSE_COLUMNS,
     "presynaptic_cells": CELL_COLUMNS,
 }
@@ -69,7 +69,7 @@ _TIMES = "_activation_times"
 def check_kind(kind: str) -> tuple[str, ...]:
     """The fixed columns of an activation file kind; an unknown kind raises."""
     try:
-        return _FIXED_COLUMNS[kind]
+        return FIXED_COLUMNS[kind]
     except KeyError:
         raise SimrunFormatError(
             f"unknown activation file kind {kind!r}; use 'synapses' or 'presynaptic_cells'"
@@ -127,11 +127,7 @@ class ActivationTable:
                 f"a row holds {longest} activation times, more than the "
                 f"{n_columns} columns asked for"
             )
-        out = np.full((len(self.counts), n_columns), np.nan)
-        rows = np.repeat(np.arange(len(self.counts)), self.counts)
-        cols = np.arange(len(self.times)) - np.repeat(self.offsets[:-1], self.counts)
-        out[rows, cols] = self.times
-        return out
+        return pad_times(self.times, self.counts, n_columns)
 
     def to_frame(self, n_columns: int | None = None) -> pd.DataFrame:
         """The fixed columns followed by activation-time columns ``'0'``, ``'1'``, ...
@@ -172,25 +168,55 @@ class ActivationTable:
         return cls(kind, fixed, padded[present], present.sum(axis=1).astype(np.int64))
 
 
-def read_activation_table(path: PathLike, kind: ActivationKind) -> ActivationTable:
-    """Read a ``simulation_runNNNN_synapses.csv`` (``kind='synapses'``) or
-    ``simulation_runNNNN_presynaptic_cells.csv`` (``kind='presynaptic_cells'``) file."""
+def read_activation_body(path: PathLike, kind: ActivationKind) -> bytes:
+    """The rows of an activation file, after its header, which is checked: ``b""`` when
+    there are none, else ending in a newline, so that the bodies of many files joined
+    make one body for :func:`parse_activation_rows`."""
     columns = check_kind(kind)
     header, body = read_header_and_body(path)
-    n_header_fields = len(header.split("\t"))
-    if not header.startswith("#") or n_header_fields != len(columns) + 1:
+    if not header.startswith("#") or len(header.split("\t")) != len(columns) + 1:
         raise SimrunFormatError(
             f"{os.fspath(path)} is not a {kind} activation file: expected a header like "
             f"{_HEADERS[kind]!r}, found {header[:100]!r}"
         )
+    rows = bytes(body)
+    if not rows or rows.isspace():
+        return b""
+    return rows if rows.endswith(b"\n") else rows + b"\n"
+
+
+def count_rows(body: bytes) -> int:
+    """The rows :func:`parse_activation_rows` finds in a body: its non-empty lines."""
+    if not body.startswith((b"\n", b"\r\n")) and b"\n\n" not in body and b"\n\r\n" not in body:
+        return body.count(b"\n")
+    lines = body.replace(b"\r\n", b"\n").split(b"\n")
+    return sum(1 for line in lines if line)
+
+
+def empty_fixed_table(kind: ActivationKind) -> pa.Table:
+    """The fixed columns of an activation file without rows, typed."""
+    return pa.table({c: pa.array([], _COLUMN_TYPES[c]) for c in check_kind(kind)})
+
+
+def parse_activation_rows(
+    body: bytes, kind: ActivationKind, source: str, *, use_threads: bool = True
+) -> tuple[pa.Table, np.ndarray, np.ndarray]:
+    """Parse the rows of one or more activation files (:func:`read_activation_body`):
+    the fixed columns as an Arrow table, every activation time (float64) row after row,
+    and the number of times of each row (int64). ``source`` names the files in errors;
+    ``use_threads=False`` keeps pyarrow from starting threads of its own.
+
+    pyarrow's CSV reader splits the fixed fields; its vectorised string kernels split
+    the last field, the comma separated times, each followed by a comma.
+    """
+    columns = check_kind(kind)
+    if not body:
+        return empty_fixed_table(kind), np.empty(0), np.empty(0, dtype=np.int64)
     types = {c: _COLUMN_TYPES[c] for c in columns}
-    if is_blank(body):
-        fixed = pa.table({c: pa.array([], t) for c, t in types.items()}).to_pandas()
-        return ActivationTable(kind, fixed, np.empty(0), np.empty(0, dtype=np.int64))
     try:
         table = pcsv.read_csv(
             pa.py_buffer(body),
-            read_options=pcsv.ReadOptions(column_names=[*columns, _TIMES]),
+            read_options=pcsv.ReadOptions(column_names=[*columns, _TIMES], use_threads=use_threads),
             parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False),
             convert_options=pcsv.ConvertOptions(
                 column_types={**types, _TIMES: pa.string()}, null_values=[]
@@ -203,12 +229,31 @@ def read_activation_table(path: PathLike, kind: ActivationKind) -> ActivationTab
         counts = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
     except pa.ArrowInvalid as e:
         raise SimrunFormatError(
-            f"{os.fspath(path)} is not a valid {kind} activation file: each line needs "
+            f"{source} is not a valid {kind} activation file: each line needs "
             f"{len(columns)} tab separated fields ({', '.join(columns)}) and a field of "
             f"comma separated times: {e}"
         ) from None
-    fixed = table.drop_columns([_TIMES]).to_pandas()
-    return ActivationTable(kind, fixed, times.astype(np.float64), counts.astype(np.int64))
+    fixed = table.drop_columns([_TIMES])
+    return fixed, times.astype(np.float64), counts.astype(np.int64)
+
+
+def pad_times(times: np.ndarray, counts: np.ndarray, width: int) -> np.ndarray:
+    """Ragged activation times (``counts[i]`` for row ``i``, none above ``width``) as a
+    (rows, width) float64 array padded with NaN."""
+    out = np.full((len(counts), width), np.nan)
+    if len(times):
+        rows = np.repeat(np.arange(len(counts)), counts)
+        starts = np.repeat(np.cumsum(counts) - counts, counts)
+        out[rows, np.arange(len(times)) - starts] = times
+    return out
+
+
+def read_activation_table(path: PathLike, kind: ActivationKind) -> ActivationTable:
+    """Read a ``simulation_runNNNN_synapses.csv`` (``kind='synapses'``) or
+    ``simulation_runNNNN_presynaptic_cells.csv`` (``kind='presynaptic_cells'``) file."""
+    body = read_activation_body(path, kind)
+    fixed, times, counts = parse_activation_rows(body, kind, os.fspath(path))
+    return ActivationTable(kind, fixed.to_pandas(), times, counts)
 
 
 def read_synapse_activation(path: PathLike, n_columns: int | None = None) -> pd.DataFrame:

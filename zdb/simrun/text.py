@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -72,7 +71,8 @@ def write_rows(path: PathLike, header: str, columns: Sequence[pa.Array]) -> None
 def read_header_and_body(path: PathLike) -> tuple[str, memoryview]:
     """The file's first line (without line end) and a view of the rest."""
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except FileNotFoundError:
         raise SimrunFormatError(f"{os.fspath(path)} does not exist") from None
     end = data.find(b"\n")

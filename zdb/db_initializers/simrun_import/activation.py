@@ -11,8 +11,6 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
-import pyarrow.csv as pcsv
 
 from ...simrun import activation as formats
 from ...simrun.text import SimrunFormatError
@@ -26,47 +24,7 @@ ACTIVATION_PARTITION_BYTES = 2 * 2**20
 #: rows per Zarr chunk of activation tables: a partition read decodes little beyond itself
 ACTIVATION_CHUNK_ROWS = 2**15
 
-_TIMES = "_activation_times"
-KINDS = {"synapses": formats.SYNAPSE_COLUMNS, "presynaptic_cells": formats.CELL_COLUMNS}
-#: Arrow types of the fixed columns of activation files (those ``zdb.IO.simrun_files``
-#: reads them as)
-_FIXED_TYPES = {
-    "synapse_type": pa.string(),
-    "synapse_ID": pa.int64(),
-    "soma_distance": pa.float64(),
-    "section_ID": pa.int64(),
-    "section_pt_ID": pa.int64(),
-    "dendrite_label": pa.string(),
-    "presynaptic_cell_type": pa.string(),
-    "cell_ID": pa.int64(),
-}
 TABLE_OF_KIND = {"synapses": "synapse_activation", "presynaptic_cells": "cell_activation"}
-
-
-def _read_body(path: str, kind: str) -> bytes:
-    """The rows of an activation file (after its checked header), ending in a newline."""
-    columns = KINDS[kind]
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        raise SimrunFormatError(f"{path} does not exist") from None
-    end = data.find(b"\n")
-    header = data[: end if end >= 0 else len(data)].decode("utf-8", "replace").rstrip("\r")
-    if not header.startswith("#") or len(header.split("\t")) != len(columns) + 1:
-        formats.read_activation_table(path, kind)  # raises, naming the expected header
-    body = data[end + 1 :] if end >= 0 else b""
-    if body and not body.endswith(b"\n"):
-        body += b"\n"
-    return body
-
-
-def _n_rows(body: bytes) -> int:
-    """The rows pyarrow's CSV reader finds in a file body: its non-empty lines."""
-    if not body.startswith((b"\n", b"\r\n")) and b"\n\n" not in body and b"\n\r\n" not in body:
-        return body.count(b"\n")
-    lines = body.replace(b"\r\n", b"\n").split(b"\n")
-    return sum(1 for line in lines if line)
 
 
 class ParsedActivation(NamedTuple):
@@ -80,10 +38,6 @@ class ParsedActivation(NamedTuple):
     @property
     def width(self) -> int:
         return int(self.counts.max(initial=0))
-
-
-def _empty_fixed(kind: str) -> pa.Table:
-    return pa.table({c: pa.array([], _FIXED_TYPES[c]) for c in KINDS[kind]})
 
 
 def _fixed_frame(table: pa.Table, labels: Sequence[str], rows: Sequence[int]) -> pd.DataFrame:
@@ -103,39 +57,24 @@ def parse_activation_partition(sources: Sequence[tuple[str, str]], kind: str) ->
     The files are parsed together in one call of pyarrow's CSV reader: reading many
     small files one by one costs more in per-call overhead than in parsing.
     """
-    columns = KINDS[kind]
-    bodies = [_read_body(path, kind) for path, _ in sources]
-    rows = [_n_rows(body) for body in bodies]
+    bodies = [formats.read_activation_body(path, kind) for path, _ in sources]
+    rows = [formats.count_rows(body) for body in bodies]
     labels = [label for _, label in sources]
-    if not sum(rows):
-        fixed = _fixed_frame(_empty_fixed(kind), labels, rows)
-        return ParsedActivation(fixed, np.zeros(0), np.zeros(0, dtype=np.int64))
-    types = {c: _FIXED_TYPES[c] for c in columns}
+    files = f"{sources[0][0]} ... {sources[-1][0]}" if sources else "no files"
     try:
-        table = pcsv.read_csv(
-            pa.py_buffer(b"".join(bodies)),
-            read_options=pcsv.ReadOptions(column_names=[*columns, _TIMES], use_threads=False),
-            parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False),
-            convert_options=pcsv.ConvertOptions(
-                column_types={**types, _TIMES: pa.string()}, null_values=[]
-            ),
+        table, times, counts = formats.parse_activation_rows(
+            b"".join(bodies), kind, files, use_threads=False
         )
-        tail = pc.utf8_rtrim(pc.utf8_trim_whitespace(table.column(_TIMES)), ",")
-        tail = pc.if_else(pc.equal(tail, ""), pa.scalar(None, pa.string()), tail)
-        lists = pc.split_pattern(tail, ",")
-        times = pc.cast(pc.list_flatten(lists), pa.float64()).to_numpy(zero_copy_only=False)
-        counts = pc.fill_null(pc.list_value_length(lists), 0).to_numpy(zero_copy_only=False)
-    except pa.ArrowInvalid:
+    except SimrunFormatError:
         for path, _ in sources:  # find the file at fault; its reader names the line
             formats.read_activation_table(path, kind)
         raise
     if table.num_rows != sum(rows):
         raise SimrunImportError(
-            f"the {kind} files {sources[0][0]} ... {sources[-1][0]} hold {table.num_rows} "
-            f"rows, but counting lines gave {sum(rows)}; a file changed during the import"
+            f"the {kind} files {files} hold {table.num_rows} rows, but counting lines gave "
+            f"{sum(rows)}; a file changed during the import"
         )
-    fixed = _fixed_frame(table.drop_columns([_TIMES]), labels, rows)
-    return ParsedActivation(fixed, times.astype(np.float64), counts.astype(np.int64))
+    return ParsedActivation(_fixed_frame(table, labels, rows), times, counts)
 
 
 def activation_frame(parsed: ParsedActivation, width: int) -> pd.DataFrame:
@@ -144,11 +83,7 @@ def activation_frame(parsed: ParsedActivation, width: int) -> pd.DataFrame:
     counts, times = parsed.counts, parsed.times
     if parsed.width > width:
         raise SimrunImportError(f"a row holds {parsed.width} times, more than {width}")
-    padded = np.full((len(counts), width), np.nan)
-    if len(times):
-        row_of = np.repeat(np.arange(len(counts)), counts)
-        starts = np.repeat(np.cumsum(counts) - counts, counts)
-        padded[row_of, np.arange(len(times)) - starts] = times
+    padded = formats.pad_times(times, counts, width)
     labels = [str(i) for i in range(width)]
     padded_frame = pd.DataFrame(padded, index=parsed.fixed.index, columns=labels, copy=False)
     return pd.concat([parsed.fixed, padded_frame], axis=1)
@@ -156,7 +91,7 @@ def activation_frame(parsed: ParsedActivation, width: int) -> pd.DataFrame:
 
 def activation_meta(kind: str, width: int) -> pd.DataFrame:
     """The empty frame a synapse (cell) activation table of ``width`` times looks like."""
-    fixed = _fixed_frame(_empty_fixed(kind), [], [])
+    fixed = _fixed_frame(formats.empty_fixed_table(kind), [], [])
     return activation_frame(ParsedActivation(fixed, np.zeros(0), np.zeros(0, np.int64)), width)
 
 

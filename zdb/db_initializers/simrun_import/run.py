@@ -16,7 +16,8 @@ import pandas as pd
 
 from ...analyze.spike_detection import spike_detection
 from ...database import DataBase
-from .activation import KINDS, TABLE_OF_KIND, ActivationSource
+from ...simrun.activation import FIXED_COLUMNS
+from .activation import TABLE_OF_KIND, ActivationSource
 from .campaign import INDEX_NAME, Campaign, Trial, check_key_part, scan_campaign
 from .parameter_files import import_parameterfiles
 from .partitions import TableSource, build_table, store_table, stored_table
@@ -151,7 +152,7 @@ class _Import:
         key = (TABLE_OF_KIND[kind],)
         old = self._old(key)
         trials = self._trials(old)
-        width = 0 if old is None else len(old.columns) - len(KINDS[kind])
+        width = 0 if old is None else len(old.columns) - len(FIXED_COLUMNS[kind])
         self.table(ActivationSource(self.campaign, kind, trials, width), old)
 
     def dendritic_labels(self, threshold: float | None) -> list[str]:
@@ -292,7 +293,7 @@ def init(
         # writing and the cores stay busy; the largest first
         jobs: list[Callable[[], None]] = []
         if synapse_activation:
-            jobs += [partial(run.activation, kind) for kind in KINDS]
+            jobs += [partial(run.activation, kind) for kind in FIXED_COLUMNS]
         if voltage_traces:
             jobs.append(partial(run.voltage_traces, spike_times))
         elif spike_times:
