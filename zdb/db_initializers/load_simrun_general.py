@@ -65,6 +65,7 @@ from __future__ import annotations
 # this module used the readers of zdb.IO, which made them attributes of zdb.IO once it
 # was imported; code written against that keeps working
 from ..IO import parameter_files, simrun_files  # noqa: F401
+from ..simrun.layout import NETWORK_PARAM_SUFFIX, NEURON_PARAM_SUFFIX
 from .simrun_import.activation import (
     ACTIVATION_CHUNK_ROWS,
     ACTIVATION_PARTITION_BYTES,
@@ -76,8 +77,6 @@ from .simrun_import.activation import (
 )
 from .simrun_import.campaign import (
     INDEX_NAME,
-    NETWORK_PARAM_SUFFIX,
-    NEURON_PARAM_SUFFIX,
     Campaign,
     ResultFolder,
     Trial,

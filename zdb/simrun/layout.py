@@ -19,15 +19,19 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
-from .activation import ActivationKind, check_kind
+from .activation import FIXED_COLUMNS, ActivationKind, check_kind
 from .text import PathLike, SimrunFormatError
 from .voltage_traces import read_voltage_trace_header
 
 VM_ALL_TRACES_SUFFIX = "_vm_all_traces.csv"
 VM_DEND_TRACES_SUFFIX = "_vm_dend_traces.csv"
 RUNNING_SUFFIX = "_running"
+NEURON_PARAM_SUFFIX = "_neuron_model.param"
+NETWORK_PARAM_SUFFIX = "_network_model.param"
 
 _TRIAL_FILE = re.compile(r"simulation_run(\d+)_(synapses|presynaptic_cells)\.csv")
 
@@ -38,25 +42,88 @@ def trial_file(folder: PathLike, trial: int, kind: ActivationKind) -> Path:
     return Path(folder) / f"simulation_run{int(trial):04d}_{kind}.csv"
 
 
+@dataclass(frozen=True)
+class ResultFolderFiles:
+    """The files of one result folder by role (names, not paths)."""
+
+    #: the ``<uid>_vm_all_traces.csv`` file
+    trace_file: str
+    #: the activation files by kind (``synapses``, ``presynaptic_cells``) and trial
+    trial_files: Mapping[str, Mapping[int, str]]
+    #: the dendritic voltage-trace files by recording-site label, sorted by label
+    dendritic_files: Mapping[str, str]
+    #: the ``*_neuron_model.param`` and ``*_network_model.param`` files, sorted
+    neuron_params: tuple[str, ...]
+    network_params: tuple[str, ...]
+
+    @property
+    def uid(self) -> str:
+        """The uid prefixing the folder's files (``20240``, ``seed12_pid34``)."""
+        return self.trace_file[: -len(VM_ALL_TRACES_SUFFIX)]
+
+
+def list_result_folder(folder: PathLike) -> ResultFolderFiles:
+    """The files of a result folder by role, from one listing of the folder."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        raise SimrunFormatError(f"result folder {os.fspath(folder)} does not exist") from None
+    traces = sorted(n for n in names if n.endswith(VM_ALL_TRACES_SUFFIX))
+    if len(traces) != 1:
+        raise SimrunFormatError(
+            f"result folder {os.fspath(folder)} must hold exactly one "
+            f"'*{VM_ALL_TRACES_SUFFIX}' file, found {len(traces)}: {traces}; remove the "
+            "extra files or the folder"
+        )
+    uid = traces[0][: -len(VM_ALL_TRACES_SUFFIX)]
+    trial_files: dict[str, dict[int, str]] = {kind: {} for kind in FIXED_COLUMNS}
+    dendritic: dict[str, str] = {}
+    for name in names:
+        match = _TRIAL_FILE.fullmatch(name)
+        if match:
+            trial_files[match.group(2)][int(match.group(1))] = name
+        elif name.startswith(f"{uid}_") and name.endswith(VM_DEND_TRACES_SUFFIX):
+            dendritic[dendritic_site_label(name, uid)] = name
+    return ResultFolderFiles(
+        trace_file=traces[0],
+        trial_files=trial_files,
+        dendritic_files=dict(sorted(dendritic.items())),
+        neuron_params=tuple(sorted(n for n in names if n.endswith(NEURON_PARAM_SUFFIX))),
+        network_params=tuple(sorted(n for n in names if n.endswith(NETWORK_PARAM_SUFFIX))),
+    )
+
+
+def check_trials(folder: PathLike, header_trials: Sequence[int], files: ResultFolderFiles) -> None:
+    """Raise unless the trials of the voltage-trace header are exactly those with both a
+    ``simulation_runNNNN_synapses.csv`` and a ``simulation_runNNNN_presynaptic_cells.csv``
+    file: anything else means an incomplete or mixed-up folder."""
+    expected = set(header_trials)
+    problems = []
+    for kind, by_trial in files.trial_files.items():
+        found = set(by_trial)
+        if found - expected:
+            problems.append(
+                f"{kind} files of trials {sorted(found - expected)[:10]} not in the header"
+            )
+        if expected - found:
+            problems.append(f"no {kind} file for trials {sorted(expected - found)[:10]}")
+    if problems:
+        raise SimrunFormatError(
+            f"result folder {os.fspath(folder)}: the voltage-trace header names "
+            f"{len(expected)} trials but {'; '.join(problems)}. Complete or remove the folder "
+            f"(a simulation still running writes to a folder ending in '{RUNNING_SUFFIX}')."
+        )
+
+
 def soma_trace_file(folder: PathLike) -> Path:
     """The one ``<uid>_vm_all_traces.csv`` file of a result folder."""
-    folder = Path(folder)
-    try:
-        found = sorted(p for p in folder.iterdir() if p.name.endswith(VM_ALL_TRACES_SUFFIX))
-    except FileNotFoundError:
-        raise SimrunFormatError(f"result folder {folder} does not exist") from None
-    if len(found) != 1:
-        raise SimrunFormatError(
-            f"result folder {folder} must hold exactly one '*{VM_ALL_TRACES_SUFFIX}' file, "
-            f"found {len(found)}: {[p.name for p in found]}"
-        )
-    return found[0]
+    return Path(folder) / list_result_folder(folder).trace_file
 
 
 def result_folder_uid(folder: PathLike) -> str:
     """The uid prefixing a result folder's files (``20240``, ``seed12_pid34``), taken from
     its voltage-trace file name."""
-    return soma_trace_file(folder).name[: -len(VM_ALL_TRACES_SUFFIX)]
+    return list_result_folder(folder).uid
 
 
 def dendritic_site_label(path: PathLike, uid: str) -> str:
@@ -77,14 +144,8 @@ def dendritic_site_label(path: PathLike, uid: str) -> str:
 def dendritic_trace_files(folder: PathLike) -> dict[str, Path]:
     """The dendritic voltage-trace files of a result folder by recording-site label,
     sorted by label."""
-    folder = Path(folder)
-    uid = result_folder_uid(folder)
-    found = {
-        dendritic_site_label(p, uid): p
-        for p in folder.iterdir()
-        if p.name.startswith(f"{uid}_") and p.name.endswith(VM_DEND_TRACES_SUFFIX)
-    }
-    return dict(sorted(found.items()))
+    files = list_result_folder(folder).dendritic_files
+    return {label: Path(folder) / name for label, name in files.items()}
 
 
 def find_trials(folder: PathLike) -> list[int]:
@@ -94,28 +155,9 @@ def find_trials(folder: PathLike) -> list[int]:
     ``simulation_runNNNN_synapses.csv`` and a ``simulation_runNNNN_presynaptic_cells.csv``
     file; anything else means an incomplete or mixed-up folder and raises.
     """
-    folder = Path(folder)
-    header_trials = read_voltage_trace_header(soma_trace_file(folder)).tolist()
-    by_kind: dict[str, set[int]] = {"synapses": set(), "presynaptic_cells": set()}
-    for entry in os.scandir(folder):
-        match = _TRIAL_FILE.fullmatch(entry.name)
-        if match:
-            by_kind[match.group(2)].add(int(match.group(1)))
-    expected = set(header_trials)
-    problems = []
-    for kind, found in by_kind.items():
-        if found - expected:
-            problems.append(
-                f"{kind} files of trials {sorted(found - expected)[:10]} not in the header"
-            )
-        if expected - found:
-            problems.append(f"no {kind} file for trials {sorted(expected - found)[:10]}")
-    if problems:
-        raise SimrunFormatError(
-            f"result folder {folder}: the voltage-trace header names {len(expected)} trials "
-            f"but {'; '.join(problems)}. Complete or remove the folder (a simulation still "
-            f"running writes to a folder ending in '{RUNNING_SUFFIX}')."
-        )
+    files = list_result_folder(folder)
+    header_trials = read_voltage_trace_header(Path(folder) / files.trace_file).tolist()
+    check_trials(folder, header_trials, files)
     return header_trials
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -12,15 +11,10 @@ from pathlib import Path
 from ...exceptions import DataBaseException
 from ...keys import normalize_key
 from ...simrun import layout
-from ...simrun.text import SimrunFormatError
 from ...simrun.voltage_traces import read_voltage_trace_header
 from .reporting import SimrunImportError
 
 INDEX_NAME = "sim_trial_index"
-NEURON_PARAM_SUFFIX = "_neuron_model.param"
-NETWORK_PARAM_SUFFIX = "_network_model.param"
-
-_TRIAL_FILE = re.compile(r"simulation_run(\d+)_(synapses|presynaptic_cells)\.csv")
 
 
 @dataclass(frozen=True)
@@ -77,37 +71,22 @@ def sim_trial_index(rel: str, number: int) -> str:
 
 
 def scan_folder(folder: Path, root: Path, check_activation: bool) -> ResultFolder:
-    names = os.listdir(folder)
-    traces = sorted(n for n in names if n.endswith(layout.VM_ALL_TRACES_SUFFIX))
-    if len(traces) != 1:
-        raise SimrunFormatError(
-            f"result folder {folder} must hold exactly one '*{layout.VM_ALL_TRACES_SUFFIX}' "
-            f"file, found {traces}; remove the extra files or the folder"
-        )
-    trace_file = traces[0]
-    uid = trace_file[: -len(layout.VM_ALL_TRACES_SUFFIX)]
-    trials = tuple(read_voltage_trace_header(folder / trace_file).tolist())
-    files: dict[str, dict[int, str]] = {"synapses": {}, "presynaptic_cells": {}}
-    dendritic: dict[str, str] = {}
-    for name in names:
-        match = _TRIAL_FILE.fullmatch(name)
-        if match:
-            files[match.group(2)][int(match.group(1))] = name
-        elif name.startswith(f"{uid}_") and name.endswith(layout.VM_DEND_TRACES_SUFFIX):
-            dendritic[layout.dendritic_site_label(name, uid)] = name
-    if check_activation and any(set(found) != set(trials) for found in files.values()):
-        layout.find_trials(folder)  # raises, naming what is missing or extra
+    """One result folder: its files, and its trials from the voltage-trace header."""
+    files = layout.list_result_folder(folder)
+    trials = tuple(read_voltage_trace_header(folder / files.trace_file).tolist())
+    if check_activation:
+        layout.check_trials(folder, trials, files)
     rel = folder.relative_to(root).as_posix()
     return ResultFolder(
         path=str(folder),
         rel="" if rel == "." else rel,
-        trace_file=trace_file,
+        trace_file=files.trace_file,
         trials=trials,
-        synapse_files=files["synapses"],
-        cell_files=files["presynaptic_cells"],
-        dendritic_files=dict(sorted(dendritic.items())),
-        neuron_params=tuple(sorted(n for n in names if n.endswith(NEURON_PARAM_SUFFIX))),
-        network_params=tuple(sorted(n for n in names if n.endswith(NETWORK_PARAM_SUFFIX))),
+        synapse_files=files.trial_files["synapses"],
+        cell_files=files.trial_files["presynaptic_cells"],
+        dendritic_files=files.dendritic_files,
+        neuron_params=files.neuron_params,
+        network_params=files.network_params,
     )
 
 

@@ -20,14 +20,8 @@ from ...database import DataBase
 from ...dbopen import create_reldb_path
 from ...simrun import parameter_files as pf
 from ...simrun import references
-from .campaign import (
-    INDEX_NAME,
-    NETWORK_PARAM_SUFFIX,
-    NEURON_PARAM_SUFFIX,
-    Campaign,
-    ResultFolder,
-    Trial,
-)
+from ...simrun.layout import NETWORK_PARAM_SUFFIX, NEURON_PARAM_SUFFIX
+from .campaign import INDEX_NAME, Campaign, ResultFolder, Trial
 from .reporting import SimrunImportError, SimrunImportWarning, logger
 
 CELL_FOLDER = "parameterfiles_cell_folder"
