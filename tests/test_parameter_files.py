@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from zdb.exceptions import DataBaseException
 from zdb.IO import parameter_files as pf
+from zdb.simrun import references
 
 EXAMPLE = Path(__file__).parents[2] / "shared" / "data" / "isf_example"
 RESULT = (
@@ -70,6 +71,53 @@ def test_real_network_param_references_syn_and_con_files_of_every_cell_type(real
     assert {r.location[1] for r in refs} == cell_types
     assert {r.location[-1] for r in refs} == {"distributionFile", "connectionFile"}
     assert len(refs) == 2 * len(cell_types)
+
+
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [("20240_neuron_model.param", "neuron"), ("20240_network_model.param", "network")],
+)
+def test_the_reference_fields_of_real_param_files_are_the_paths_they_hold(real, name, kind):
+    params = pf.read_param_file(real / name)
+    refs = references.find_references(params, kind)
+    assert [(r.location, r.path) for r in refs] == list(pf.find_file_paths(params))
+    suffixes = {"hoc": ".hoc", "landmark": ".landmarkAscii", "syn": ".syn", "con": ".con"}
+    assert all(Path(r.path).suffix == suffixes[r.kind] for r in refs)
+
+
+def test_reference_fields_match_any_cell_type_and_recording_site():
+    params = {
+        "neuron": {"filename": "a.hoc", "other": "b.hoc"},
+        "sim": {"recordingSites": ["s1.landmarkAscii", "s2.landmarkAscii"], "x": "c"},
+        "network": {"L5tt": {"synapses": {"distributionFile": "d.syn"}}},
+    }
+    found = references.find_references(params, "neuron")
+    assert found == [
+        (("neuron", "filename"), "hoc", "a.hoc"),
+        (("sim", "recordingSites", 0), "landmark", "s1.landmarkAscii"),
+        (("sim", "recordingSites", 1), "landmark", "s2.landmarkAscii"),
+    ]
+    assert references.find_references(params, "network") == [
+        (("network", "L5tt", "synapses", "distributionFile"), "syn", "d.syn")
+    ]
+
+
+def test_replacing_references_copies_the_structure_and_changes_only_those_values():
+    params = {"sim": {"recordingSites": ("a.landmarkAscii", "b"), "n": [1, "x"]}}
+    moved = references.replace_strings(params, {("sim", "recordingSites", 0): "reldb://a"})
+    assert moved == {"sim": {"recordingSites": ("reldb://a", "b"), "n": [1, "x"]}}
+    assert params["sim"]["recordingSites"][0] == "a.landmarkAscii"
+
+
+def test_the_con_file_names_its_syn_file_on_its_second_line(tmp_path):
+    text = "# Anatomical connectivity\n# cells/86_C2_center.syn\n# Type\nL1\t1\t2\n"
+    found = references.find_comment_reference(text, "con")
+    assert (found.line, found.name) == (1, "cells/86_C2_center.syn")
+    assert text[found.start : found.end] == found.name
+    assert references.find_comment_reference("# x\n# corresponding to cell: 86\n", "syn") is None
+    assert references.resolve_reference("b/c.syn", str(tmp_path / "a.con")) == str(
+        tmp_path / "b" / "c.syn"
+    )
 
 
 @pytest.mark.parametrize("name", ["20240_neuron_model.param", "20240_network_model.param"])

@@ -1,21 +1,43 @@
-"""File references in ISF's ``.param`` files: finding them and moving them.
+"""File references in ISF's ``.param`` files: which fields reference which files,
+finding them and moving them.
 
-The files reference other files (morphology ``.hoc``, recording sites ``.landmarkAscii``,
-network embedding ``.syn``/``.con``) by absolute paths of the machine that ran the
-simulation; :func:`find_file_paths` lists those references and
-:func:`rewrite_path_prefixes` moves them to another root (a ``path_map``, or ``reldb://``).
+Neuron parameter files reference a morphology (``neuron.filename``, ``.hoc``) and
+recording sites (``sim.recordingSites``, ``.landmarkAscii``); network parameter files
+reference per presynaptic cell type a synapse distribution (``.syn``) and a connection
+(``.con``) file; a ``.con`` file names its ``.syn`` file on its second line (and a
+``.syn`` file its ``.hoc`` file). They are written as absolute paths of the machine that
+ran the simulation: :func:`rewrite_path_prefixes` moves them to another root (a
+``path_map``, or ``reldb://``). :data:`REFERENCE_FIELDS` is the one table of those
+fields; :func:`find_references` finds them, :func:`find_file_paths` every string that
+looks like a path, both through the one traversal :func:`walk_strings`.
 """
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any, NamedTuple
 
 from .parameter_files import Location, ParameterFileError
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+#: the fields of ISF's parameter files that reference files, per kind of parameter file
+#: (``neuron``, ``network``): the field's location (``None`` stands for any key or index)
+#: and the kind of file it references (``hoc``: the morphology, ``landmark``: recording
+#: sites, ``syn``: a synapse distribution, ``con``: connections)
+REFERENCE_FIELDS: dict[str, tuple[tuple[Location, str], ...]] = {
+    "neuron": ((("neuron", "filename"), "hoc"), (("sim", "recordingSites", None), "landmark")),
+    "network": (
+        (("network", None, "synapses", "distributionFile"), "syn"),
+        (("network", None, "synapses", "connectionFile"), "con"),
+    ),
+}
+#: files that name another file on a comment line: per kind of file, the line (from 0)
+#: and the suffix of the file it names
+COMMENT_REFERENCES: dict[str, tuple[int, str]] = {"syn": (1, ".hoc"), "con": (1, ".syn")}
 
 
 def looks_like_path(value: str) -> bool:
@@ -43,21 +65,108 @@ class PathReference(NamedTuple):
     path: str
 
 
-def _walk(value: Any, location: Location):
+class FileReference(NamedTuple):
+    """A field of a parameter file that references a file (:data:`REFERENCE_FIELDS`)."""
+
+    #: keys and list indices leading to the value, e.g. ``('sim', 'recordingSites', 0)``
+    location: Location
+    #: the kind of file referenced: ``hoc``, ``landmark``, ``syn`` or ``con``
+    kind: str
+    #: the path as written in the file
+    path: str
+
+
+def walk_strings(value: Any, location: Location = ()) -> Iterator[tuple[Location, str]]:
+    """Every string value of a parsed parameter structure with its location, in file
+    order."""
     if isinstance(value, Mapping):
         for key, item in value.items():
-            yield from _walk(item, (*location, key))
+            yield from walk_strings(item, (*location, key))
     elif isinstance(value, list | tuple):
         for i, item in enumerate(value):
-            yield from _walk(item, (*location, i))
+            yield from walk_strings(item, (*location, i))
     elif isinstance(value, str):
         yield location, value
+
+
+def _matches(location: Location, pattern: Location) -> bool:
+    return len(location) == len(pattern) and all(
+        p is None or p == part for part, p in zip(location, pattern, strict=True)
+    )
+
+
+def find_references(params: Any, param_kind: str) -> list[FileReference]:
+    """The file references of a parsed ``neuron`` or ``network`` parameter file (the
+    string values at :data:`REFERENCE_FIELDS`), in file order."""
+    fields = REFERENCE_FIELDS[param_kind]
+    return [
+        FileReference(location, kind, value)
+        for location, value in walk_strings(params)
+        for pattern, kind in fields
+        if _matches(location, pattern)
+    ]
 
 
 def find_file_paths(params: Any) -> list[PathReference]:
     """Every string value of a parsed parameter structure that looks like a file path
     (:func:`looks_like_path`), with its location, in file order."""
-    return [PathReference(loc, s) for loc, s in _walk(params, ()) if looks_like_path(s)]
+    return [PathReference(loc, s) for loc, s in walk_strings(params) if looks_like_path(s)]
+
+
+def resolve_reference(reference: str, referring: str) -> str:
+    """The absolute, normalised path of a file reference: ``~`` expanded, a relative path
+    taken relative to the folder of the file ``referring`` to it."""
+    path = os.path.expanduser(reference)
+    if not os.path.isabs(path):
+        path = os.path.join(os.path.dirname(referring), path)
+    return os.path.normpath(path)
+
+
+class CommentReference(NamedTuple):
+    """A file named on a comment line of another file (:data:`COMMENT_REFERENCES`)."""
+
+    #: the line (from 0)
+    line: int
+    #: where the name starts and ends in the text
+    start: int
+    end: int
+    #: the name as written
+    name: str
+
+
+def find_comment_reference(text: str, kind: str) -> CommentReference | None:
+    """The file a ``.syn`` (``kind='syn'``) or ``.con`` (``'con'``) file names on its
+    comment line, or None when that line names none."""
+    if kind not in COMMENT_REFERENCES:
+        return None
+    line_no, suffix = COMMENT_REFERENCES[kind]
+    lines = text.splitlines(keepends=True)
+    if len(lines) <= line_no or not lines[line_no].startswith("#"):
+        return None
+    match = re.search(rf"[^\s#]+{re.escape(suffix)}(?=\s|$)", lines[line_no])
+    if match is None:
+        return None
+    offset = sum(len(line) for line in lines[:line_no])
+    return CommentReference(line_no, offset + match.start(), offset + match.end(), match.group(0))
+
+
+def _map_strings(value: Any, rewrite: Callable[[Location, str], str], at: Location = ()) -> Any:
+    """A copy of a parsed parameter structure with every string value rewritten."""
+    if isinstance(value, Mapping):
+        return {key: _map_strings(item, rewrite, (*at, key)) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_map_strings(item, rewrite, (*at, i)) for i, item in enumerate(value)]
+    if isinstance(value, tuple):
+        return tuple(_map_strings(item, rewrite, (*at, i)) for i, item in enumerate(value))
+    if isinstance(value, str):
+        return rewrite(at, value)
+    return value
+
+
+def replace_strings(params: Any, replacements: Mapping[Location, str]) -> Any:
+    """A copy of a parsed parameter structure with the string values at the locations of
+    ``replacements`` replaced."""
+    return _map_strings(params, lambda at, value: replacements.get(at, value))
 
 
 def _prefix_rewriter(mapping: Mapping[str, str]):
@@ -95,16 +204,4 @@ def rewrite_path_prefixes(params: Any, mapping: Mapping[str, str]) -> Any:
     {'f': 'reldb://m/cell.hoc'}
     """
     rewrite = _prefix_rewriter(mapping)
-
-    def copy(value: Any) -> Any:
-        if isinstance(value, Mapping):
-            return {key: copy(item) for key, item in value.items()}
-        if isinstance(value, list):
-            return [copy(item) for item in value]
-        if isinstance(value, tuple):
-            return tuple(copy(item) for item in value)
-        if isinstance(value, str):
-            return rewrite(value)
-        return value
-
-    return copy(params)
+    return _map_strings(params, lambda _, value: rewrite(value))

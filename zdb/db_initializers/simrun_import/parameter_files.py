@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import secrets
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,15 +44,8 @@ def _one_param_file(folder: ResultFolder, names: tuple[str, ...], suffix: str) -
     return folder.file(names[0])
 
 
-#: where neuron and network parameter files reference other files: a path of keys
-#: (``None`` stands for every entry of a dict or list), and the kind of file
-_REFERENCES = {
-    "neuron": [(("neuron", "filename"), "hoc"), (("sim", "recordingSites", None), "landmark")],
-    "network": [
-        (("network", None, "synapses", "distributionFile"), "syn"),
-        (("network", None, "synapses", "connectionFile"), "con"),
-    ],
-}
+#: the managed folder that holds each kind of file: parameter files and the files they
+#: reference
 _FOLDER_OF_KIND = {
     "hoc": CELL_FOLDER,
     "landmark": CELL_FOLDER,
@@ -62,34 +54,6 @@ _FOLDER_OF_KIND = {
     "con": NETWORK_FOLDER,
     "network": NETWORK_FOLDER,
 }
-
-
-def _locations(value: Any, pattern: tuple[Any, ...], at: tuple[Any, ...] = ()) -> Iterator:
-    """The locations in a parameter structure matching ``pattern`` that hold a str."""
-    if not pattern:
-        if isinstance(value, str):
-            yield at
-        return
-    head, rest = pattern[0], pattern[1:]
-    if head is None:
-        items = value.items() if isinstance(value, dict) else enumerate(value)
-        if isinstance(value, dict | list | tuple):
-            for k, item in items:
-                yield from _locations(item, rest, (*at, k))
-    elif isinstance(value, dict) and head in value:
-        yield from _locations(value[head], rest, (*at, head))
-
-
-def _get(value: Any, location: tuple[Any, ...]) -> Any:
-    for part in location:
-        value = value[part]
-    return value
-
-
-def _put(value: Any, location: tuple[Any, ...], new: Any) -> None:
-    for part in location[:-1]:
-        value = value[part]
-    value[location[-1]] = new
 
 
 @dataclass
@@ -102,51 +66,37 @@ class _ParamFile:
     refs: list[tuple[tuple[Any, ...], str, str]]
 
 
-def _resolve(reference: str, referring: str) -> str:
-    path = os.path.expanduser(reference)
-    if not os.path.isabs(path):
-        path = os.path.join(os.path.dirname(referring), path)
-    return os.path.normpath(path)
-
-
 def _read_param(kind: str, path: str, digest: str, path_map: Mapping[str, str]) -> _ParamFile:
     params = pf.read_param_file(path)
     if path_map:
         params = references.rewrite_path_prefixes(params, path_map)
-    refs = []
-    for pattern, ref_kind in _REFERENCES[kind]:
-        for location in _locations(params, pattern):
-            refs.append((location, ref_kind, _resolve(_get(params, location), path)))
+    refs = [
+        (ref.location, ref.kind, references.resolve_reference(ref.path, path))
+        for ref in references.find_references(params, kind)
+    ]
     return _ParamFile(kind, path, digest, params, refs)
 
 
-def _replace_reference(
-    text: str, line_no: int, suffix: str, here: str, targets: Mapping[str, str], what: str
-) -> str:
-    """Rewrite the file name ending in ``suffix`` on comment line ``line_no`` of a
-    ``.syn``/``.con`` file to the reldb path of its copy; keep the line, with a warning,
-    when that name is not one of the copied files."""
-    lines = text.splitlines(keepends=True)
-    if len(lines) <= line_no or not lines[line_no].startswith("#"):
+def _replace_reference(text: str, kind: str, here: str, targets: Mapping[str, str]) -> str:
+    """Rewrite the file name on the comment line of a ``.syn``/``.con`` file (``kind``)
+    to the reldb path of its copy; keep the line, with a warning, when that name is not
+    one of the copied files."""
+    found = references.find_comment_reference(text, kind)
+    if found is None:
         return text
-    match = re.search(rf"[^\s#]+{re.escape(suffix)}(?=\s|$)", lines[line_no])
-    if match is None:
-        return text
-    named = match.group(0)
-    target = targets.get(_resolve(named, here))
+    target = targets.get(references.resolve_reference(found.name, here))
     if target is None:
+        suffix = references.COMMENT_REFERENCES[kind][1]
         warnings.warn(
-            f"{here}: line {line_no + 1} names {named!r}, which is none of the {suffix} "
-            f"files the parameter files reference ({sorted(targets) or 'none'}); the line is "
-            "kept unchanged in the copy",
+            f"{here}: line {found.line + 1} names {found.name!r}, which is none of the "
+            f"{suffix} files the parameter files reference ({sorted(targets) or 'none'}); "
+            "the line is kept unchanged in the copy",
             SimrunImportWarning,
             stacklevel=2,
         )
         return text
-    line = lines[line_no]
-    lines[line_no] = line[: match.start()] + target + line[match.end() :]
-    logger.debug("%s: %s %s -> %s", here, what, named, target)
-    return "".join(lines)
+    logger.debug("%s: %s -> %s", here, found.name, target)
+    return text[: found.start] + target + text[found.end :]
 
 
 def _write_file(folder: str, name: str, data: bytes, overwrite: bool) -> None:
@@ -230,21 +180,18 @@ def import_parameterfiles(
     for kind in ("hoc", "landmark"):
         for path in sorted(referenced.get(kind, ())):
             copy(kind, path, Path(path).read_bytes())
-    for path in sorted(referenced.get("syn", ())):
-        text = Path(path).read_text(encoding="utf-8")
-        text = _replace_reference(text, 1, ".hoc", path, copies.get("hoc", {}), "morphology")
-        copy("syn", path, text.encode("utf-8"))
-    for path in sorted(referenced.get("con", ())):
-        text = Path(path).read_text(encoding="utf-8")
-        text = _replace_reference(text, 1, ".syn", path, copies.get("syn", {}), "synapses")
-        copy("con", path, text.encode("utf-8"))
+    for kind, named in (("syn", "hoc"), ("con", "syn")):
+        for path in sorted(referenced.get(kind, ())):
+            text = Path(path).read_text(encoding="utf-8")
+            text = _replace_reference(text, kind, path, copies.get(named, {}))
+            copy(kind, path, text.encode("utf-8"))
     for p in params:
-        for location, kind, path in p.refs:
-            _put(p.params, location, copies[kind][path])
+        moved = {location: copies[kind][path] for location, kind, path in p.refs}
+        text = pf.format_params(references.replace_strings(p.params, moved))
         key = _FOLDER_OF_KIND[p.kind]
         # named by the hash of the original file, as ISF does; rewritten every time, since
         # the copy depends on path_map
-        _write_file(folders[key], p.digest, pf.format_params(p.params).encode(), overwrite=True)
+        _write_file(folders[key], p.digest, text.encode(), overwrite=True)
         written[key].add(p.digest)
     if old is not None:
         table = pd.concat([old[~old.index.isin(table.index)], table]).sort_index(kind="stable")
