@@ -374,6 +374,22 @@ def test_a_missing_referenced_file_raises_naming_it_and_path_map_finds_it(tmp_pa
     assert len(skipped["metadata"]) == info.n_trials
 
 
+def test_a_param_file_that_is_a_folder_or_not_utf8_stops_the_import_naming_it(tmp_path):
+    info = generate_campaign(tmp_path / "sim", seed=4, **{**SMALL, "n_folders": 2})
+    folder = info.folders[0]
+    folder.neuron_param.unlink()
+    folder.neuron_param.mkdir()
+    db = zdb.DataBase(tmp_path / "db")
+    with pytest.raises(zdb.IO.parameter_files.ParameterFileError, match="is a folder") as error:
+        lsg.init(db, info.path, progress=False)
+    assert str(folder.neuron_param) in str(error.value)
+    folder.neuron_param.rmdir()
+    folder.neuron_param.write_bytes(b"{'info': {'name': 'caf\xe9'}}\n")
+    with pytest.raises(zdb.IO.parameter_files.ParameterFileError, match="UTF-8") as error:
+        lsg.init(db, info.path, progress=False)
+    assert str(folder.neuron_param) in str(error.value)
+
+
 def test_steps_can_be_skipped_and_no_dendritic_sites_skip_their_spike_times(tmp_path):
     info = generate_campaign(tmp_path / "sim", n_dendritic_sites=0, seed=5, **SMALL)
     db = zdb.DataBase(tmp_path / "db")

@@ -207,6 +207,39 @@ def test_a_missing_param_file_raises_naming_it(tmp_path):
         pf.read_param_file(tmp_path / "nope.param")
 
 
+def test_a_param_file_that_is_not_utf8_raises_naming_it_and_the_fix(tmp_path):
+    path = tmp_path / "latin1_neuron_model.param"
+    path.write_bytes("{'info': {'unit': 'µm'}}\n".encode("latin-1"))
+    with pytest.raises(pf.ParameterFileError, match="UTF-8") as error:
+        pf.read_param_file(path)
+    assert str(path) in str(error.value) and "convert" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("make", "what"),
+    [
+        (Path.mkdir, "a folder"),
+        (os.mkfifo, "not a regular file"),
+        (lambda p: p.symlink_to("/dev/zero"), "not a regular file"),
+    ],
+)
+def test_a_folder_or_device_in_place_of_a_param_file_raises_naming_it(tmp_path, make, what):
+    path = tmp_path / "x_neuron_model.param"
+    make(path)
+    with pytest.raises(pf.ParameterFileError, match=what) as error:
+        pf.read_param_file(path)
+    assert str(path) in str(error.value)
+
+
+def test_a_link_to_a_param_file_is_followed(tmp_path):
+    target = tmp_path / "elsewhere" / "model.param"
+    target.parent.mkdir()
+    pf.write_param_file(target, {"a": 1})
+    link = tmp_path / "x_neuron_model.param"
+    link.symlink_to(target)
+    assert pf.read_param_file(link) == {"a": 1}
+
+
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), object(), {1, 2}, b"x"])
 def test_values_without_a_literal_are_not_written(value):
     with pytest.raises(pf.ParameterFileError, match=r"\['a', 'b'\]"):

@@ -16,9 +16,10 @@ from __future__ import annotations
 import ast
 import math
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..exceptions import DataBaseException
 
@@ -110,12 +111,46 @@ def parse_param_text(text: str, source: str = "<string>") -> dict[str, Any]:
     return value
 
 
+def open_param_file(path: PathLike) -> BinaryIO:
+    """Open a parameter file to read its bytes. Anything but a regular file (a symbolic
+    link to one is followed) raises :class:`ParameterFileError`: a folder, or a device
+    or pipe, which would never end or never answer."""
+    name = os.fspath(path)
+    try:
+        # O_NONBLOCK: opening a pipe does not wait for a writer; regular files ignore it
+        fd = os.open(name, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        raise ParameterFileError(f"parameter file {name} does not exist") from None
+    except IsADirectoryError:
+        fd = None
+    except OSError as e:
+        raise ParameterFileError(
+            f"parameter file {name} cannot be read ({e.strerror}); check its permissions"
+        ) from None
+    mode = os.stat(name).st_mode if fd is None else os.fstat(fd).st_mode
+    if stat.S_ISREG(mode):
+        return os.fdopen(fd, "rb")
+    if fd is not None:
+        os.close(fd)
+    what = "a folder" if stat.S_ISDIR(mode) else "not a regular file"
+    raise ParameterFileError(
+        f"parameter file {name} is {what}; a parameter file is a text file: remove or "
+        "rename what is there"
+    )
+
+
 def read_param_file(path: PathLike) -> dict[str, Any]:
     """Read an ISF ``.param`` file into nested dicts without executing it."""
+    with open_param_file(path) as f:
+        data = f.read()
     try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise ParameterFileError(f"parameter file {os.fspath(path)} does not exist") from None
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise ParameterFileError(
+            f"parameter file {os.fspath(path)} is not UTF-8 text (byte {e.start}: "
+            f"{data[e.start : e.start + 1]!r}); convert it to UTF-8, for example with "
+            "iconv -f latin1 -t utf-8"
+        ) from None
     return parse_param_text(text, os.fspath(path))
 
 

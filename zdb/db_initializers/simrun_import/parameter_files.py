@@ -29,7 +29,7 @@ NETWORK_FOLDER = "parameterfiles_network_folder"
 
 def _sha256(path: str) -> str:
     h = hashlib.sha256()
-    with open(path, "rb") as f:
+    with pf.open_param_file(path) as f:
         for block in iter(lambda: f.read(2**20), b""):
             h.update(block)
     return h.hexdigest()
