@@ -374,6 +374,70 @@ def test_a_missing_referenced_file_raises_naming_it_and_path_map_finds_it(tmp_pa
     assert len(skipped["metadata"]) == info.n_trials
 
 
+def set_neuron_field(info, location: tuple, value: str) -> None:
+    """Set one field of every neuron parameter file of a generated campaign."""
+    for folder in info.folders:
+        params = zdb.IO.parameter_files.read_param_file(folder.neuron_param)
+        node = params
+        for key in location[:-1]:
+            node = node[key]
+        node[location[-1]] = value
+        zdb.IO.parameter_files.write_param_file(folder.neuron_param, params)
+
+
+def files_of(path: Path) -> list[bytes]:
+    return [p.read_bytes() for p in path.rglob("*") if p.is_file() and not p.is_symlink()]
+
+
+@pytest.mark.parametrize(
+    ("location", "field", "expected"),
+    [
+        (("neuron", "filename"), "neuron.filename", ".hoc or .swc"),
+        (("sim", "recordingSites", 0), "sim.recordingSites[0]", ".landmarkAscii"),
+    ],
+)
+def test_a_referenced_file_of_the_wrong_kind_is_refused_and_not_copied(
+    tmp_path, location, field, expected
+):
+    info = generate_campaign(tmp_path / "sim", seed=4, **{**SMALL, "n_folders": 2})
+    secret = tmp_path / "home" / ".ssh" / "id_rsa"
+    secret.parent.mkdir(parents=True)
+    secret.write_bytes(b"-----BEGIN OPENSSH PRIVATE KEY----- not for sharing")
+    set_neuron_field(info, location, str(secret))
+    db = zdb.DataBase(tmp_path / "db")
+    with pytest.raises(lsg.SimrunImportError) as error:
+        lsg.init(db, info.path, progress=False)
+    message = str(error.value)
+    assert any(str(f.neuron_param) in message for f in info.folders)
+    assert field in message and str(secret) in message and expected in message
+    assert not any(secret.read_bytes() in data for data in files_of(tmp_path / "db"))
+
+
+@pytest.mark.parametrize("make", [Path.mkdir, lambda p: p.symlink_to("/dev/zero")])
+def test_a_folder_or_device_named_as_a_morphology_is_refused(tmp_path, make):
+    info = generate_campaign(tmp_path / "sim", seed=4, **{**SMALL, "n_folders": 2})
+    odd = tmp_path / "odd" / "cell.hoc"
+    odd.parent.mkdir()
+    make(odd)
+    set_neuron_field(info, ("neuron", "filename"), str(odd))
+    with pytest.raises(lsg.SimrunImportError, match="not a regular file|is a folder") as error:
+        lsg.init(zdb.DataBase(tmp_path / "db"), info.path, progress=False)
+    assert str(odd) in str(error.value) and "neuron.filename" in str(error.value)
+
+
+def test_linked_and_swc_morphologies_are_copied(tmp_path):
+    info = generate_campaign(tmp_path / "sim", seed=4, **{**SMALL, "n_folders": 2})
+    link = tmp_path / "linked" / "cell.SWC"
+    link.parent.mkdir()
+    link.symlink_to(info.model_files["hoc"])
+    set_neuron_field(info, ("neuron", "filename"), str(link))
+    db = zdb.DataBase(tmp_path / "db")
+    only = {"voltage_traces": False, "synapse_activation": False, "spike_times": False}
+    lsg.init(db, info.path, progress=False, dendritic_voltage_traces=False, **only)
+    copies = list(Path(db["parameterfiles_cell_folder"]).glob("*.SWC"))
+    assert [c.read_bytes() for c in copies] == [info.model_files["hoc"].read_bytes()]
+
+
 def test_a_param_file_that_is_a_folder_or_not_utf8_stops_the_import_naming_it(tmp_path):
     info = generate_campaign(tmp_path / "sim", seed=4, **{**SMALL, "n_folders": 2})
     folder = info.folders[0]

@@ -109,6 +109,20 @@ def test_replacing_references_copies_the_structure_and_changes_only_those_values
     assert params["sim"]["recordingSites"][0] == "a.landmarkAscii"
 
 
+def test_referenced_files_need_the_suffix_isf_reads_them_by():
+    assert references.has_expected_suffix("/a/cell.hoc", "hoc")
+    assert references.has_expected_suffix("/a/cell.SWC", "hoc")
+    assert not references.has_expected_suffix("/home/u/.ssh/id_rsa", "hoc")
+    assert not references.has_expected_suffix("/a/.hoc", "hoc")  # a hidden file, no suffix
+    assert references.has_expected_suffix("sites.landmarkAscii", "landmark")
+    assert not references.has_expected_suffix("sites.txt", "landmark")
+    assert not references.has_expected_suffix("x.con", "syn")
+    assert references.expected_file("hoc") == "a morphology (a .hoc or .swc file)"
+    location = ("network", "L5tt_C2", "synapses", "distributionFile")
+    assert references.field_name(location) == "network.L5tt_C2.synapses.distributionFile"
+    assert references.field_name(("sim", "recordingSites", 0)) == "sim.recordingSites[0]"
+
+
 def test_the_con_file_names_its_syn_file_on_its_second_line(tmp_path):
     text = "# Anatomical connectivity\n# cells/86_C2_center.syn\n# Type\nL1\t1\t2\n"
     found = references.find_comment_reference(text, "con")

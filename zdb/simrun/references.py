@@ -35,6 +35,23 @@ REFERENCE_FIELDS: dict[str, tuple[tuple[Location, str], ...]] = {
         (("network", None, "synapses", "connectionFile"), "con"),
     ),
 }
+#: the suffixes (compared ignoring case) of each kind of referenced file, as ISF's readers
+#: take them: a morphology in hoc or SWC format (single_cell_parser.io.morphology
+#: .read_morphology), recording sites as an Amira landmark file (reader
+#: .read_landmark_file), a synapse distribution and a connection file (reader
+#: .read_synapse_realization, .read_functional_realization_map)
+REFERENCE_SUFFIXES: dict[str, tuple[str, ...]] = {
+    "hoc": (".hoc", ".swc"),
+    "landmark": (".landmarkAscii",),
+    "syn": (".syn",),
+    "con": (".con",),
+}
+_KIND_NAMES = {
+    "hoc": "a morphology",
+    "landmark": "a recording-site file",
+    "syn": "a synapse distribution",
+    "con": "a connection file",
+}
 #: files that name another file on a comment line: per kind of file, the line (from 0)
 #: and the suffix of the file it names
 COMMENT_REFERENCES: dict[str, tuple[int, str]] = {"syn": (1, ".hoc"), "con": (1, ".syn")}
@@ -105,6 +122,27 @@ def find_references(params: Any, param_kind: str) -> list[FileReference]:
         for pattern, kind in fields
         if _matches(location, pattern)
     ]
+
+
+def has_expected_suffix(path: str, kind: str) -> bool:
+    """True when ``path`` ends in a suffix of :data:`REFERENCE_SUFFIXES` for ``kind``."""
+    suffix = PurePosixPath(path).suffix.lower()
+    return suffix in {s.lower() for s in REFERENCE_SUFFIXES[kind]}
+
+
+def expected_file(kind: str) -> str:
+    """What a reference of ``kind`` must name, for messages: ``a morphology (a .hoc or
+    .swc file)``."""
+    return f"{_KIND_NAMES[kind]} (a {' or '.join(REFERENCE_SUFFIXES[kind])} file)"
+
+
+def field_name(location: Location) -> str:
+    """A location as written in messages: ``('sim', 'recordingSites', 0)`` is
+    ``sim.recordingSites[0]``."""
+    out = ""
+    for part in location:
+        out += f"[{part}]" if isinstance(part, int) else f".{part}" if out else str(part)
+    return out
 
 
 def find_file_paths(params: Any) -> list[PathReference]:

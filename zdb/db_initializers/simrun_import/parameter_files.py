@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+import stat
 import warnings
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -75,6 +76,39 @@ def _read_param(kind: str, path: str, digest: str, path_map: Mapping[str, str]) 
         for ref in references.find_references(params, kind)
     ]
     return _ParamFile(kind, path, digest, params, refs)
+
+
+def _check_references(params: Sequence[_ParamFile]) -> list[tuple[str, str]]:
+    """Refuse a reference to a file that is not what its field expects (its suffix; a
+    regular file, or a link to one); the others that do not exist, as (path, parameter
+    file) pairs. The import copies every referenced file into the database, which people
+    share: a parameter file naming, say, a private key as its morphology must not bring
+    that file along."""
+    missing = set()
+    for p in params:
+        for location, kind, path in p.refs:
+            problem = None
+            if not references.has_expected_suffix(path, kind):
+                problem = f"not a {' or '.join(references.REFERENCE_SUFFIXES[kind])} file"
+            else:
+                try:
+                    mode = os.stat(path).st_mode
+                except OSError:
+                    missing.add((path, p.path))
+                    continue
+                if stat.S_ISDIR(mode):
+                    problem = "a folder"
+                elif not stat.S_ISREG(mode):
+                    problem = "not a regular file (a device or pipe)"
+            if problem is not None:
+                raise SimrunImportError(
+                    f"{p.path}: the field {references.field_name(location)} references "
+                    f"{path}, which is {problem}; it must be {references.expected_file(kind)}. "
+                    "The import copies the files parameter files reference into the "
+                    "database, only those of the kind each field expects: correct the "
+                    "parameter file (or path_map), or import with parameterfiles=False"
+                )
+    return sorted(missing)
 
 
 def _replace_reference(text: str, kind: str, here: str, targets: Mapping[str, str]) -> str:
@@ -151,15 +185,13 @@ def import_parameterfiles(
         unique.setdefault(digests[neuron], ("neuron", neuron))
         unique.setdefault(digests[network], ("network", network))
     params = [_read_param(kind, p, d, path_map) for d, (kind, p) in unique.items()]
-    missing = sorted(
-        {(path, p.path) for p in params for _, _, path in p.refs if not os.path.isfile(path)}
-    )
+    missing = _check_references(params)
     if missing:
         listed = "; ".join(f"{m} (referenced by {by})" for m, by in missing[:5])
         raise SimrunImportError(
             f"{len(missing)} file(s) referenced by parameter files cannot be found: {listed}"
             f"{' ...' if len(missing) > 5 else ''}. Give path_map={{old prefix: new "
-            "prefix}} to say where they are now, or import with parameterfiles=False"
+            "prefix} to say where they are now, or import with parameterfiles=False"
         )
     folders = {k: _managed_folder(db, k) for k in (CELL_FOLDER, NETWORK_FOLDER)}
     prefixes = {k: create_reldb_path(os.path.join(f, "_"))[:-1] for k, f in folders.items()}
@@ -168,7 +200,7 @@ def import_parameterfiles(
 
     def copy(kind: str, path: str, data: bytes) -> None:
         key = _FOLDER_OF_KIND[kind]
-        name = hashlib.sha256(data).hexdigest() + (Path(path).suffix or f".{kind}")
+        name = hashlib.sha256(data).hexdigest() + Path(path).suffix
         _write_file(folders[key], name, data, overwrite=False)
         written[key].add(name)
         copies.setdefault(kind, {})[path] = prefixes[key] + name
