@@ -95,7 +95,7 @@ def activation_meta(kind: str, width: int) -> pd.DataFrame:
     return activation_frame(ParsedActivation(fixed, np.zeros(0), np.zeros(0, np.int64)), width)
 
 
-def activation_sources(
+def _activation_sources(
     campaign: Campaign, trials: Sequence[Trial], kind: str
 ) -> list[tuple[str, str]]:
     out = []
@@ -122,7 +122,7 @@ class ActivationSource(TableSource):
         self.meta = activation_meta(kind, min_width)
 
     def sources(self, trials: Sequence[Trial]) -> list[tuple[str, str]]:
-        return activation_sources(self.campaign, trials, self.kind)
+        return _activation_sources(self.campaign, trials, self.kind)
 
     def plan(self, trials: Sequence[Trial]) -> list[Sequence[Trial]]:
         sizes = [os.path.getsize(p) for p, _ in self.sources(trials)]

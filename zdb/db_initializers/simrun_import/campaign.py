@@ -70,7 +70,7 @@ def sim_trial_index(rel: str, number: int) -> str:
     return f"{rel}/{number:06d}" if rel else f"{number:06d}"
 
 
-def scan_folder(folder: Path, root: Path, check_activation: bool) -> ResultFolder:
+def _scan_folder(folder: Path, root: Path, check_activation: bool) -> ResultFolder:
     """One result folder: its files, and its trials from the voltage-trace header."""
     files = layout.list_result_folder(folder)
     trials = tuple(read_voltage_trace_header(folder / files.trace_file).tolist())
@@ -105,7 +105,7 @@ def scan_campaign(simresult_path: str | os.PathLike, check_activation: bool = Tr
         )
     # reading folder listings and header lines is IO: threads overlap its latency
     with ThreadPoolExecutor(8) as pool:
-        folders = list(pool.map(lambda p: scan_folder(p, root, check_activation), paths))
+        folders = list(pool.map(lambda p: _scan_folder(p, root, check_activation), paths))
     trials = [
         Trial(sim_trial_index(f.rel, n), i, n) for i, f in enumerate(folders) for n in f.trials
     ]
@@ -114,6 +114,8 @@ def scan_campaign(simresult_path: str | os.PathLike, check_activation: bool = Tr
 
 
 def check_key_part(label: str, what: str) -> None:
+    """Raise unless ``label`` (taken from file names, such as a recording-site label)
+    can be a part of a database key; ``what`` names it in the message."""
     try:
         normalize_key(label)
     except DataBaseException as e:

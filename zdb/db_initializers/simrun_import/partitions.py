@@ -71,7 +71,7 @@ class TableSource:
         return None
 
 
-def conform(frame: pd.DataFrame, meta: pd.DataFrame, drop: Sequence[str]) -> pd.DataFrame:
+def _conform(frame: pd.DataFrame, meta: pd.DataFrame, drop: Sequence[str]) -> pd.DataFrame:
     """A partition of a stored table without the rows of ``drop`` and with the columns
     of ``meta`` (missing activation-time columns added as NaN)."""
     if len(drop):
@@ -89,7 +89,7 @@ def _merge(
     old: pd.DataFrame, make: Callable[..., pd.DataFrame], meta: pd.DataFrame, *parsed: Any
 ) -> pd.DataFrame:
     new = make(*parsed)
-    old = conform(old, meta, new.index.unique())
+    old = _conform(old, meta, new.index.unique())
     # a stable sort keeps the rows of each trial in file order
     return pd.concat([old, new]).sort_index(kind="stable")
 
@@ -193,7 +193,7 @@ def store_table(db: DataBase, table: TableParts, merged: bool) -> list[Any]:
         if stored is None:
             frames.append(dask.delayed(make)(*mine))
         elif not mine:
-            frames.append(dask.delayed(conform)(stored, source.meta, []))
+            frames.append(dask.delayed(_conform)(stored, source.meta, []))
         else:
             frames.append(dask.delayed(_merge)(stored, make, source.meta, *mine))
     lengths = None

@@ -17,7 +17,7 @@ from .reporting import SimrunImportError
 from .voltage_traces import ParsedTraces
 
 
-def parsed_spikes(parsed: ParsedTraces, threshold: float) -> tuple:
+def _parsed_spikes(parsed: ParsedTraces, threshold: float) -> tuple:
     counts, times = spike_times_from_arrays(parsed.t, parsed.values, threshold)
     return pd.Index(parsed.index, dtype="str", name=INDEX_NAME), counts, times
 
@@ -35,7 +35,7 @@ def parsed_spike_table(held: Sequence[Any], threshold: float) -> pd.DataFrame:
     """Spike times of held parsed voltage-trace partitions (see :func:`hold`)."""
     import dask
 
-    parts = [dask.delayed(parsed_spikes)(h, threshold) for h in held]
+    parts = [dask.delayed(_parsed_spikes)(h, threshold) for h in held]
     return _spike_frame(dask.compute(*parts))
 
 

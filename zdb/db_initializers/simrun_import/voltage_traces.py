@@ -22,7 +22,7 @@ TIME_NAME = "t"
 TRACE_PARTITION_BYTES = 64 * 2**20
 
 
-def trace_frame(values: np.ndarray, index: Sequence[str], t: np.ndarray) -> pd.DataFrame:
+def _trace_frame(values: np.ndarray, index: Sequence[str], t: np.ndarray) -> pd.DataFrame:
     return pd.DataFrame(
         values,
         index=pd.Index(list(index), dtype="str", name=INDEX_NAME),
@@ -43,7 +43,7 @@ class ParsedTraces(NamedTuple):
     path: str
 
 
-def different_time_axes(path: str, t: np.ndarray, other: str, t_other: np.ndarray) -> str:
+def _different_time_axes(path: str, t: np.ndarray, other: str, t_other: np.ndarray) -> str:
     def axis(x: np.ndarray) -> str:
         return f"{len(x)} samples from {x[0]}" if len(x) else "no samples"
 
@@ -67,7 +67,7 @@ def parse_trace_partition(
         if i == 0:
             t = file_t
         elif not np.array_equal(file_t, t):
-            raise SimrunImportError(different_time_axes(path, file_t, sources[0][0], t))
+            raise SimrunImportError(_different_time_axes(path, file_t, sources[0][0], t))
         position = {n: i for i, n in enumerate(trials.tolist())}
         rows = [position[n] for n in numbers]
         blocks.append(values if rows == list(range(len(trials))) else values[rows])
@@ -76,7 +76,7 @@ def parse_trace_partition(
     return ParsedTraces(values, labels, t, sources[0][0])
 
 
-def time_axis(parsed: ParsedTraces) -> tuple[np.ndarray, str, int]:
+def _time_axis(parsed: ParsedTraces) -> tuple[np.ndarray, str, int]:
     return parsed.t, parsed.path, len(parsed.index)
 
 
@@ -84,12 +84,12 @@ def traces_frame(*parsed: ParsedTraces) -> pd.DataFrame:
     """The voltage-trace table of parsed partitions (one after the other): float ``t``
     labels the columns."""
     if len(parsed) == 1:
-        return trace_frame(parsed[0].values, parsed[0].index, parsed[0].t)
+        return _trace_frame(parsed[0].values, parsed[0].index, parsed[0].t)
     values = np.concatenate([p.values for p in parsed])
-    return trace_frame(values, [i for p in parsed for i in p.index], parsed[0].t)
+    return _trace_frame(values, [i for p in parsed for i in p.index], parsed[0].t)
 
 
-def trace_sources(
+def _trace_sources(
     campaign: Campaign, trials: Sequence[Trial], file_of: Callable[[ResultFolder], str]
 ) -> list[tuple[str, list[int], list[str]]]:
     out: list[tuple[str, list[int], list[str]]] = []
@@ -160,23 +160,25 @@ class VoltageSource(TableSource):
     def parse(self, part: Sequence[Trial]) -> Any:
         import dask
 
-        sources = trace_sources(self.campaign, part, self.file_of)
+        sources = _trace_sources(self.campaign, part, self.file_of)
         return dask.delayed(parse_trace_partition)(sources)
 
     def parsed(self, held: Sequence[Any]) -> None:
         import dask
 
-        axes = dask.compute(*[dask.delayed(time_axis)(h) for h in held])
+        axes = dask.compute(*[dask.delayed(_time_axis)(h) for h in held])
         self.lengths = [n for _, _, n in axes]
         first_t, first_path, _ = axes[0]
         if self.stored_t is not None and not np.array_equal(first_t, self.stored_t):
             stored = f"the stored table {'/'.join(self.key)!r}"
-            raise SimrunImportError(different_time_axes(first_path, first_t, stored, self.stored_t))
+            raise SimrunImportError(
+                _different_time_axes(first_path, first_t, stored, self.stored_t)
+            )
         for t, path, _ in axes[1:]:
             if not np.array_equal(t, first_t):
-                raise SimrunImportError(different_time_axes(path, t, first_path, first_t))
+                raise SimrunImportError(_different_time_axes(path, t, first_path, first_t))
         self.t = first_t
-        self.meta = trace_frame(np.zeros((0, len(first_t))), [], first_t)
+        self.meta = _trace_frame(np.zeros((0, len(first_t))), [], first_t)
 
     def frame_function(self) -> Callable[..., pd.DataFrame]:
         return traces_frame
