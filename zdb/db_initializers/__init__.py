@@ -5,6 +5,9 @@
   queryable tables, in parallel on dask.
 - :mod:`.synapse_activation_binning`: per-trial histograms of synapse activations per
   group of synapses (excitatory/inhibitory, proximal/distal, cell type, ...).
+
+The importer's stages are in :mod:`.simrun_import`; the raw file formats it reads, which
+know no database, in :mod:`zdb.simrun`.
 """
 
 from __future__ import annotations
