@@ -77,3 +77,16 @@ def storage_options(endpoint: str) -> dict:
         "secret": CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
         "client_kwargs": {"region_name": CREDENTIALS["AWS_DEFAULT_REGION"]},
     }
+
+
+class OnS3:
+    """Mixin for suites of zdb.testing (DumperRoundTripTests): run them on S3."""
+
+    def new_database(self):  # noqa: ANN201 - a zdb.DataBase
+        import secrets
+
+        import zdb
+
+        endpoint = self.request.getfixturevalue("s3_endpoint")  # type: ignore[attr-defined]
+        url = f"s3://zdb-tests/{secrets.token_hex(6)}"
+        return zdb.DataBase(url, storage_options=storage_options(endpoint))

@@ -19,6 +19,9 @@ from hypothesis import strategies as st
 
 import zdb
 from zdb.IO.LoaderDumper import numpy_to_zarr
+from zdb.testing import DumperRoundTripTests
+
+from .s3_server import OnS3
 
 NATIVE = "="
 
@@ -343,3 +346,26 @@ def test_a_lazy_or_xarray_view_opened_before_an_overwrite_raises_key_changed_not
     with pytest.raises(zdb.exceptions.KeyChangedError, match="'a'"):
         np.asarray(view)
     np.testing.assert_array_equal(db["a"], np.full((4, 4), 2.0))
+
+
+class TestNumpyRoundTrip(DumperRoundTripTests):
+    dumper = "numpy_to_zarr"
+    examples = {
+        "floats": np.linspace(0, 1, 7),
+        "ints_3d": np.arange(24, dtype="i2").reshape(2, 3, 4),
+        "bools": np.array([True, False]),
+        "complex": np.array([1 + 2j, -0.0 - 1j]),
+        "empty": np.zeros((0, 3)),
+        "strings": np.array(["a", "bc", ""]),
+        "large": np.arange(600_000, dtype="f8"),  # written by zarr-python, in chunks
+    }
+    refused = {"structured": np.zeros(2, dtype=[("a", "i4"), ("b", "f8")])}
+    lazy = True
+    xarray = True
+
+    def computed(self, lazy_value):
+        return np.asarray(lazy_value.compute())
+
+
+class TestNumpyRoundTripOnS3(OnS3, TestNumpyRoundTrip):
+    pass

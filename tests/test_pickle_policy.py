@@ -12,6 +12,7 @@ import pytest
 
 import zdb
 from zdb.exceptions import DataBaseException, PickleRefusedError, UnsupportedValueError
+from zdb.testing import DumperRoundTripTests
 
 
 class Point:
@@ -102,3 +103,9 @@ def test_the_pickle_protocol_can_be_chosen(db):
         first_op = next(pickletools.genops(f.read()))
     assert first_op[0].name == "PROTO" and first_op[1] == 2
     assert db["p"] == Point(1, 2)
+
+
+class TestCloudpickleRoundTrip(DumperRoundTripTests):
+    dumper = "to_cloudpickle"
+    examples = {"point": Point(1, 2), "fraction": Fraction(1, 3), "a_set": {1, 2, 3}}
+    refused = {"a_lock": threading.Lock()}

@@ -13,6 +13,9 @@ from hypothesis import strategies as st
 
 import zdb
 from zdb import values
+from zdb.testing import DumperRoundTripTests
+
+from .s3_server import OnS3
 
 
 def assert_identical(got: Any, want: Any) -> None:
@@ -150,3 +153,22 @@ def test_subclasses_of_plain_types_keep_their_type(db):
     assert type(got) is OrderedDict
     assert list(got.items()) == [("b", 1), ("a", 2)]
     assert db.metadata["od"]["dumper"] == "to_cloudpickle"
+
+
+class TestPythonValueRoundTrip(DumperRoundTripTests):
+    dumper = "python_value"
+    examples = {
+        "none": None,
+        "nested": {"a": [1, 2.5, "x"], "b": (True, None), 3: {"__zdb__": 1}},
+        "tuple": (1, (2, (3,))),
+        "infinite": [float("inf"), -0.0],
+        "large": list(range(10_000)),  # in a version folder
+    }
+    refused = {"a_set": {1, 2}, "an_object": object()}
+
+    def assert_same(self, got, want):
+        assert_identical(got, want)
+
+
+class TestPythonValueRoundTripOnS3(OnS3, TestPythonValueRoundTrip):
+    pass

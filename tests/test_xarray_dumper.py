@@ -4,6 +4,9 @@ import pytest
 import xarray as xr
 
 import zdb
+from zdb.testing import DumperRoundTripTests
+
+from .s3_server import OnS3
 
 
 @pytest.fixture
@@ -61,3 +64,29 @@ def test_dataarray_named_like_a_coordinate_raises_before_writing(db):
     with pytest.raises(zdb.exceptions.DataBaseException, match="coordinate"):
         db.set("x", value, dumper="xarray_to_zarr")
     assert "x" not in db
+
+
+class TestXarrayRoundTrip(DumperRoundTripTests):
+    dumper = "xarray_to_zarr"
+    examples = {
+        "traces": _traces(),
+        "unnamed": xr.DataArray(np.arange(6.0).reshape(2, 3), dims=("a", "b")),
+        "dataset": xr.Dataset(
+            {"v": (("t",), np.arange(4.0)), "w": (("t",), np.arange(4))},
+            coords={"t": [0.0, 0.5, 1.0, 1.5]},
+            attrs={"units": "mV"},
+        ),
+    }
+    lazy = True
+    xarray = True
+
+    def assert_same(self, got, want):
+        assert type(got) is type(want)
+        xr.testing.assert_identical(got, want)
+
+    def computed(self, lazy_value):
+        return lazy_value.compute()
+
+
+class TestXarrayRoundTripOnS3(OnS3, TestXarrayRoundTrip):
+    pass

@@ -560,6 +560,11 @@ class _MetadataView(Mapping):
         if node is None:
             raise KeyError(key)
         store, path = db._ref.store, db._ref.path(name)
+        if isinstance(node, DatabaseNode):  # created, not written: no provenance
+            out = metadata.post_hoc(store, path)
+            out["dumper"] = dumper_for_role(ROLE_SUB_DATABASE).name
+            out["time"] = node.created or out["time"]
+            return out
         if not isinstance(node, KeyNode) or node.metadata is None:
             return metadata.post_hoc(store, path)
         return metadata.expand(store, db._ref.prefix, node.metadata, node.dumper)

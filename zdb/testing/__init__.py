@@ -1,8 +1,10 @@
-"""Test suites that other packages reuse: the store contract (:class:`StoreTests`).
+"""Test suites that other packages reuse: the store contract (:class:`StoreTests`) and
+the dumper contract (:class:`DumperRoundTripTests`).
 
 Importing this package needs pytest (``pip install 'zdb[test]'``).
 """
 
+from .dumper import DumperRoundTripTests
 from .store import StoreTests
 
-__all__ = ["StoreTests"]
+__all__ = ["DumperRoundTripTests", "StoreTests"]
