@@ -5,6 +5,7 @@ process or another, never see a half-written value; on a local disk and on S3 (m
 from __future__ import annotations
 
 import json
+import os
 import random
 import secrets
 import subprocess
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import zdb
@@ -28,6 +30,7 @@ WRITER = textwrap.dedent(
     import sys
     import dask.array as da
     import numpy as np
+    import pandas as pd
     import zdb
 
     db = zdb.DataBase(sys.argv[1], storage_options=json.loads(sys.argv[3]))
@@ -47,6 +50,12 @@ WRITER = textwrap.dedent(
                 del db[name]
         db["tmp"] = np.full(3, v)
         db.rename("tmp", "tmp2")
+        db["frame"] = pd.DataFrame(
+            {"a": np.full(3000, v), "s": pd.Series([str(v)] * 3000, dtype="string")}
+        )
+        db.create_sub_db(("made", f"m{i % 4}"))
+        if ("made", f"m{(i + 2) % 4}") in db:
+            del db["made", f"m{(i + 2) % 4}"]
         if i == start:
             print("ready", flush=True)
         i += 1
@@ -81,11 +90,26 @@ def location(request: pytest.FixtureRequest, tmp_path) -> Location:
     return Location(url, storage_options(endpoint), kill_window=2.0, reads=40)
 
 
-SINGLE_VALUED_KEYS = {("multi",), ("small",), ("big",), ("dask",), ("tmp",), ("tmp2",)}
+#: kills per run; CI keeps the default, ZDB_CRASH_ROUNDS=200 makes a long run
+ROUNDS = int(os.environ.get("ZDB_CRASH_ROUNDS", "6"))
+
+SINGLE_VALUED_KEYS = {
+    ("multi",),
+    ("small",),
+    ("big",),
+    ("dask",),
+    ("tmp",),
+    ("tmp2",),
+    ("frame",),
+}
 
 
 def _single_value(value: Any) -> int:
     """The one value every element of ``value`` equals; fails for a mixed value."""
+    if isinstance(value, pd.DataFrame):
+        v = _single_value(value["a"].to_numpy())
+        assert len(value) == 3000 and (value["s"] == str(v)).all(), value
+        return v
     if isinstance(value, dict):
         v = value["v"]
         assert value == {"v": v, "items": [v] * 3, "pair": (v, str(v))}, value
@@ -115,6 +139,10 @@ def _check_database(location: Location) -> None:
     assert "multi" in db and "value" in db  # written before the first kill
     for name in db["new"].keys():  # no sub-database left half made
         assert db["new", name].keys() == ["x"], name
+    if "made" in db:  # sub-databases created and deleted: whole, empty ones
+        assert set(db["made"].keys()) <= {"m0", "m1", "m2", "m3"}
+        for name in db["made"].keys():
+            assert zdb.is_sub_data_base(db["made"], name) and db["made", name].keys() == []
     assert not {"tmp", "tmp2"} <= set(db.keys())
 
 
@@ -148,7 +176,7 @@ def test_a_writer_killed_at_random_moments_leaves_whole_keys(location):
     rng = random.Random()
     seed = rng.randrange(2**32)
     rng.seed(seed)
-    for round_ in range(6):
+    for round_ in range(ROUNDS):
         proc = _start_writer(location, start=round_ * 1000)
         time.sleep(rng.uniform(0.0, location.kill_window))
         proc.kill()  # SIGKILL
