@@ -216,3 +216,19 @@ def test_key_index_entries_that_break_the_key_rules_are_left_out_with_a_warning(
     reader = zdb.DataBase(db.basedir, readonly=True)
     with pytest.warns(UserWarning, match="damaged.*repair_index"):
         assert reader.keys() == ["a"]
+
+
+def test_a_database_whose_root_document_is_garbage_opens_for_repair(tmp_path):
+    db = zdb.DataBase(tmp_path / "db")
+    db["a"] = 1
+    db["s", "b"] = 2
+    (tmp_path / "db" / ZARR_JSON).write_bytes(b"\x00garbage")
+    ro = zdb.DataBase(tmp_path / "db", readonly=True)
+    assert ro.keys(recurse=True) == [("a",), ("s", "b")] and ro.unique_id is None
+    with pytest.warns(UserWarning, match="damaged.*unreadable.*new unique id"):
+        repaired = zdb.DataBase(tmp_path / "db")
+    assert repaired["s", "b"] == 2 and repaired.unique_id
+    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / ZARR_JSON).write_bytes(b"garbage")
+    with pytest.raises(zdb.exceptions.NotADataBaseError, match="no zdb database"):
+        zdb.DataBase(tmp_path / "other")

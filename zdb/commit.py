@@ -542,6 +542,14 @@ def open_root(store: Store, readonly: bool, nocreate: bool) -> tuple[DbRef, bool
 def _read_root(store: Store, where: str) -> DatabaseNode | None:
     try:
         node = parse_node(store.read_bytes(ZARR_JSON), where)
+    except CorruptKeyError as e:
+        if not store.is_dir(BOOKKEEPING):
+            raise NotADataBaseError(
+                f"{where} holds a damaged zarr.json and no zdb bookkeeping folder, so it is "
+                f"no zdb database ({e}); choose another path"
+            ) from None
+        # zdb's own folder: a database whose root document is damaged, opened for repair
+        return DatabaseNode(damage=f"its zarr.json was unreadable: {e}")
     except FileNotFoundError:
         if store.exists("") and not store.is_dir(""):
             raise NotADataBaseError(
