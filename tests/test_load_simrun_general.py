@@ -670,3 +670,21 @@ def test_real_example_keys_read_back_and_pickle(example):
         if isinstance(value, dd.DataFrame):
             assert value.known_divisions
             value.compute()
+
+
+def test_a_synapse_file_with_latin1_bytes_is_copied_byte_for_byte(tmp_path):
+    info = generate_campaign(tmp_path / "sim", seed=6, **{**SMALL, "n_folders": 1})
+    syn = info.model_files["syn"]
+    syn.write_bytes(syn.read_bytes() + b"# caf\xe9: a comment in latin-1\n")
+    db = zdb.DataBase(tmp_path / "db")
+    only = {"voltage_traces": False, "synapse_activation": False, "spike_times": False}
+    lsg.init(db, info.path, progress=False, dendritic_voltage_traces=False, **only)
+    copies = list(Path(db["parameterfiles_network_folder"]).glob("*.syn"))
+    assert len(copies) == 1 and copies[0].read_bytes().endswith(b"caf\xe9: a comment in latin-1\n")
+
+
+def test_a_voltage_trace_header_that_is_not_utf8_is_a_format_error_naming_the_file(tmp_path):
+    path = tmp_path / "x_vm_all_traces.csv"
+    path.write_bytes(b"t\tVm run 0\xe9\n0.0\t-70.0\n")
+    with pytest.raises(zdb.IO.simrun_files.SimrunFormatError, match=str(path)):
+        zdb.IO.simrun_files.read_voltage_trace_header(path)

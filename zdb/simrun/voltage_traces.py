@@ -65,7 +65,8 @@ def _trials_from_header(header: str, path: PathLike) -> np.ndarray:
 def read_voltage_trace_header(path: PathLike) -> np.ndarray:
     """The trial numbers named in a voltage-trace file's header, reading only that line."""
     try:
-        with open(path, encoding="utf-8") as f:
+        # undecodable bytes become U+FFFD, which the header check then names
+        with open(path, encoding="utf-8", errors="replace") as f:
             header = f.readline().rstrip("\r\n")
     except FileNotFoundError:
         raise SimrunFormatError(f"{os.fspath(path)} does not exist") from None

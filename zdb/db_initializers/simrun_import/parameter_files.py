@@ -214,9 +214,10 @@ def import_parameterfiles(
             copy(kind, path, Path(path).read_bytes())
     for kind, named in (("syn", "hoc"), ("con", "syn")):
         for path in sorted(referenced.get(kind, ())):
-            text = Path(path).read_text(encoding="utf-8")
+            # bytes that are not UTF-8 (a latin-1 comment) are kept as they are
+            text = Path(path).read_bytes().decode("utf-8", errors="surrogateescape")
             text = _replace_reference(text, kind, path, copies.get(named, {}))
-            copy(kind, path, text.encode("utf-8"))
+            copy(kind, path, text.encode("utf-8", errors="surrogateescape"))
     for p in params:
         moved = {location: copies[kind][path] for location, kind, path in p.refs}
         text = pf.format_params(references.replace_strings(p.params, moved))
