@@ -6,6 +6,7 @@ which keeps the key index of object stores)."""
 from __future__ import annotations
 
 import secrets
+import shutil
 import tempfile
 from typing import Any
 
@@ -139,7 +140,11 @@ class DataBaseModel(RuleBasedStateMachine):
 
 class LocalDataBase(DataBaseModel):
     def make_url(self) -> str:
-        return tempfile.mkdtemp(prefix="zdb-stateful-") + "/db"
+        self.folder = tempfile.mkdtemp(prefix="zdb-stateful-")
+        return self.folder + "/db"
+
+    def teardown(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 class MemoryDataBase(DataBaseModel):
