@@ -23,7 +23,8 @@ import zdb
 from zdb import tables
 from zdb.exceptions import DataBaseException, UnsupportedValueError
 from zdb.storage import LocalStore
-from zdb.tables import ColumnNotFoundError
+from zdb.tables import ColumnNotFoundError, zarr_layout
+from zdb.tables import plan as table_plan
 
 NUMPY_DTYPES = [
     *(f"int{b}" for b in (8, 16, 32, 64)),
@@ -501,7 +502,7 @@ def test_a_lazy_frame_reads_only_the_columns_a_computation_uses(db, monkeypatch)
 
 
 def test_a_sorted_index_gives_known_divisions_so_loc_reads_one_partition(db, monkeypatch):
-    monkeypatch.setattr(zdb.tables, "PARTITION_BYTES", 1000)
+    monkeypatch.setattr(table_plan, "PARTITION_BYTES", 1000)
     frame = pd.DataFrame({"x": np.arange(1000.0)}, index=np.repeat(np.arange(100), 10))
     db.set("t", frame, chunk_rows=30)
     lazy = db.get("t", lazy=True)
@@ -588,6 +589,6 @@ def test_vlen_chunks_built_from_arrow_are_those_numcodecs_writes(items, skip, pa
 
     values = pa.array(items, pa.large_string()).slice(min(skip, len(items)))
     kept = items[min(skip, len(items)) :]
-    got = tables._vlen_from_arrow(values, len(kept) + padding)
+    got = zarr_layout._vlen_from_arrow(values, len(kept) + padding)
     want = numcodecs.VLenUTF8().encode(np.array(kept + [""] * padding, dtype=object))
     assert got.tobytes() == bytes(want)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import zdb
 from zdb.exceptions import DataBaseException
 from zdb.IO.LoaderDumper import dask_to_zarr
+from zdb.tables import plan as table_plan
 
 from .test_tables import ISF_FRAME, assert_same, frames, isf_frames
 
@@ -252,7 +253,7 @@ def test_wrong_partition_lengths_are_refused_and_nothing_is_stored(local_db, dum
 
 
 def test_pandas_written_keys_read_lazily_with_partitions_and_divisions(db, monkeypatch):
-    monkeypatch.setattr(zdb.tables, "PARTITION_BYTES", 200)
+    monkeypatch.setattr(table_plan, "PARTITION_BYTES", 200)
     frame = pd.DataFrame({"x": np.arange(100.0), "s": ["a"] * 100}, index=np.arange(100) * 2)
     db.set("t", frame, chunk_rows=7)
     lazy = db.get("t", lazy=True)

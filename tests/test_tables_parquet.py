@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import zdb
 from zdb.exceptions import DataBaseException
 from zdb.tables import ColumnNotFoundError
+from zdb.tables import plan as table_plan
 
 from .test_tables import ISF_FRAME, assert_same, columns, frames, isf_frames, labels
 from .test_tables_dask import flat_frames, uneven
@@ -122,7 +123,7 @@ def test_parquet_dumpers_are_chosen_only_by_name(db):
 
 @pytest.mark.local_files
 def test_a_large_frame_is_written_in_row_groups_that_read_as_partitions(db, monkeypatch):
-    monkeypatch.setattr(zdb.tables, "PARTITION_BYTES", 4000)
+    monkeypatch.setattr(table_plan, "PARTITION_BYTES", 4000)
     frame = pd.DataFrame({"x": np.arange(1000.0)}, index=np.arange(1000) * 3)
     db.set("t", frame, dumper="pandas_to_parquet", compression="zstd")
     meta = pq.ParquetFile(os.path.join(db.path_of("t"), "data.parquet")).metadata

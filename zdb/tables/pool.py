@@ -1,0 +1,53 @@
+"""The shared IO thread pool of the table layouts.
+
+Compressing, decompressing and storing chunks (or reading Parquet files) are
+independent jobs that release the GIL; one pool per process runs them, a larger one
+for remote stores, whose requests mostly wait on the network.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from ..storage import Store
+
+#: threads compressing or decompressing chunks
+THREADS = min(16, max(4, os.cpu_count() or 1))
+#: threads for a remote store, whose requests mostly wait on the network
+REMOTE_THREADS = 32
+
+_pool_lock = threading.Lock()
+_pools: dict[bool, ThreadPoolExecutor | None] = {}
+
+
+def _reset_pool() -> None:
+    _pools.clear()
+
+
+os.register_at_fork(after_in_child=_reset_pool)  # a forked child has none of the threads
+
+
+def run_jobs(jobs: Sequence[Callable[[], Any]], store: Store | None = None) -> None:
+    """Run independent IO jobs (compression releases the GIL) on a shared thread pool,
+    a larger one for a remote ``store`` (its requests wait on the network). Returns
+    when every job is done, raising the first error: no job writes on behind the back
+    of a caller cleaning up after a failure."""
+    if len(jobs) <= 1:
+        for job in jobs:
+            job()
+        return
+    remote = store is not None and store.remote
+    with _pool_lock:
+        if _pools.get(remote) is None:
+            size = REMOTE_THREADS if remote else THREADS
+            _pools[remote] = ThreadPoolExecutor(size, thread_name_prefix="zdb-tables")
+        pool = _pools[remote]
+    futures = [pool.submit(job) for job in jobs]
+    concurrent.futures.wait(futures)
+    for future in futures:
+        future.result()
