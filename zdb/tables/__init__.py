@@ -27,8 +27,10 @@ The modules, from the bottom up:
 - :mod:`.plan`: the layout plan of one table, made once per write;
 - :mod:`.pool`: the shared IO thread pool;
 - :mod:`.zarr_layout`: writing and reading a plan's Zarr arrays;
-- :mod:`.dask_frames`: tables as dask frames;
-- :mod:`.xarray_view`: the xarray view of a Zarr table.
+- :mod:`.parquet_layout`: writing and reading a plan as Parquet files;
+- :mod:`.dask_frames`: dask frames written in parallel (both layouts) and read lazily;
+- :mod:`.xarray_view`: the xarray view of a Zarr table;
+- :mod:`.reading`: a stored table as pandas, dask or xarray, in either layout.
 
 The package knows nothing of keys, locks, dumpers or the commit protocol: it reads and
 writes a table under a path of a :class:`zdb.storage.Store`. Importing it is cheap;
@@ -38,7 +40,27 @@ import numpy and pandas) on first use.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+
+def is_pandas_table(value: Any) -> bool:
+    """True for a pandas DataFrame, Series or Index (without importing pandas)."""
+    if "pandas" not in sys.modules:
+        return False
+    import pandas as pd
+
+    return isinstance(value, pd.DataFrame | pd.Series | pd.Index)
+
+
+def is_dask_table(value: Any) -> bool:
+    """True for a dask DataFrame or Series (without importing dask)."""
+    if "dask.dataframe" not in sys.modules:
+        return False
+    import dask.dataframe as dd
+
+    return isinstance(value, dd.DataFrame | dd.Series)
+
 
 #: the names of the former module ``zdb.tables`` and the submodule each lives in now
 _EXPORTS = {

@@ -51,7 +51,7 @@ def json_or_none(label: Any) -> Any:
         return None
 
 
-def as_index(arr: Any, name: Any) -> pd.Index:
+def as_index(arr: Any, name: Any = None) -> pd.Index:
     """An Index of exactly ``arr``'s dtype (no inference from object values)."""
     return pd.Index(arr, dtype=arr.dtype, name=name, copy=False)
 

@@ -1,15 +1,9 @@
 """``dask_to_zarr``: dask DataFrames and Series in the layout of ``pandas_to_zarr``.
 
 The frame is written in parallel by whatever dask scheduler is active (threads,
-processes or a ``distributed.Client``) and is never collected in one process. A first
-pass computes what the layout needs from the index alone where dask allows it:
-partition lengths, whether the index is a RangeIndex or sorted, and the categories
-of categoricals whose categories dask does not know; a caller that knows the
-partition lengths passes ``lengths=`` and, where dask knows the rest, saves this pass.
-The second pass writes: every task writes whole Zarr chunks, so that no two tasks ever
-write the same chunk; the chunk length is chosen to divide the partitions when they
-are of equal length, and a chunk straddling two partitions is written by one task from
-the pieces of both.
+processes or a ``distributed.Client``) and is never collected in one process (see
+:mod:`zdb.tables.dask_frames`): every task writes whole Zarr chunks, so that no two
+tasks ever write the same chunk.
 
 What is stored is what the frame computes to. ``db[key]`` gives it back as a dask
 frame (as ISF did) with the same partitions, and divisions when they were known or
@@ -19,232 +13,28 @@ the index is sorted; ``.compute()`` gives pandas. The layout is that of
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
-from ...dumper import Dumper, Target, module_loaded
+from ...dumper import Dumper, Target
 from ...dumper_registry import register
-from ...exceptions import DataBaseException, UnsupportedValueError
-from ...storage import join
-from .pandas_to_zarr import PandasToZarr
+from ...exceptions import UnsupportedValueError
+from ...tables import is_dask_table
 
-#: written into a version folder by a failed write task: the others skip their work
-ABORT = ".zdb/.abort"
-_active: dict[str, int] = {}
-_active_lock = threading.Lock()
-
-
-@dataclass
-class Failed:
-    """What a write task returns instead of raising (None: skipped after an abort)."""
-
-    error: BaseException | None
-
-
-@contextmanager
-def _writing(key: str) -> Iterator[None]:
-    with _active_lock:
-        _active[key] = _active.get(key, 0) + 1
-    try:
-        yield
-    finally:
-        with _active_lock:
-            _active[key] -= 1
-
-
-def guarded_write(store: Any, root: str, write: Callable[[], int]) -> int | Failed:
-    """Run one write task so that a failure never leaves other tasks writing behind the
-    caller's back: it returns the error (to be raised once every task is done) and
-    marks the folder aborted, so tasks that start later write nothing."""
-    if store.exists(join(root, ABORT)):
-        return Failed(None)
-    with _writing(store.full(root)):
-        try:
-            return write()
-        except Exception as e:
-            store.write_bytes(join(root, ABORT), b"")
-            return Failed(e)
-
-
-def run_writes(store: Any, root: str, tasks: list[Any]) -> int:
-    """Compute write tasks on the active scheduler; raise the first task's error only
-    after all tasks have finished, and the number of rows written otherwise."""
-    import dask
-
-    try:
-        results = dask.compute(*tasks)
-    except BaseException:
-        # a partition failed to compute: stop the tasks of this process still writing
-        store.write_bytes(join(root, ABORT), b"")
-        key = store.full(root)
-        deadline = time.monotonic() + 60
-        while _active.get(key) and time.monotonic() < deadline:
-            time.sleep(0.01)
-        raise
-    errors = [r.error for r in results if isinstance(r, Failed) and r.error is not None]
-    if errors:
-        raise errors[0]
-    return sum(r for r in results if not isinstance(r, Failed))
-
-
-def is_dask_table(value: Any) -> bool:
-    """True for a dask DataFrame or Series (without importing dask)."""
-    if not module_loaded("dask.dataframe"):
-        return False
-    import dask.dataframe as dd
-
-    return isinstance(value, dd.DataFrame | dd.Series)
-
-
-@dataclass
-class _PartitionFacts:
-    """What the first pass learns about one partition."""
-
-    length: int
-    range: tuple[int, int, int] | None
-    first: Any  # the first and last index label, as Index of length 0 or 1
-    last: Any
-    sorted: bool
-    categories: dict[int, Any]
-
-
-def _facts(part: Any, unknown: list[int]) -> _PartitionFacts:
-    import pandas as pd
-
-    index = part if isinstance(part, pd.Index) else part.index
-    rng = (index.start, index.stop, index.step) if isinstance(index, pd.RangeIndex) else None
-    cats = {}
-    for i in unknown:
-        col = part if part.ndim == 1 else part.iloc[:, i]
-        cats[i] = col.cat.categories
-    return _PartitionFacts(
-        len(part), rng, index[:1], index[-1:], bool(index.is_monotonic_increasing), cats
-    )
-
-
-def _slice(part: Any, start: int, stop: int) -> Any:
-    return part.iloc[start:stop]
-
-
-class RowWriter:
-    """Writes rows of the table (whole chunks) in a dask task: the plan's row arrays."""
-
-    def __init__(self, plan: Any, target: Target, level: int) -> None:
-        from ... import tables
-
-        self.plan = tables.TablePlan(
-            plan.table,
-            plan.nrows,
-            plan.chunk_rows,
-            nodes={p: n for p, n in plan.nodes.items() if p not in plan.static},
-            columns=plan.columns,
-            index_levels=plan.index_levels,
-            block=plan.block,
-            block_dtype=plan.block_dtype,
-        )
-        self.store = target.store
-        self.root = target.path
-        self.level = level
-
-    def write(self, row_start: int, expected: int, *pieces: Any) -> int | Failed:
-        """Encode and write the rows ``pieces`` (slices of consecutive partitions) hold.
-
-        The pieces are encoded one by one and their arrays joined: concatenating the
-        frames first would let pandas change dtypes (categoricals of other categories).
-        """
-        return guarded_write(
-            self.store, self.root, lambda: self._write(row_start, expected, pieces)
-        )
-
-    def _write(self, row_start: int, expected: int, pieces: tuple[Any, ...]) -> int:
-        import numpy as np
-
-        from ... import tables
-
-        length = sum(len(p) for p in pieces)
-        if length != expected:
-            raise DataBaseException(
-                f"writing {self.store.full(self.root)}: rows {row_start}.. came out "
-                f"{length} long, not {expected} as in the first pass or the lengths given; "
-                "the lengths must be right, and the dask frame must compute the same data "
-                "every time (persist it, or fix its random seeds)"
-            )
-        encoded = [self.plan.encode_rows(p) for p in pieces]
-        jobs = []
-        for path, node in self.plan.nodes.items():
-            found = [e.get(path) for e in encoded]
-            if all(a is None for a in found):
-                continue
-            filled = [
-                a if a is not None else np.zeros(len(p), dtype=node.dtype)
-                for a, p in zip(found, pieces, strict=True)
-            ]
-            if len(filled) == 1:
-                data = filled[0]
-            elif tables.is_arrow(filled[0]):
-                import pyarrow as pa
-
-                data = pa.concat_arrays(filled)
-            else:
-                data = np.concatenate(filled)
-            jobs += tables.chunk_jobs(self.store, self.root, node, data, row_start, self.level)
-        tables.run_jobs(jobs, self.store)
-        return length
-
-
-def aligned_chunk_rows(lengths: list[int], largest: int) -> int:
-    """Rows per chunk: a divisor of the partition length when all partitions but the
-    last have one length and it has a divisor not much below ``largest``, so that each
-    partition is written by its own task; else ``largest``."""
-    nrows = sum(lengths)
-    if len(lengths) <= 1:
-        return max(1, min(largest, nrows))
-    inner = set(lengths[:-1])
-    if len(inner) == 1 and lengths[0] > 0:
-        length = lengths[0]
-        fewest = -(-length // largest)  # parts per partition, at least
-        for parts in range(fewest, 4 * fewest + 1):
-            if length % parts == 0:
-                return length // parts
-    return max(1, largest)
-
-
-def write_tasks(lengths: list[int], rows: int, parts: list[Any], write: Any) -> list[Any]:
-    """Delayed calls ``write(row_start, nrows, *pieces)`` covering every row once, each
-    with whole chunks of ``rows`` rows (the last chunk may be short): a partition's inner
-    chunks in one call, a chunk straddling partitions with the slices of each."""
-    import dask
-
-    nrows = sum(lengths)
-    offsets = [sum(lengths[:i]) for i in range(len(lengths))]
-    tasks = []
-    straddling: set[int] = set()
-    for i, (offset, length) in enumerate(zip(offsets, lengths, strict=True)):
-        end = offset + length
-        start = -(-offset // rows) * rows
-        stop = end if end == nrows else end // rows * rows
-        if offset % rows:
-            straddling.add(offset // rows)
-        if end % rows and end != nrows:
-            straddling.add(end // rows)
-        if start < stop:
-            piece = parts[i]
-            if (start, stop) != (offset, end):
-                piece = dask.delayed(_slice)(parts[i], start - offset, stop - offset)
-            tasks.append(dask.delayed(write)(start, stop - start, piece))
-    for k in sorted(straddling):
-        lo, hi = k * rows, min(nrows, (k + 1) * rows)
-        pieces = []
-        for i, (offset, length) in enumerate(zip(offsets, lengths, strict=True)):
-            a, b = max(lo, offset), min(hi, offset + length)
-            if a < b:
-                pieces.append(dask.delayed(_slice)(parts[i], a - offset, b - offset))
-        tasks.append(dask.delayed(write)(lo, hi - lo, *pieces))
-    return tasks
+#: the names this module had before the parallel writes moved to zdb.tables.dask_frames
+_MOVED = frozenset(
+    {
+        "ABORT",
+        "Failed",
+        "RowWriter",
+        "Survey",
+        "aligned_chunk_rows",
+        "guarded_write",
+        "run_writes",
+        "survey",
+        "write_tasks",
+    }
+)
 
 
 class DaskToZarr(Dumper):
@@ -270,155 +60,52 @@ class DaskToZarr(Dumper):
         knows them (as in ``to_dask_array``): with known divisions and categories this
         saves the first pass, which computes every partition whose index dask cannot
         compute alone. A partition that comes out of another length raises."""
-        import dask
-
-        from ... import tables
+        from ...tables import dask_frames, plan
 
         if not is_dask_table(value):
             raise UnsupportedValueError(
                 f"dask_to_zarr stores dask DataFrames and Series, not {type(value).__qualname__}"
             )
-        level = tables.ZSTD_LEVEL if compression_level is None else compression_level
-        found = survey(value, lengths)
-        sample, lengths, range_index = found.sample, found.lengths, found.range_index
-        nrows = sum(lengths)
-        plan = tables.plan_table(sample, nrows, range_index=range_index, layout=layout)
-        rows = chunk_rows or aligned_chunk_rows(lengths, plan.chunk_rows)
-        plan = tables.plan_table(
-            sample, nrows, range_index=range_index, layout=layout, chunk_rows=rows, source="dask"
+        table = dask_frames.write_zarr(
+            target.store,
+            target.path,
+            value,
+            layout=layout,
+            chunk_rows=chunk_rows,
+            level=compression_level,
+            lengths=lengths,
         )
-        tables.set_partitions(plan, lengths, found.divisions)
-        tables.write_metadata(
-            target.store, target.path, plan, level, {"zdb": {"table": plan.table}}
-        )
-        jobs = []
-        for path, data in plan.static.items():
-            node = plan.nodes.get(path)
-            if node is not None and data is not None:
-                jobs += tables.chunk_jobs(target.store, target.path, node, data, 0, level)
-        tables.run_jobs(jobs, target.store)
-        writer = dask.delayed(RowWriter(plan, target, level), pure=True)
-        parts = value.to_delayed()
-        tasks = write_tasks(lengths, plan.chunk_rows, parts, writer.write)
-        written = run_writes(target.store, target.path, tasks)
-        if written != nrows:
-            raise DataBaseException(
-                f"writing {target.full}: {written} rows written, {nrows} expected"
-            )
-        ncols = 1 if sample.ndim == 1 else sample.shape[1]
+        ncols = 1 if value.ndim == 1 else len(value.columns)
         return {
-            "type": f"dask.dataframe.{tables.table_type(sample)}",
-            "summary": tables.summary(plan.table, ncols) + f", {len(lengths)} partitions",
+            "type": f"dask.dataframe.{plan.table_type(value)}",
+            "summary": plan.summary(table, ncols) + f", {len(table['partitions'])} partitions",
         }
 
-    #: the layout of ``pandas_to_zarr``, read the same way (``db[key]`` lazy by default)
-    load = PandasToZarr.load
+    def load(
+        self,
+        target: Target,
+        info: dict[str, Any],
+        *,
+        lazy: bool = False,
+        as_xarray: bool = False,
+        columns: Any = None,
+    ) -> Any:
+        """The layout of ``pandas_to_zarr``, read the same way (``db[key]`` lazy by
+        default)."""
+        from ...tables import reading
 
-
-@dataclass
-class Survey:
-    """What the first pass over a dask frame finds."""
-
-    #: the frame's meta, with the categories of unknown categoricals found
-    sample: Any
-    lengths: list[int]
-    #: the RangeIndex the partitions' indexes concatenate to, or None
-    range_index: Any
-    #: the divisions (an Index of the index's dtype) when known or found, else None
-    divisions: Any
-
-
-def survey(ddf: Any, lengths: Sequence[int] | None = None) -> Survey:
-    """Compute what a layout needs: from the index alone unless some categoricals have
-    categories dask does not know (their union, in order of appearance, is what the
-    frame computes to). Nothing is computed when the partitions' ``lengths`` are given,
-    the divisions and categories are known and the index is not a RangeIndex (whose
-    partitions may concatenate to one, stored without its values)."""
-    import dask
-    import pandas as pd
-    from dask.dataframe.utils import UNKNOWN_CATEGORIES
-
-    meta = ddf._meta
-    is_series = meta.ndim == 1
-    # from the dtypes alone: a collection per column costs dask milliseconds each, and
-    # voltage-trace tables have thousands of columns
-    dtypes = [meta.dtype] if is_series else list(meta.dtypes)
-    unknown = [
-        i
-        for i, dtype in enumerate(dtypes)
-        if isinstance(dtype, pd.CategoricalDtype) and UNKNOWN_CATEGORIES in dtype.categories
-    ]
-    if lengths is not None:
-        lengths = [int(n) for n in lengths]
-        if len(lengths) != ddf.npartitions:
-            raise DataBaseException(
-                f"lengths gives {len(lengths)} partition lengths for a frame of "
-                f"{ddf.npartitions} partitions: give one per partition, or none"
-            )
-        if not unknown and ddf.known_divisions and not isinstance(meta.index, pd.RangeIndex):
-            return Survey(meta, lengths, None, _divisions(ddf, [], meta.index))
-    source = ddf.index if not unknown else ddf
-    facts: list[_PartitionFacts] = list(
-        dask.compute(*[dask.delayed(_facts)(p, unknown) for p in source.to_delayed()])
-    )
-    if lengths is not None and [f.length for f in facts] != lengths:
-        raise DataBaseException(
-            f"the frame's partitions are {[f.length for f in facts]} rows long, "
-            f"not {lengths} as lengths gives"
+        return reading.read_zarr(
+            target.store, target.path, lazy=lazy, as_xarray=as_xarray, columns=columns
         )
-    sample = meta
-    for i in unknown:
-        found = [f.categories[i] for f in facts]
-        cats = found[0].append(found[1:]).unique() if found else dtypes[i].categories
-        dtype = pd.CategoricalDtype(cats, ordered=dtypes[i].ordered)
-        sample = (
-            sample.astype(dtype)
-            if is_series
-            else _set_column(sample, i, meta.iloc[:, i].astype(dtype))
-        )
-    return Survey(
-        sample,
-        [f.length for f in facts],
-        _range_index(facts, meta.index.name),
-        _divisions(ddf, facts, meta.index),
-    )
 
 
-def _set_column(frame: Any, i: int, column: Any) -> Any:
-    out = frame.copy()
-    out.isetitem(i, column)
-    return out
+def __getattr__(name: str) -> Any:
+    """A name this module had before its code moved to :mod:`zdb.tables.dask_frames`."""
+    if name not in _MOVED:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from ...tables import dask_frames
 
-
-def _range_index(facts: list[_PartitionFacts], name: Any) -> Any:
-    """The RangeIndex the partitions concatenate to, or None when they do not."""
-    import pandas as pd
-
-    if not facts or any(f.range is None for f in facts):
-        return None
-    ranges = [pd.RangeIndex(*f.range) for f in facts]
-    combined = ranges[0].append(ranges[1:])
-    return combined.rename(name) if isinstance(combined, pd.RangeIndex) else None
-
-
-def _divisions(ddf: Any, facts: list[_PartitionFacts], meta_index: Any) -> Any:
-    """The divisions to store, as an Index of the index's dtype, or None."""
-    import pandas as pd
-
-    if ddf.known_divisions:
-        try:
-            divisions = pd.Index(list(ddf.divisions), dtype=meta_index.dtype)
-        except (TypeError, ValueError):
-            divisions = None
-        if divisions is not None and tuple(divisions) == tuple(ddf.divisions):
-            return divisions
-    if not facts or any(f.length == 0 or not f.sorted for f in facts):
-        return None
-    for before, after in zip(facts, facts[1:], strict=False):
-        if not before.last[0] < after.first[0]:
-            return None
-    firsts = facts[0].first.append([f.first for f in facts[1:]])
-    return firsts.append(facts[-1].last)
+    return getattr(dask_frames, name)
 
 
 dumper = register(DaskToZarr())

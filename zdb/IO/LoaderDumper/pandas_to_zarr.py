@@ -13,35 +13,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...dumper import Dumper, Target, module_loaded
+from ...dumper import Dumper, Target
 from ...dumper_registry import register
-
-
-def is_pandas_table(value: Any) -> bool:
-    """True for a pandas DataFrame, Series or Index (without importing pandas)."""
-    if not module_loaded("pandas"):
-        return False
-    import pandas as pd
-
-    return isinstance(value, pd.DataFrame | pd.Series | pd.Index)
+from ...exceptions import UnsupportedValueError
+from ...tables import is_pandas_table
 
 
 def load_table(
     target: Target,
     *,
-    lazy: bool,
+    lazy: bool | None,
     as_xarray: bool,
     columns: Any = None,
 ) -> Any:
-    """Read a table written by :mod:`zdb.tables` as pandas, dask or xarray."""
-    from ... import tables
+    """Read a table written in the Zarr layout of :mod:`zdb.tables` as pandas, dask or
+    xarray."""
+    from ...tables import reading
 
-    root = target.path
-    if as_xarray:
-        return tables.open_xarray(target.store, root, lazy, columns=columns)
-    if lazy:
-        return tables.read_lazy(target.store, root, columns=columns)
-    return tables.read_table(target.store, root, columns=columns)
+    return reading.read_zarr(
+        target.store, target.path, lazy=lazy, as_xarray=as_xarray, columns=columns
+    )
 
 
 class PandasToZarr(Dumper):
@@ -63,28 +54,21 @@ class PandasToZarr(Dumper):
         """Write ``value``. ``layout``: "auto", "columns" (one array per column) or
         "block" (one 2-D array; all columns of one numeric dtype); ``chunk_rows``: rows
         per chunk; ``compression_level``: zstd level (default 3)."""
-        from ... import tables
+        from ...tables import plan, zarr_layout
 
         if not is_pandas_table(value):
-            from ...exceptions import UnsupportedValueError
-
             raise UnsupportedValueError(
                 f"pandas_to_zarr stores pandas DataFrames, Series and Index objects, not "
                 f"{type(value).__qualname__}"
             )
-        level = tables.ZSTD_LEVEL if compression_level is None else compression_level
-        table = tables.write_table(
-            target.store,
-            target.path,
-            value,
-            layout=layout,
-            chunk_rows=chunk_rows,
-            level=level,
+        level = zarr_layout.ZSTD_LEVEL if compression_level is None else compression_level
+        table = zarr_layout.write_table(
+            target.store, target.path, value, layout=layout, chunk_rows=chunk_rows, level=level
         )
         ncols = 1 if value.ndim == 1 else value.shape[1]
         return {
-            "type": f"pandas.{tables.table_type(value)}",
-            "summary": tables.summary(table, ncols),
+            "type": f"pandas.{plan.table_type(value)}",
+            "summary": plan.summary(table, ncols),
         }
 
     def load(

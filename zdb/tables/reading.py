@@ -1,0 +1,33 @@
+"""A stored table as its reader asks for it: pandas, a lazy dask frame or an xarray view,
+in either layout (what the table dumpers' ``load`` does)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..storage import Store
+from . import dask_frames, parquet_layout, xarray_view, zarr_layout
+
+
+def read_zarr(
+    store: Store, root: str, *, lazy: bool | None, as_xarray: bool, columns: Any = None
+) -> Any:
+    """The Zarr table at ``root``: an xarray view, a dask frame (``lazy``) or pandas."""
+    if as_xarray:
+        return xarray_view.open_xarray(store, root, lazy, columns=columns)
+    if lazy:
+        return dask_frames.read_lazy(store, root, columns=columns)
+    return zarr_layout.read_table(store, root, columns=columns)
+
+
+def read_parquet(
+    store: Store, root: str, *, lazy: bool | None, as_xarray: bool, columns: Any = None
+) -> Any:
+    """The Parquet table at ``root``: a dask frame (``lazy``) or pandas; it has no
+    xarray view."""
+    if as_xarray:
+        parquet_layout.open_parquet_table(store, root)  # a missing table raises first
+        raise parquet_layout.refuse_xarray(store, root)
+    if lazy:
+        return dask_frames.read_parquet_lazy(store, root, columns=columns)
+    return parquet_layout.read_table(store, root, columns=columns)
