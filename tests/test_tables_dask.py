@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import zdb
 from zdb.exceptions import DataBaseException
-from zdb.IO.LoaderDumper import dask_to_zarr
+from zdb.tables import dask_frames
 from zdb.tables import plan as table_plan
 
 from .test_tables import ISF_FRAME, assert_same, frames, isf_frames
@@ -132,7 +132,7 @@ def test_write_tasks_cover_every_row_once_in_whole_chunks(rows):
         np.testing.assert_array_equal(got, np.arange(row_start, row_start + expected))
         return expected
 
-    tasks = dask_to_zarr.write_tasks(lengths, rows, [dask.delayed(p) for p in parts], write)
+    tasks = dask_frames.write_tasks(lengths, rows, [dask.delayed(p) for p in parts], write)
     dask.compute(*[dask.delayed(t) for t in tasks], scheduler="synchronous")
     covered = np.zeros(nrows, dtype=int)
     for start, n, pieces in calls:
@@ -148,10 +148,29 @@ def test_write_tasks_cover_every_row_once_in_whole_chunks(rows):
 
 
 def test_equal_partitions_get_chunks_that_divide_them():
-    assert dask_to_zarr.aligned_chunk_rows([1000, 1000, 1000, 10], 400) == 250
-    assert dask_to_zarr.aligned_chunk_rows([1000, 1000], 5000) == 1000
-    assert dask_to_zarr.aligned_chunk_rows([1009, 1009], 100) == 100  # prime: no divisor
-    assert dask_to_zarr.aligned_chunk_rows([3, 5, 3], 100) == 100
+    assert table_plan.aligned_chunk_rows([1000, 1000, 1000, 10], 400) == 250
+    assert table_plan.aligned_chunk_rows([1000, 1000], 5000) == 1000
+    assert table_plan.aligned_chunk_rows([1009, 1009], 100) == 100  # prime: no divisor
+    assert table_plan.aligned_chunk_rows([3, 5, 3], 100) == 100
+
+
+@pytest.mark.parametrize("dumper", ["dask_to_zarr", "dask_to_parquet"])
+def test_a_dask_write_plans_its_table_once_with_chunks_dividing_the_partitions(
+    local_db, monkeypatch, dumper
+):
+    plans = []
+
+    def spy(*args, **kwargs):
+        plans.append(table_plan.plan_table(*args, **kwargs))
+        return plans[-1]
+
+    monkeypatch.setattr(dask_frames, "plan_table", spy)
+    frame = pd.DataFrame({"x": np.arange(3010.0)})
+    local_db.set("t", dd.from_pandas(frame, chunksize=1000), dumper=dumper)
+    assert len(plans) == 1
+    if dumper == "dask_to_zarr":
+        assert plans[0].chunk_rows == 1000 and plans[0].table["source"] == "dask"
+    assert_same(local_db["t"].compute(), frame)
 
 
 def test_unknown_categories_are_unified_as_dask_computes_them(db):

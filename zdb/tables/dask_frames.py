@@ -239,17 +239,8 @@ def run_writes(store: Any, root: str, tasks: list[Any]) -> int:
 class RowWriter:
     """Writes rows of the table (whole chunks) in a dask task: the plan's row arrays."""
 
-    def __init__(self, plan: Any, store: Store, root: str, level: int) -> None:
-        self.plan = TablePlan(
-            plan.table,
-            plan.nrows,
-            plan.chunk_rows,
-            nodes={p: n for p, n in plan.nodes.items() if p not in plan.static},
-            columns=plan.columns,
-            index_levels=plan.index_levels,
-            block=plan.block,
-            block_dtype=plan.block_dtype,
-        )
+    def __init__(self, plan: TablePlan, store: Store, root: str, level: int) -> None:
+        self.plan = plan.rows_only()
         self.store = store
         self.root = root
         self.level = level
@@ -294,23 +285,6 @@ class RowWriter:
             jobs += zarr_layout.chunk_jobs(self.store, self.root, node, data, row_start, self.level)
         run_jobs(jobs, self.store)
         return length
-
-
-def aligned_chunk_rows(lengths: list[int], largest: int) -> int:
-    """Rows per chunk: a divisor of the partition length when all partitions but the
-    last have one length and it has a divisor not much below ``largest``, so that each
-    partition is written by its own task; else ``largest``."""
-    nrows = sum(lengths)
-    if len(lengths) <= 1:
-        return max(1, min(largest, nrows))
-    inner = set(lengths[:-1])
-    if len(inner) == 1 and lengths[0] > 0:
-        length = lengths[0]
-        fewest = -(-length // largest)  # parts per partition, at least
-        for parts in range(fewest, 4 * fewest + 1):
-            if length % parts == 0:
-                return length // parts
-    return max(1, largest)
 
 
 def write_tasks(lengths: list[int], rows: int, parts: list[Any], write: Any) -> list[Any]:
@@ -368,10 +342,14 @@ def write_zarr(
     found = survey(value, lengths)
     sample, lengths, range_index = found.sample, found.lengths, found.range_index
     nrows = sum(lengths)
-    plan = plan_table(sample, nrows, range_index=range_index, layout=layout)
-    rows = chunk_rows or aligned_chunk_rows(lengths, plan.chunk_rows)
     plan = plan_table(
-        sample, nrows, range_index=range_index, layout=layout, chunk_rows=rows, source="dask"
+        sample,
+        nrows,
+        range_index=range_index,
+        layout=layout,
+        chunk_rows=chunk_rows,
+        partitions=lengths,
+        source="dask",
     )
     set_partitions(plan, lengths, found.divisions)
     zarr_layout.write_metadata(store, root, plan, level, {"zdb": {"table": plan.table}})

@@ -9,6 +9,7 @@ up front (categories, labels). Both layouts write from the same plan.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -111,6 +112,12 @@ class TablePlan:
     def add_node(self, node: ArrayNode) -> ArrayNode:
         self.nodes[node.path] = node
         return node
+
+    def rows_only(self) -> TablePlan:
+        """This plan without the static arrays: what a task writing rows needs (and all
+        it carries to a dask worker)."""
+        nodes = {path: node for path, node in self.nodes.items() if path not in self.static}
+        return dataclasses.replace(self, nodes=nodes, static={}, slots={})
 
     def groups(self) -> set[str]:
         """The groups holding the arrays (the ``.zdb`` group and those below it)."""
@@ -228,6 +235,30 @@ def default_chunk_rows(row_dtypes: Sequence[np.dtype], nrows: int, width: int = 
     return max(1, min(max(1, nrows), CHUNK_BYTES // widest))
 
 
+def aligned_chunk_rows(lengths: list[int], largest: int) -> int:
+    """Rows per chunk: a divisor of the partition length when all partitions but the
+    last have one length and it has a divisor not much below ``largest``, so that each
+    partition is written by its own task; else ``largest``."""
+    nrows = sum(lengths)
+    if len(lengths) <= 1:
+        return max(1, min(largest, nrows))
+    inner = set(lengths[:-1])
+    if len(inner) == 1 and lengths[0] > 0:
+        length = lengths[0]
+        fewest = -(-length // largest)  # parts per partition, at least
+        for parts in range(fewest, 4 * fewest + 1):
+            if length % parts == 0:
+                return length // parts
+    return max(1, largest)
+
+
+def _chunk_rows(given: int | None, default: int, partitions: list[int] | None) -> int:
+    """Rows per chunk: as given, else the default, aligned to ``partitions``' lengths."""
+    if given:
+        return given
+    return default if partitions is None else aligned_chunk_rows(partitions, default)
+
+
 def plan_table(
     sample: pd.DataFrame | pd.Series,
     nrows: int,
@@ -235,13 +266,16 @@ def plan_table(
     range_index: pd.RangeIndex | None,
     layout: str = "auto",
     chunk_rows: int | None = None,
+    partitions: list[int] | None = None,
     source: str = "pandas",
 ) -> TablePlan:
     """Plan how a table like ``sample`` (the data, or a dask frame's meta) is stored.
 
     ``range_index``: the table's RangeIndex, kept as attributes, or None to store the
-    index as arrays. Every optional auxiliary array is planned; the pandas writer drops
-    those that hold nothing.
+    index as arrays. ``partitions``: the lengths of a dask frame's partitions, which
+    the default ``chunk_rows`` is chosen to divide (see :func:`aligned_chunk_rows`).
+    Every optional auxiliary array is planned; the pandas writer drops those that hold
+    nothing.
     """
     is_series = isinstance(sample, pd.Series)
     if layout not in ("auto", "columns", "block"):
@@ -280,7 +314,9 @@ def plan_table(
         and sample.dtypes.iloc[0].kind in PLAIN_KINDS
     )
     if block:
-        return _plan_block(sample, nrows, table, names, dim, level_names, range_index, chunk_rows)
+        return _plan_block(
+            sample, nrows, table, names, dim, level_names, range_index, chunk_rows, partitions
+        )
     dtypes = [sample.dtype] if is_series else list(sample.dtypes)
     wheres = (
         [f"the Series {sample.name!r}"] if is_series else [f"column {c!r}" for c in column_labels]
@@ -294,7 +330,7 @@ def plan_table(
         row_dtypes += [
             storage_dtype(column_encoding(lev.dtype, "the index"), lev.dtype) for lev in levels
         ]
-    rows = chunk_rows or default_chunk_rows(row_dtypes, nrows)
+    rows = _chunk_rows(chunk_rows, default_chunk_rows(row_dtypes, nrows), partitions)
     plan = TablePlan(table, nrows, rows)
     table["chunk_rows"] = rows
     table["layout"] = "columns"
@@ -439,6 +475,7 @@ def _plan_block(
     level_names: list[str],
     range_index: pd.RangeIndex | None,
     chunk_rows: int | None,
+    partitions: list[int] | None,
 ) -> TablePlan:
     dtypes = set(sample.dtypes)
     dtype = next(iter(dtypes)) if len(dtypes) == 1 else None
@@ -455,7 +492,8 @@ def _plan_block(
         )
     ncols = sample.shape[1]
     col_chunk = max(1, min(ncols, BLOCK_CHUNK_COLUMNS))
-    rows = chunk_rows or default_chunk_rows([dtype], nrows, width=col_chunk)
+    default = default_chunk_rows([dtype], nrows, width=col_chunk)
+    rows = _chunk_rows(chunk_rows, default, partitions)
     plan = TablePlan(table, nrows, rows, block_dtype=dtype)
     col_name = sample.columns.name
     col_dim = (

@@ -21,20 +21,18 @@ from ...dumper_registry import register
 from ...exceptions import UnsupportedValueError
 from ...tables import is_dask_table
 
-#: the names this module had before the parallel writes moved to zdb.tables.dask_frames
-_MOVED = frozenset(
-    {
-        "ABORT",
-        "Failed",
-        "RowWriter",
-        "Survey",
-        "aligned_chunk_rows",
-        "guarded_write",
-        "run_writes",
-        "survey",
-        "write_tasks",
-    }
-)
+#: the names this module had before its code moved to zdb.tables, and their modules there
+_MOVED = {
+    "ABORT": "dask_frames",
+    "Failed": "dask_frames",
+    "RowWriter": "dask_frames",
+    "Survey": "dask_frames",
+    "guarded_write": "dask_frames",
+    "run_writes": "dask_frames",
+    "survey": "dask_frames",
+    "write_tasks": "dask_frames",
+    "aligned_chunk_rows": "plan",
+}
 
 
 class DaskToZarr(Dumper):
@@ -100,12 +98,12 @@ class DaskToZarr(Dumper):
 
 
 def __getattr__(name: str) -> Any:
-    """A name this module had before its code moved to :mod:`zdb.tables.dask_frames`."""
+    """A name this module had before its code moved to :mod:`zdb.tables`."""
     if name not in _MOVED:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from ...tables import dask_frames
+    from ...tables import dask_frames, plan
 
-    return getattr(dask_frames, name)
+    return getattr(dask_frames if _MOVED[name] == "dask_frames" else plan, name)
 
 
 dumper = register(DaskToZarr())
