@@ -35,7 +35,6 @@ from . import parquet_layout, zarr_layout
 from .encodings import is_arrow
 from .plan import TablePlan, plan_table, set_partitions, unwrap_index
 from .pool import run_jobs
-from .zarr_layout import open_table
 
 # -- the first pass -------------------------------------------------------------------
 
@@ -443,35 +442,46 @@ def write_parquet(
 # -- reading -------------------------------------------------------------------------
 
 
+#: how a partition's task opens the table of each layout (cached per process)
+_OPENERS = {"zarr": zarr_layout.open_table, "parquet": parquet_layout.open_parquet_table}
+
+
 class PartitionReader:
     """Reads one partition (a row range) of a stored table: the function of a lazy dask
-    frame. It carries only the store, the path and the chosen columns and re-opens the
-    table (cached) where it runs, so the graph stays small however wide the table is.
-    Its ``columns=`` keyword lets dask read only the columns a computation uses."""
+    frame. It carries only the layout, the store, the path and the chosen columns and
+    re-opens the table (cached) where it runs, so the graph stays small however wide
+    the table is. Its ``columns=`` keyword lets dask read only the columns a
+    computation uses."""
 
-    def __init__(self, store: Store, root: str, columns: list[Any] | None = None) -> None:
+    def __init__(
+        self, store: Store, root: str, columns: list[Any] | None = None, layout: str = "zarr"
+    ) -> None:
         self.store = store
         self.root = root
         self.default_columns = columns
+        self.layout = layout
 
     def __call__(
         self, rows: tuple[int, int], columns: list[Any] | None = None
     ) -> pd.DataFrame | pd.Series:
         chosen = self.default_columns if columns is None else columns
-        return open_table(self.store, self.root).read(rows=rows, columns=chosen)
+        return _OPENERS[self.layout](self.store, self.root).read(rows=rows, columns=chosen)
 
 
-def read_lazy(store: Store, root: str, columns: Any = None) -> Any:
-    """The table at ``root`` as a dask DataFrame (or Series) with its stored partitions,
-    and known divisions when its index is sorted; only what is computed is read."""
-    table = open_table(store, root)
+def read_lazy(store: Store, root: str, columns: Any = None, layout: str = "zarr") -> Any:
+    """The table at ``root`` (in the Zarr or the Parquet ``layout``) as a dask DataFrame
+    (or Series) with its stored partitions, and known divisions when its index is
+    sorted; only what is computed is read."""
+    table = _OPENERS[layout](store, root)
     positions = table.positions(columns)
     if positions is not None:
         columns = list(table.columns.take(positions))
     meta = table.read(rows=(0, 0), columns=columns)
     bounds = np.concatenate([[0], np.cumsum(table.table["partitions"])]).astype(int).tolist()
     ranges = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
-    frame = dask_frame(PartitionReader(store, root, columns), ranges, meta, table.divisions)
+    reader = PartitionReader(store, root, columns, layout)
+    label = "zdb-read" if layout == "zarr" else f"zdb-read-{layout}"
+    frame = dask_frame(reader, ranges, meta, table.divisions, label)
     return unwrap_index(table.table, frame)
 
 
@@ -503,30 +513,3 @@ def dask_frame(
             label=label,
             enforce_metadata=False,
         )
-
-
-class ParquetPartitionReader:
-    """Reads one partition of a Parquet table: the function of a lazy dask frame."""
-
-    def __init__(self, store: Any, root: str, columns: list[Any] | None = None) -> None:
-        self.store = store
-        self.root = root
-        self.default_columns = columns
-
-    def __call__(self, rows: tuple[int, int], columns: list[Any] | None = None) -> Any:
-        chosen = self.default_columns if columns is None else columns
-        table = parquet_layout.open_parquet_table(self.store, self.root)
-        return table.read(rows=rows, columns=chosen)
-
-
-def read_parquet_lazy(store: Store, root: str, columns: Any = None) -> Any:
-    """The Parquet table at ``root`` as a dask frame with its stored partitions."""
-    table = parquet_layout.open_parquet_table(store, root)
-    positions = table.positions(columns)
-    if positions is not None:
-        columns = list(table.columns.take(positions))
-    meta = table.read(rows=(0, 0), columns=columns)
-    ranges = [(table.bounds[i], table.bounds[i + 1]) for i in range(len(table.bounds) - 1)]
-    reader = ParquetPartitionReader(store, root, columns)
-    frame = dask_frame(reader, ranges, meta, table.divisions, "zdb-read-parquet")
-    return unwrap_index(table.table, frame)

@@ -29,5 +29,5 @@ def read_parquet(
         parquet_layout.open_parquet_table(store, root)  # a missing table raises first
         raise parquet_layout.refuse_xarray(store, root)
     if lazy:
-        return dask_frames.read_parquet_lazy(store, root, columns=columns)
+        return dask_frames.read_lazy(store, root, columns=columns, layout="parquet")
     return parquet_layout.read_table(store, root, columns=columns)

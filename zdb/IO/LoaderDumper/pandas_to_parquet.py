@@ -82,6 +82,12 @@ class PandasToParquet(Dumper):
 
 def __getattr__(name: str) -> Any:
     """A name this module had before its code moved to :mod:`zdb.tables.parquet_layout`."""
+    if name == "ParquetPartitionReader":  # one reader for both layouts now
+        import functools
+
+        from ...tables import dask_frames
+
+        return functools.partial(dask_frames.PartitionReader, layout="parquet")
     if name not in _MOVED:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     from ...tables import parquet_layout
