@@ -23,7 +23,7 @@ import zdb
 from zdb import tables
 from zdb.exceptions import DataBaseException, UnsupportedValueError
 from zdb.storage import LocalStore
-from zdb.tables import ColumnNotFoundError, zarr_layout
+from zdb.tables import ColumnNotFoundError
 from zdb.tables import plan as table_plan
 
 NUMPY_DTYPES = [
@@ -575,20 +575,3 @@ def test_importing_zdb_and_storing_other_values_imports_no_table_library(tmp_pat
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
-
-
-@settings(max_examples=100, deadline=None)
-@given(
-    items=st.lists(st.text(max_size=40), max_size=30),
-    skip=st.integers(0, 3),
-    padding=st.integers(0, 3),
-)
-def test_vlen_chunks_built_from_arrow_are_those_numcodecs_writes(items, skip, padding):
-    import numcodecs
-    import pyarrow as pa
-
-    values = pa.array(items, pa.large_string()).slice(min(skip, len(items)))
-    kept = items[min(skip, len(items)) :]
-    got = zarr_layout._vlen_from_arrow(values, len(kept) + padding)
-    want = numcodecs.VLenUTF8().encode(np.array(kept + [""] * padding, dtype=object))
-    assert got.tobytes() == bytes(want)

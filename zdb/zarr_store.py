@@ -19,11 +19,10 @@ from zarr.storage import LocalStore, WrapperStore
 
 from .exceptions import UnsafePathError
 
+from .zarr_codec import METADATA_FILES  # absent without damage: zarr probes for them
+
 if TYPE_CHECKING:
     from .dumper import Target
-
-#: the documents of a Zarr node, which may be absent without damage (zarr probes them)
-METADATA_FILES = frozenset({"zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata"})
 
 
 class CheckedStore(WrapperStore):

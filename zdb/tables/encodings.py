@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import FormatVersionError, UnsupportedValueError
+from ..zarr_codec import arrow_offsets
 from .labels import as_index, index_freq
 
 PLAIN_KINDS = "biufc"
@@ -211,11 +212,6 @@ def _encode_arrow_strings(arr: Any) -> dict[str, Any]:
         values = pc.fill_null(values, "")
     lengths = np.diff(arrow_offsets(values)).astype(np.uint32)
     return {"values": values, "mask": mask, "lengths": lengths}
-
-
-def arrow_offsets(values: Any) -> np.ndarray:
-    buffer = values.buffers()[1]
-    return np.frombuffer(buffer, np.int64, len(values) + 1, values.offset * 8)
 
 
 def is_arrow(values: Any) -> bool:

@@ -1,10 +1,10 @@
 """The Zarr layout of a table: its plan written as Zarr v3 arrays, and read back.
 
-Chunks are compressed and written (and read) here with numcodecs on a thread pool,
-producing exactly the chunks zarr-python writes with the same codecs: for tables,
-zarr-python's per-chunk asynchronous machinery costs more than compressing the data.
-Array metadata is taken from zarr-python itself (one template per data type), and
-any array this module cannot read directly is read through zarr-python.
+Chunks are encoded and written (and read and decoded) by :mod:`zdb.zarr_codec`, which
+makes exactly the bytes zarr-python writes, as jobs on the shared thread pool: for
+tables, zarr-python's per-chunk asynchronous machinery costs more than compressing
+the data. An array whose metadata :mod:`zdb.zarr_codec` does not read (written by
+another tool) is read through zarr-python.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numcodecs
 import numpy as np
 import pandas as pd
 
+from .. import zarr_codec
 from ..exceptions import DataBaseException, FormatVersionError
 from ..storage import Store, join
-from .encodings import arrow_offsets, aux_roles, decode_column, is_arrow, keep_object
+from .encodings import aux_roles, decode_column, is_arrow, keep_object
 from .labels import (
     build_index,
     check_has_columns,
@@ -43,150 +43,21 @@ from .pool import run_jobs
 #: zstd level of table chunks (numcodecs/zarr: 0 means zstd's default, 3)
 ZSTD_LEVEL = 3
 
-_VLEN = numcodecs.VLenUTF8()
-
-
-@functools.cache
-def _zstd(level: int) -> numcodecs.Zstd:
-    return numcodecs.Zstd(level=level)
-
-
-@functools.cache
-def _template(dtype: np.dtype, ndim: int, level: int) -> str:
-    """zarr-python's metadata document for an array of ``dtype`` (as JSON text)."""
-    import zarr
-    from zarr.codecs import ZstdCodec
-    from zarr.storage import MemoryStore
-
-    from ..zarr_util import quiet_zarr
-
-    store = MemoryStore()
-    with quiet_zarr():
-        zarr.create_array(
-            store,
-            shape=(1,) * ndim,
-            chunks=(1,) * ndim,
-            dtype=dtype,
-            compressors=ZstdCodec(level=level),
-            dimension_names=[f"d{i}" for i in range(ndim)],
-            zarr_format=3,
-        )
-    return store._store_dict["zarr.json"].to_bytes().decode()
-
 
 def array_metadata(node: ArrayNode, level: int) -> dict[str, Any]:
     """The Zarr v3 metadata of ``node``, as zarr-python writes it."""
-    meta = json.loads(_template(node.dtype, len(node.shape), level))
-    meta["shape"] = list(node.shape)
-    meta["chunk_grid"]["configuration"]["chunk_shape"] = [max(1, c) for c in node.chunks]
-    meta["attributes"] = node.attrs
-    meta["dimension_names"] = node.dims
-    if _direct_kind(meta) is None:
-        raise AssertionError(f"unexpected codecs for {node.dtype}: {meta['codecs']}")
-    return meta
-
-
-def _direct_kind(meta: dict[str, Any]) -> str | None:
-    """ "bytes" or "vlen" for an array whose chunks this module reads, else None."""
-    codecs = meta.get("codecs") or []
-    names = [c.get("name") for c in codecs]
-    if (
-        meta.get("chunk_grid", {}).get("name") != "regular"
-        or meta.get("chunk_key_encoding")
-        != {"name": "default", "configuration": {"separator": "/"}}
-        or meta.get("storage_transformers")
-        or len(names) != 2
-        or names[1] != "zstd"
-    ):
-        return None
-    if names[0] == "vlen-utf8":
-        return "vlen"
-    endian = (codecs[0].get("configuration") or {}).get("endian", "little")
-    return "bytes" if names[0] == "bytes" and endian == "little" else None
-
-
-def _native_dtype(meta: dict[str, Any]) -> np.dtype:
-    data_type = meta["data_type"]
-    if data_type == "string":
-        return np.dtype(object)
-    if isinstance(data_type, str):
-        return np.dtype(data_type)
-    conf = data_type.get("configuration", {})
-    if (
-        data_type["name"] in ("numpy.datetime64", "numpy.timedelta64")
-        and conf.get("scale_factor", 1) == 1
-    ):
-        return np.dtype(f"{'M' if 'datetime' in data_type['name'] else 'm'}8[{conf['unit']}]")
-    if data_type["name"] == "raw_bytes":
-        return np.dtype(f"V{conf['length_bytes']}")
-    raise ValueError(f"data type {data_type}")
+    return zarr_codec.array_metadata(
+        node.dtype,
+        node.shape,
+        node.chunks,
+        dimension_names=node.dims,
+        attributes=node.attrs,
+        level=level,
+    )
 
 
 def _chunk_path(root: str, path: str, index: Sequence[int]) -> str:
-    return join(root, path, "c", *(str(i) for i in index))
-
-
-def _encode_chunk(kind: str, chunk: np.ndarray, level: int) -> bytes:
-    if kind == "vlen":
-        raw: Any = _VLEN.encode(chunk.ravel())
-    else:
-        raw = np.ascontiguousarray(chunk)
-        if raw.dtype.byteorder == ">":
-            raw = raw.astype(raw.dtype.newbyteorder("<"))
-        raw = raw.reshape(-1).view(np.uint8)
-    return _zstd(level).encode(raw)
-
-
-def _vlen_from_arrow(values: Any, items: int) -> np.ndarray:
-    """The vlen-utf8 chunk (as numcodecs' ``VLenUTF8`` writes it: item count, then each
-    item's length and bytes, little-endian uint32) of an Arrow ``large_string`` array
-    without nulls, padded with empty items to ``items``. Arrow joins each item to its
-    length prefix in one pass, so the body is the data buffer of the joined array;
-    going through Python str objects costs ten times as much."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    n = len(values)
-    lengths = np.diff(arrow_offsets(values)).astype("<u4")
-    prefixes = pa.FixedSizeBinaryArray.from_buffers(
-        pa.binary(4), n, [None, pa.py_buffer(lengths)]
-    ).cast(pa.large_binary())
-    joined = pc.binary_join_element_wise(
-        prefixes, values.cast(pa.large_binary()), pa.scalar(b"", pa.large_binary())
-    )
-    offsets = arrow_offsets(joined)
-    body = np.empty(0, np.uint8)
-    if n:
-        body = np.frombuffer(joined.buffers()[2], np.uint8)[int(offsets[0]) : int(offsets[-1])]
-    out = np.zeros(4 + len(body) + 4 * (items - n), np.uint8)
-    out[:4] = np.array([items], "<u4").view(np.uint8)
-    out[4 : 4 + len(body)] = body
-    return out
-
-
-def _vlen_items(raw: bytes, lengths: np.ndarray, a: int, b: int) -> np.ndarray:
-    """The bytes of items ``a:b`` of a decompressed vlen-utf8 chunk, given the lengths
-    of its items from the first: the chunk minus the length prefixes between them."""
-    if a == b:
-        return np.zeros(0, np.uint8)
-    lens = lengths[:b].astype(np.int64)
-    prefix = 4 + 4 * np.arange(b) + np.concatenate([[0], np.cumsum(lens[:-1])])
-    lo, hi = prefix[a] + 4, prefix[b - 1] + 4 + lens[b - 1]
-    region = np.frombuffer(raw, np.uint8)[lo:hi]
-    keep = np.ones(len(region), bool)
-    keep[((prefix[a + 1 : b] - lo)[:, None] + np.arange(4)).ravel()] = False
-    return region[keep]
-
-
-def _padded(chunk: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    if chunk.shape == shape:
-        return chunk
-    if chunk.dtype == object:
-        out = np.full(shape, "", dtype=object)
-    else:
-        out = np.zeros(shape, dtype=chunk.dtype)
-    out[tuple(slice(0, n) for n in chunk.shape)] = chunk
-    return out
+    return join(root, path, zarr_codec.chunk_key(index))
 
 
 def chunk_jobs(
@@ -234,10 +105,9 @@ def chunk_jobs(
                 if node.optional and not piece.any():
                     return
                 if kind == "arrow":
-                    raw: Any = _vlen_from_arrow(piece, node.chunks[0])
-                    encoded = _zstd(level).encode(raw)
+                    encoded = zarr_codec.encode_arrow_chunk(piece, node.chunks[0], level)
                 else:
-                    encoded = _encode_chunk(kind, _padded(piece, tuple(node.chunks)), level)
+                    encoded = zarr_codec.encode_chunk(piece, node.chunks, level)
                 store.write_bytes(_chunk_path(root, node.path, key), encoded)
 
             jobs.append(job)
@@ -249,19 +119,10 @@ def write_metadata(store: Store, root: str, plan: TablePlan, level: int, attrs: 
     from ..format import group_document
 
     metas = {path: array_metadata(node, level) for path, node in plan.nodes.items()}
-    child_group = {
-        "attributes": {},
-        "zarr_format": 3,
-        "consolidated_metadata": {"kind": "inline", "must_understand": False, "metadata": {}},
-        "node_type": "group",
-    }
     groups = plan.groups()
-    consolidated: dict[str, Any] = {g: child_group for g in sorted(groups)}
-    consolidated.update(metas)
+    consolidated = zarr_codec.consolidated(metas, groups)
     jobs: list[Callable[[], None]] = [
-        functools.partial(
-            store.write_bytes, join(root, path, "zarr.json"), json.dumps(meta).encode()
-        )
+        functools.partial(store.write_bytes, join(root, path, "zarr.json"), zarr_codec.dumps(meta))
         for path, meta in metas.items()
     ]
     jobs += [
@@ -300,16 +161,15 @@ def _plan_read(
     rows: tuple[int, int] | None,
     cols: np.ndarray | None = None,
 ) -> _ArrayRead:
-    kind = _direct_kind(meta)
+    kind = zarr_codec.chunk_kind(meta)
     shape = tuple(meta["shape"])
     start, stop = rows if rows is not None else (0, shape[0])
     if kind is None:
         return _zarr_read(store, root, path, (start, stop), cols)
-    dtype = _native_dtype(meta)
-    chunks = tuple(meta["chunk_grid"]["configuration"]["chunk_shape"])
+    dtype = zarr_codec.numpy_dtype(meta)
+    chunks = zarr_codec.chunk_shape(meta)
     optional = (meta.get("attributes", {}).get("zdb") or {}).get("role") is not None
     fill = meta.get("fill_value")
-    zstd = _zstd(0)
     nrows = stop - start
     if len(shape) == 1:
         out = np.empty(nrows, dtype=dtype)
@@ -342,16 +202,11 @@ def _plan_read(
                     else:
                         out[dst, where] = fill
                     return
-                if kind == "vlen":
-                    chunk = _VLEN.decode(zstd.decode(raw))
-                    out[dst] = chunk[src]
-                    return
                 full = src.start == 0 and src.stop == chunks[0]
-                if where is None and full and out.flags.c_contiguous:
-                    zstd.decode(raw, out=out[dst].view(np.uint8))
+                if kind == "bytes" and where is None and full and out.flags.c_contiguous:
+                    zarr_codec.decompress(raw, out=out[dst].view(np.uint8))
                     return
-                chunk = np.frombuffer(zstd.decode(raw), dtype=dtype.newbyteorder("<"))
-                chunk = chunk.reshape(chunks)
+                chunk = zarr_codec.decode_chunk(raw, kind, dtype, chunks)
                 if where is None:
                     out[dst] = chunk[src]
                 else:
@@ -489,7 +344,8 @@ class StoredTable:
         meta = self.meta(values_path)
         enc = meta["attributes"]["zdb"]["encoding"]
         group = aux_group_of(values_path)
-        if enc.get("name") == "string" and enc.get("lengths") and _direct_kind(meta) == "vlen":
+        vlen = zarr_codec.chunk_kind(meta) == "vlen"
+        if enc.get("name") == "string" and enc.get("lengths") and vlen:
             return self._arrow_strings(values_path, meta, enc, rows)
         reads = {"values": _plan_read(self.store, self.root, values_path, meta, rows)}
         for role in aux_roles(enc):
@@ -519,11 +375,11 @@ class StoredTable:
 
         group = aux_group_of(values_path)
         nrows = meta["shape"][0]
-        per = meta["chunk_grid"]["configuration"]["chunk_shape"][0]
+        per = zarr_codec.chunk_shape(meta)[0]
         start, stop = rows if rows is not None else (0, nrows)
         chunks = list(range(start // per, -(-stop // per))) if stop > start else []
         lengths_path = f"{group}/lengths"
-        if self.meta(lengths_path)["chunk_grid"]["configuration"]["chunk_shape"][0] != per:
+        if zarr_codec.chunk_shape(self.meta(lengths_path))[0] != per:
             raise DataBaseException(
                 f"{values_path} in {self.where}: its lengths are not chunked like it; "
                 "the table is damaged: delete the key and write it again"
@@ -535,7 +391,6 @@ class StoredTable:
             mask = _plan_read(self.store, self.root, mask_path, self.meta(mask_path), (start, stop))
             jobs += mask.jobs
         pieces: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-        zstd = _zstd(0)
 
         for k in chunks:
 
@@ -545,10 +400,10 @@ class StoredTable:
                 if lens is None:
                     lengths = np.zeros(per, np.uint32)
                 else:
-                    lengths = np.frombuffer(zstd.decode(lens), "<u4")
+                    lengths = zarr_codec.decode_chunk(lens, "bytes", np.dtype("<u4"), (per,))
                 path = _chunk_path(self.root, values_path, [k])
-                raw = zstd.decode(self.store.read_bytes(path))
-                pieces[k] = (_vlen_items(raw, lengths, a, b), lengths[a:b])
+                raw = zarr_codec.decompress(self.store.read_bytes(path))
+                pieces[k] = (zarr_codec.vlen_items(raw, lengths, a, b), lengths[a:b])
 
             jobs.append(job)
 

@@ -1,9 +1,9 @@
 """``numpy_to_zarr``: ND numpy arrays (and numpy scalars, and dask arrays) as one
 chunked, compressed Zarr array named ``data`` in the key's version group.
 
-Small arrays of plain numeric dtypes are written by :mod:`zdb.zarr_direct` (the same
-bytes zarr-python writes, without its per-call cost); everything else goes through
-zarr-python. A dask array is written chunk by chunk by whatever dask scheduler is
+Small arrays of plain numeric dtypes are written as one chunk by :mod:`zdb.zarr_codec`
+(the same bytes zarr-python writes, without its per-call cost); everything else goes
+through zarr-python. A dask array is written chunk by chunk by whatever dask scheduler is
 active, never held whole.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ... import zarr_direct
+from ... import zarr_codec
 from ...dumper import Dumper, Target, module_loaded
 from ...dumper_registry import register
 from ...exceptions import UnsupportedValueError
@@ -23,10 +23,20 @@ from ...storage import join
 from ...zarr_util import consolidate, quiet_zarr
 
 ARRAY = "data"
+#: arrays up to this many bytes of a native numeric dtype are written as one chunk by
+#: zdb.zarr_codec, without zarr-python
+MAX_DIRECT_BYTES = 4 * 2**20
 #: zarr-python by default skips a chunk equal to the fill value (losing the sign of -0.0)
 #: and reads a missing chunk as fill values (hiding damage); zdb writes every chunk and
 #: records it in ``loader.every_chunk``, so that a missing chunk is an error on reading
 EVERY_CHUNK_CONFIG = {"write_empty_chunks": True}
+
+
+def _direct(arr: np.ndarray) -> bool:
+    """True if ``arr`` is written as one chunk without zarr-python (given defaults)."""
+    return (
+        arr.dtype.isnative and zarr_codec.is_numeric(arr.dtype) and arr.nbytes <= MAX_DIRECT_BYTES
+    )
 
 
 def _is_dask_array(value: Any) -> bool:
@@ -107,16 +117,16 @@ class NumpyToZarr(Dumper):
             if arr.dtype == object:
                 info["numpy_dtype"] = "object"
                 arr = _object_as_str(arr)
-        if not zarr_direct.supports(arr):
+        if not (isinstance(arr, np.ndarray) and _direct(arr)):
             _check_zarr_dtype(arr.dtype)
         info["summary"] = f"{arr.dtype} {tuple(arr.shape)}"
         dims = _dims(arr.ndim, dimension_names)
         defaults = (
             chunks == "auto" and shards is None and compressors == "auto" and filters == "auto"
         )
-        if defaults and isinstance(arr, np.ndarray) and zarr_direct.supports(arr):
-            meta = zarr_direct.array_metadata(arr, dims)
-            zarr_direct.write_array(target.store, join(target.path, ARRAY), arr, meta)
+        if defaults and isinstance(arr, np.ndarray) and _direct(arr):
+            meta = zarr_codec.array_metadata(arr.dtype, arr.shape, arr.shape, dimension_names=dims)
+            zarr_codec.write_single_chunk(target.store, join(target.path, ARRAY), arr, meta)
             target.store.write_bytes(
                 join(target.path, "zarr.json"), group_document({}, consolidated={ARRAY: meta})
             )
@@ -174,9 +184,9 @@ class NumpyToZarr(Dumper):
         as_xarray: bool = False,
     ) -> Any:
         meta = info.get("array")
-        if meta is not None and not (lazy or as_xarray) and zarr_direct.is_direct(meta):
+        if meta is not None and not (lazy or as_xarray) and zarr_codec.is_single_chunk(meta):
             return _restore(
-                zarr_direct.read_array(target.store, join(target.path, ARRAY), meta), info
+                zarr_codec.read_single_chunk(target.store, join(target.path, ARRAY), meta), info
             )
         store = target.zarr_store(every_chunk=bool(info.get("every_chunk")))
         if as_xarray:

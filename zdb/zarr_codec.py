@@ -1,0 +1,365 @@
+"""The bytes zarr-python writes: Zarr v3 array metadata, chunk keys and chunk codecs.
+
+zdb writes small arrays (``numpy_to_zarr``) and table columns (:mod:`zdb.tables`)
+without zarr-python: its per-call asynchronous machinery costs milliseconds per array,
+more than compressing a table's chunks, and importing it costs more than storing a few
+small arrays. This module writes exactly what zarr-python 3 writes for the same array
+and codecs (``tests/test_zarr_codec.py`` compares the two byte for byte for every data
+type and codec configuration zdb writes, and reads what this module writes with
+zarr-python), following the Zarr v3 specification and zarr-python's data types beyond
+it (``numpy.datetime64``, ``numpy.timedelta64``, ``string``, ``raw_bytes``).
+
+The codecs written are ``bytes`` (little endian) or ``vlen-utf8`` (strings), then
+``zstd``, on a regular chunk grid with the default chunk key encoding; arrays with
+other metadata are read through zarr-python. Compression is numcodecs', which
+zarr-python itself uses for these codecs; it is imported on first use (25 ms).
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .storage import Store, join
+
+#: the documents of a Zarr node (v3 and v2); a name no array or group may take
+METADATA_FILES = frozenset({"zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata"})
+#: zarr-python's default zstd configuration (level 0: zstd's default level, 3)
+DEFAULT_ZSTD_LEVEL = 0
+#: the chunk key encoding written: ``c/<i>/<j>/...`` (``c`` for a 0-d array)
+CHUNK_KEY_ENCODING = {"name": "default", "configuration": {"separator": "/"}}
+
+#: the Zarr v3 data types of numpy's number kinds, by numpy dtype name
+_NUMERIC = frozenset(
+    "bool int8 int16 int32 int64 uint8 uint16 uint32 uint64 "
+    "float16 float32 float64 complex64 complex128".split()
+)
+_NAT = int(np.iinfo(np.int64).min)
+
+
+# -- metadata ---------------------------------------------------------------------------
+
+
+def is_numeric(dtype: np.dtype) -> bool:
+    """True for the numeric dtypes of the Zarr v3 core (bool, ints, floats, complex)."""
+    dtype = np.dtype(dtype)
+    return dtype.kind in "biufc" and dtype.newbyteorder("=").name in _NUMERIC
+
+
+def data_type(dtype: np.dtype) -> str | dict[str, Any]:
+    """The Zarr v3 ``data_type`` of ``dtype``; ValueError for one this module does not
+    write (it goes through zarr-python, or is refused)."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "OT":
+        return "string"
+    if dtype.kind in "mM" and np.datetime_data(dtype)[1] == 1:
+        name = "numpy.datetime64" if dtype.kind == "M" else "numpy.timedelta64"
+        return {
+            "name": name,
+            "configuration": {"unit": np.datetime_data(dtype)[0], "scale_factor": 1},
+        }
+    if dtype.kind == "V" and dtype.fields is None and dtype.subdtype is None:
+        return {"name": "raw_bytes", "configuration": {"length_bytes": dtype.itemsize}}
+    if is_numeric(dtype):
+        return dtype.newbyteorder("=").name
+    raise ValueError(f"no Zarr data type written by zdb for numpy dtype {dtype}")
+
+
+def fill_value(dtype: np.dtype) -> Any:
+    """zarr-python's default fill value of ``dtype`` as JSON: zero, NaT, "" or zero bytes."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "OT":
+        return ""
+    if dtype.kind in "mM":
+        return _NAT
+    if dtype.kind == "V":
+        return base64.b64encode(bytes(dtype.itemsize)).decode()
+    if dtype.kind == "b":
+        return False
+    if dtype.kind == "c":
+        return [0.0, 0.0]
+    if dtype.kind == "f":
+        return 0.0
+    return 0
+
+
+def _has_endianness(dtype: np.dtype) -> bool:
+    return dtype.kind in "iufcmM" and dtype.itemsize > 1
+
+
+def codecs(dtype: np.dtype, level: int) -> list[dict[str, Any]]:
+    """The codec chain of an array of ``dtype``: ``bytes`` or ``vlen-utf8``, then zstd."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "OT":
+        first: dict[str, Any] = {"name": "vlen-utf8", "configuration": {}}
+    elif _has_endianness(dtype):
+        first = {"name": "bytes", "configuration": {"endian": "little"}}
+    else:
+        first = {"name": "bytes"}
+    return [first, {"name": "zstd", "configuration": {"level": level, "checksum": False}}]
+
+
+def array_metadata(
+    dtype: np.dtype,
+    shape: Sequence[int],
+    chunks: Sequence[int],
+    *,
+    dimension_names: Sequence[str] | None = None,
+    attributes: dict[str, Any] | None = None,
+    level: int = DEFAULT_ZSTD_LEVEL,
+) -> dict[str, Any]:
+    """The ``zarr.json`` document (as a dict) zarr-python writes for an array of
+    ``dtype`` and ``shape`` in chunks of ``chunks``, compressed with zstd at ``level``."""
+    meta: dict[str, Any] = {
+        "shape": [int(n) for n in shape],
+        "data_type": data_type(dtype),
+        "chunk_grid": {
+            "name": "regular",
+            "configuration": {"chunk_shape": [max(1, int(c)) for c in chunks]},
+        },
+        "chunk_key_encoding": CHUNK_KEY_ENCODING,
+        "fill_value": fill_value(dtype),
+        "codecs": codecs(dtype, level),
+        "attributes": attributes or {},
+    }
+    if dimension_names:  # zarr-python leaves out none and an empty list (0-d) alike
+        meta["dimension_names"] = list(dimension_names)
+    meta.update(zarr_format=3, node_type="array", storage_transformers=[])
+    return meta
+
+
+def group_metadata(attributes: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A group's document as it appears in its parent's consolidated metadata."""
+    return {
+        "attributes": attributes or {},
+        "zarr_format": 3,
+        "consolidated_metadata": {"kind": "inline", "must_understand": False, "metadata": {}},
+        "node_type": "group",
+    }
+
+
+def consolidated(arrays: dict[str, dict[str, Any]], groups: Sequence[str]) -> dict[str, Any]:
+    """The ``consolidated_metadata.metadata`` of a group holding ``arrays`` (metadata by
+    path) and the (attribute-less) child ``groups``, as ``zarr.consolidate_metadata``
+    writes it."""
+    out: dict[str, Any] = {group: group_metadata() for group in sorted(groups)}
+    out.update(arrays)
+    return out
+
+
+def dumps(meta: dict[str, Any]) -> bytes:
+    """The bytes of an array's ``zarr.json``."""
+    return json.dumps(meta).encode()
+
+
+# -- reading metadata -------------------------------------------------------------------
+
+
+def chunk_kind(meta: dict[str, Any]) -> str | None:
+    """``"bytes"`` or ``"vlen"`` for an array whose chunks this module reads (the
+    layout written here), else None (read it through zarr-python)."""
+    array_codecs = meta.get("codecs") or []
+    names = [c.get("name") for c in array_codecs]
+    if (
+        meta.get("chunk_grid", {}).get("name") != "regular"
+        or meta.get("chunk_key_encoding") != CHUNK_KEY_ENCODING
+        or meta.get("storage_transformers")
+        or len(names) != 2
+        or names[1] != "zstd"
+    ):
+        return None
+    try:
+        numpy_dtype(meta)
+    except (ValueError, KeyError, TypeError):
+        return None
+    if names[0] == "vlen-utf8":
+        return "vlen"
+    endian = (array_codecs[0].get("configuration") or {}).get("endian", "little")
+    return "bytes" if names[0] == "bytes" and endian == "little" else None
+
+
+def numpy_dtype(meta: dict[str, Any]) -> np.dtype:
+    """The numpy dtype an array's chunks decode to (object for strings); ValueError
+    for a data type this module does not read."""
+    dt = meta["data_type"]
+    if dt == "string":
+        return np.dtype(object)
+    if isinstance(dt, str):
+        if dt not in _NUMERIC:
+            raise ValueError(f"data type {dt}")
+        return np.dtype(dt)
+    conf = dt.get("configuration", {})
+    if dt["name"] in ("numpy.datetime64", "numpy.timedelta64") and conf.get("scale_factor", 1) == 1:
+        return np.dtype(f"{'M' if 'datetime' in dt['name'] else 'm'}8[{conf['unit']}]")
+    if dt["name"] == "raw_bytes":
+        return np.dtype(f"V{conf['length_bytes']}")
+    raise ValueError(f"data type {dt}")
+
+
+def chunk_shape(meta: dict[str, Any]) -> tuple[int, ...]:
+    """The shape of an array's (regular) chunks."""
+    return tuple(meta["chunk_grid"]["configuration"]["chunk_shape"])
+
+
+# -- chunks -----------------------------------------------------------------------------
+
+
+def chunk_key(index: Sequence[int]) -> str:
+    """The key of the chunk at grid position ``index``, relative to the array."""
+    return "/".join(["c", *(str(int(i)) for i in index)])
+
+
+@functools.cache
+def _zstd(level: int) -> Any:
+    import numcodecs
+
+    return numcodecs.Zstd(level=level)
+
+
+@functools.cache
+def _vlen() -> Any:
+    import numcodecs
+
+    return numcodecs.VLenUTF8()
+
+
+def _fill_scalar(dtype: np.dtype) -> Any:
+    if dtype.kind in "OT":
+        return ""
+    if dtype.kind in "mM":
+        return np.array("NaT", dtype)
+    return np.zeros((), dtype)
+
+
+def padded(chunk: np.ndarray, shape: Sequence[int]) -> np.ndarray:
+    """``chunk`` (an edge chunk, or data of fewer rows) filled up to ``shape`` with the
+    fill value, as zarr-python stores the part of an edge chunk beyond the array."""
+    shape = tuple(shape)
+    if chunk.shape == shape:
+        return chunk
+    dtype = np.dtype(object) if chunk.dtype.kind == "T" else chunk.dtype
+    out = np.full(shape, _fill_scalar(dtype), dtype=dtype)
+    out[tuple(slice(0, n) for n in chunk.shape)] = chunk
+    return out
+
+
+def encode_chunk(chunk: np.ndarray, shape: Sequence[int], level: int) -> bytes:
+    """The stored bytes of ``chunk`` in an array of chunks of ``shape`` (a smaller
+    ``chunk`` is padded with the fill value): vlen-utf8 for strings, else little-endian
+    bytes, then zstd at ``level``."""
+    chunk = padded(chunk, shape)
+    if chunk.dtype.kind in "OT":
+        raw: Any = _vlen().encode(np.asarray(chunk, dtype=object).ravel())
+    else:
+        raw = np.ascontiguousarray(chunk, dtype=chunk.dtype.newbyteorder("<"))
+        raw = raw.reshape(-1).view(np.uint8)
+    return _zstd(level).encode(raw)
+
+
+def encode_arrow_chunk(values: Any, items: int, level: int) -> bytes:
+    """The stored bytes of a vlen-utf8 chunk of ``items`` items holding the Arrow
+    ``large_string`` array ``values`` (no nulls), padded with empty strings."""
+    return _zstd(level).encode(vlen_from_arrow(values, items))
+
+
+def decompress(raw: bytes, out: Any = None) -> Any:
+    """The zstd-decompressed bytes of a chunk (into ``out``, a writable buffer of the
+    right size, when given)."""
+    return _zstd(0).decode(raw, out=out)
+
+
+def decode_chunk(raw: bytes, kind: str, dtype: np.dtype, shape: Sequence[int]) -> np.ndarray:
+    """The array stored in the chunk bytes ``raw`` (``kind`` from :func:`chunk_kind`,
+    ``dtype`` from :func:`numpy_dtype`, ``shape`` of the chunks)."""
+    if kind == "vlen":
+        return _vlen().decode(decompress(raw)).reshape(shape)
+    return np.frombuffer(decompress(raw), dtype=dtype.newbyteorder("<")).reshape(shape)
+
+
+def arrow_offsets(values: Any) -> np.ndarray:
+    """The int64 offsets of an Arrow ``large_string`` array (its own slice of them)."""
+    buffer = values.buffers()[1]
+    return np.frombuffer(buffer, np.int64, len(values) + 1, values.offset * 8)
+
+
+def vlen_from_arrow(values: Any, items: int) -> np.ndarray:
+    """The vlen-utf8 chunk (as numcodecs' ``VLenUTF8`` writes it: item count, then each
+    item's length and bytes, little-endian uint32) of an Arrow ``large_string`` array
+    without nulls, padded with empty items to ``items``. Arrow joins each item to its
+    length prefix in one pass, so the body is the data buffer of the joined array;
+    going through Python str objects costs ten times as much."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    n = len(values)
+    lengths = np.diff(arrow_offsets(values)).astype("<u4")
+    prefixes = pa.FixedSizeBinaryArray.from_buffers(
+        pa.binary(4), n, [None, pa.py_buffer(lengths)]
+    ).cast(pa.large_binary())
+    joined = pc.binary_join_element_wise(
+        prefixes, values.cast(pa.large_binary()), pa.scalar(b"", pa.large_binary())
+    )
+    offsets = arrow_offsets(joined)
+    body = np.empty(0, np.uint8)
+    if n:
+        body = np.frombuffer(joined.buffers()[2], np.uint8)[int(offsets[0]) : int(offsets[-1])]
+    out = np.zeros(4 + len(body) + 4 * (items - n), np.uint8)
+    out[:4] = np.array([items], "<u4").view(np.uint8)
+    out[4 : 4 + len(body)] = body
+    return out
+
+
+def vlen_items(raw: bytes, lengths: np.ndarray, a: int, b: int) -> np.ndarray:
+    """The bytes of items ``a:b`` of a decompressed vlen-utf8 chunk, given the lengths
+    of its items from the first: the chunk minus the length prefixes between them."""
+    if a == b:
+        return np.zeros(0, np.uint8)
+    lens = lengths[:b].astype(np.int64)
+    prefix = 4 + 4 * np.arange(b) + np.concatenate([[0], np.cumsum(lens[:-1])])
+    lo, hi = prefix[a] + 4, prefix[b - 1] + 4 + lens[b - 1]
+    region = np.frombuffer(raw, np.uint8)[lo:hi]
+    keep = np.ones(len(region), bool)
+    keep[((prefix[a + 1 : b] - lo)[:, None] + np.arange(4)).ravel()] = False
+    return region[keep]
+
+
+# -- one-chunk arrays -------------------------------------------------------------------
+
+
+def is_single_chunk(meta: dict[str, Any]) -> bool:
+    """True if the array of this metadata is one chunk of a numeric dtype in the layout
+    written here (readable by :func:`read_single_chunk`)."""
+    try:
+        numeric = isinstance(meta["data_type"], str) and meta["data_type"] in _NUMERIC
+        whole = list(chunk_shape(meta)) == [max(1, s) for s in meta["shape"]]
+    except (KeyError, TypeError):
+        return False
+    return numeric and whole and chunk_kind(meta) == "bytes"
+
+
+def write_single_chunk(store: Store, path: str, arr: np.ndarray, meta: dict[str, Any]) -> None:
+    """Write the numeric array ``arr`` as one chunk with its metadata ``meta`` (from
+    :func:`array_metadata` with ``chunks=arr.shape``)."""
+    if arr.size:  # the deepest file first: its folders are made in one go
+        level = meta["codecs"][1]["configuration"]["level"]
+        store.write_bytes(
+            join(path, chunk_key([0] * arr.ndim)), encode_chunk(arr, arr.shape, level)
+        )
+    store.write_bytes(join(path, "zarr.json"), dumps(meta))
+
+
+def read_single_chunk(store: Store, path: str, meta: dict[str, Any]) -> np.ndarray:
+    """Read a one-chunk array (see :func:`is_single_chunk`). Its chunk is always
+    written when the array is not empty: a missing one raises FileNotFoundError."""
+    shape = tuple(meta["shape"])
+    dtype = numpy_dtype(meta)
+    if 0 in shape:
+        return np.empty(shape, dtype=dtype)
+    raw = store.read_bytes(join(path, chunk_key([0] * len(shape))))
+    out = decode_chunk(raw, "bytes", dtype, shape)
+    return out.astype(dtype, copy=not out.flags.writeable)
