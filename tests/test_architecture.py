@@ -1,0 +1,173 @@
+"""The module map keeps its shape: modules stay short, imports form no cycle (lazy
+imports inside functions included, ``if TYPE_CHECKING:`` imports not), the table codec
+knows no dumper, and no dumper imports another."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "zdb"
+#: the longest a module may be (lines)
+MAX_LINES = 800
+#: modules over the limit in parts of zdb that others are changing now, to be split
+#: when they are done; meanwhile they must not grow past these sizes
+OVERSIZED = {
+    "zdb/database.py": 1000,
+    "zdb/distributed_lock.py": 1000,
+    "zdb/db_initializers/load_simrun_general.py": 1500,
+}
+
+
+def module_files() -> dict[str, Path]:
+    """Every module of zdb by its dotted name."""
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = list(path.relative_to(ROOT).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        out[".".join(parts)] = path
+    return out
+
+
+def _is_type_checking(test: ast.expr) -> bool:
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _imports(tree: ast.AST) -> list[ast.Import | ast.ImportFrom]:
+    """Every import statement, at any depth, except under ``if TYPE_CHECKING:``."""
+    found = []
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node.test):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _within(name: str, modules: dict[str, Path]) -> str | None:
+    """The zdb module ``name`` is, or lies in (an attribute of a module), or None."""
+    while name:
+        if name in modules:
+            return name
+        name = name.rpartition(".")[0]
+    return None
+
+
+def import_graph() -> dict[str, set[str]]:
+    """The zdb modules each zdb module imports, by name. ``from package import name``
+    imports the submodule ``package.name`` when there is one, else the package."""
+    modules = module_files()
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        edges: set[str] = set()
+        for node in _imports(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            else:
+                base = node.module or ""
+                if node.level:
+                    anchor = package.split(".")
+                    anchor = anchor[: len(anchor) - (node.level - 1)]
+                    base = ".".join([*anchor, *([base] if base else [])])
+                targets = [f"{base}.{alias.name}" for alias in node.names]
+            for target in targets:
+                found = _within(target, modules)
+                if found is not None and found != name:
+                    edges.add(found)
+        graph[name] = edges
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    out: list[list[str]] = []
+
+    def connect(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(graph[v]):
+            if w not in index:
+                connect(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            component = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                component.append(w)
+                if w == v:
+                    break
+            if len(component) > 1:
+                out.append(sorted(component))
+
+    for v in sorted(graph):
+        if v not in index:
+            connect(v)
+    return out
+
+
+def test_no_module_is_longer_than_the_limit():
+    too_long = {}
+    for path in module_files().values():
+        rel = path.relative_to(ROOT).as_posix()
+        lines = len(path.read_text().splitlines())
+        if lines > OVERSIZED.get(rel, MAX_LINES):
+            too_long[rel] = lines
+    assert too_long == {}, f"split these modules (at most {MAX_LINES} lines each)"
+
+
+def test_zdb_modules_import_each_other_without_cycles():
+    assert cycles(import_graph()) == []
+
+
+def test_the_cycle_check_finds_lazy_cycles_and_ignores_type_checking_imports():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(graph) == [["a", "b", "c"]]
+    tree = ast.parse(
+        "from typing import TYPE_CHECKING\n"
+        "if TYPE_CHECKING:\n    from .x import X\n"
+        "def f():\n    from .y import Y\n"
+    )
+    assert [n.module for n in _imports(tree)] == ["typing", "y"]
+
+
+def test_the_table_codec_knows_no_dumper():
+    knows = {
+        (name, target)
+        for name, targets in import_graph().items()
+        if name == "zdb.tables" or name.startswith("zdb.tables.")
+        for target in targets
+        if target.startswith("zdb.IO") or target in ("zdb.dumper", "zdb.dumper_registry")
+    }
+    assert knows == set()
+
+
+def test_no_dumper_imports_another_dumper():
+    prefix = "zdb.IO.LoaderDumper."
+    imports = {
+        (name, target)
+        for name, targets in import_graph().items()
+        if name.startswith(prefix)
+        for target in targets
+        if target.startswith(prefix)
+    }
+    assert imports == set()
