@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import secrets
 import subprocess
 import sys
 
@@ -399,6 +400,49 @@ def test_mixed_column_labels_keep_their_types_order_dtype_and_name(db):
     assert len(set(a.lower() for a in arrays)) == len(arrays)
     assert "a" in arrays and "two words" in arrays and ".hidden" in arrays and "Ä" in arrays
     assert "__x" not in arrays and ".zdb" not in arrays and "." not in arrays
+
+
+#: labels named like the format's own files (Zarr v3 and v2 metadata), in any case
+METADATA_FILE_LABELS = ["zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata", "ZARR.JSON"]
+
+
+@pytest.fixture(params=["local", "memory", "s3"])
+def any_store_db(request, tmp_path):
+    """A new database on a local disk, on memory:// and on S3, with the fsspec options
+    that read its files."""
+    if request.param == "local":
+        return zdb.DataBase(tmp_path / "db"), {}
+    if request.param == "memory":
+        return zdb.DataBase(f"memory://zdb-tables-{secrets.token_hex(6)}"), {}
+    from .s3_server import storage_options
+
+    options = storage_options(request.getfixturevalue("s3_endpoint"))
+    url = f"s3://zdb-tests/{secrets.token_hex(6)}"
+    return zdb.DataBase(url, storage_options=options), options
+
+
+def stored_names(db: zdb.DataBase, options: dict, key: str) -> list[str]:
+    """The names of a stored table's column and index arrays, from its files."""
+    import fsspec
+
+    with fsspec.open(db.path_of(key) + "/zarr.json", "rb", **options) as f:
+        table = json.load(f)["attributes"]["zdb"]["table"]
+    return table.get("arrays", []) + table["index"].get("arrays", [])
+
+
+def test_labels_named_like_metadata_files_get_encoded_names_on_every_store(any_store_db):
+    db, options = any_store_db
+    reserved = {label.lower() for label in METADATA_FILE_LABELS}
+    frame = pd.DataFrame({label: [i, i + 1] for i, label in enumerate(METADATA_FILE_LABELS)})
+    frame.index = pd.MultiIndex.from_tuples([(1, "a"), (2, "b")], names=[".zattrs", "zarr.json"])
+    round_trip(db, frame)
+    series = pd.Series([1.5, 2.5], name="zarr.json", index=pd.Index([3, 4], name=".zgroup"))
+    db["s"] = series
+    assert_same(db["s"], series)
+    for key in ("t", "s"):
+        names = stored_names(db, options, key)
+        assert not {name.lower() for name in names} & reserved, names
+    assert sorted(db.get("t", as_xarray=True).data_vars) == sorted(METADATA_FILE_LABELS)
 
 
 def test_multiindex_columns_round_trip(db):

@@ -10,8 +10,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ..zarr_codec import METADATA_FILES
+
 #: the child group holding auxiliary arrays; ``.``-names are zdb bookkeeping
 AUX = ".zdb"
+#: names of the format's own files, which no array may take on any store (a folder
+#: ``zarr.json`` cannot sit next to the file ``zarr.json`` on a disk), ignoring case
+RESERVED_NAMES = frozenset(name.lower() for name in METADATA_FILES)
 #: characters a name must not have: "/" and "\\" (path separators to zarr), controls
 BAD_NAME_CHARS = re.compile(r"[/\\\x00-\x1f\x7f]")
 #: longest name (UTF-8 bytes): file systems allow 255 per path component
@@ -21,7 +26,8 @@ MAX_NAME_BYTES = 200
 def is_valid_name(label: Any) -> bool:
     """True if ``label`` can name a Zarr array of a table as it is: a str that is a valid
     Zarr v3 node name (not empty, not only periods, no ``/``, not starting with the
-    reserved ``__``), without ``\\`` or control characters and not overlong."""
+    reserved ``__``), without ``\\`` or control characters, not overlong and not the name
+    of a Zarr metadata file (:data:`RESERVED_NAMES`, ignoring case)."""
     if not isinstance(label, str):
         return False
     try:
@@ -33,6 +39,7 @@ def is_valid_name(label: Any) -> bool:
         and not label.startswith("__")
         and BAD_NAME_CHARS.search(label) is None
         and size <= MAX_NAME_BYTES
+        and label.lower() not in RESERVED_NAMES
     )
 
 
