@@ -26,9 +26,10 @@ if TYPE_CHECKING:
 
 
 class CheckedStore(WrapperStore):
-    """Wraps the zarr store of ``target``; a missing chunk raises instead of reading as
-    fill values, except below the path prefixes in ``optional`` (arrays that leave out
-    chunks equal to their fill value)."""
+    """Wraps the zarr store of ``target`` (a :class:`zdb.dumper.Target`, or any object
+    with its ``missing`` method); a missing chunk raises ``target.missing(...)`` instead
+    of reading as fill values, except below the path prefixes in ``optional`` (arrays
+    that leave out chunks equal to their fill value)."""
 
     def __init__(self, store: Any, target: Target, optional: tuple[str, ...] = ()) -> None:
         super().__init__(store)

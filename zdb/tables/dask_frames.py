@@ -33,6 +33,7 @@ from ..exceptions import DataBaseException
 from ..storage import Store, join
 from . import parquet_layout, zarr_layout
 from .encodings import is_arrow
+from .missing import AS_IS, Guard
 from .plan import TablePlan, plan_table, set_partitions, unwrap_index
 from .pool import run_jobs
 
@@ -454,32 +455,42 @@ class PartitionReader:
     computation uses."""
 
     def __init__(
-        self, store: Store, root: str, columns: list[Any] | None = None, layout: str = "zarr"
+        self,
+        store: Store,
+        root: str,
+        columns: list[Any] | None = None,
+        layout: str = "zarr",
+        guard: Guard = AS_IS,
     ) -> None:
         self.store = store
         self.root = root
         self.default_columns = columns
         self.layout = layout
+        self.guard = guard
 
     def __call__(
         self, rows: tuple[int, int], columns: list[Any] | None = None
     ) -> pd.DataFrame | pd.Series:
         chosen = self.default_columns if columns is None else columns
-        return _OPENERS[self.layout](self.store, self.root).read(rows=rows, columns=chosen)
+        table = _OPENERS[self.layout](self.store, self.root, self.guard)
+        return table.read(rows=rows, columns=chosen)
 
 
-def read_lazy(store: Store, root: str, columns: Any = None, layout: str = "zarr") -> Any:
+def read_lazy(
+    store: Store, root: str, columns: Any = None, layout: str = "zarr", guard: Guard = AS_IS
+) -> Any:
     """The table at ``root`` (in the Zarr or the Parquet ``layout``) as a dask DataFrame
     (or Series) with its stored partitions, and known divisions when its index is
-    sorted; only what is computed is read."""
-    table = _OPENERS[layout](store, root)
+    sorted; only what is computed is read. A file found missing when a partition is
+    computed raises ``guard``'s error (see :mod:`.missing`)."""
+    table = _OPENERS[layout](store, root, guard)
     positions = table.positions(columns)
     if positions is not None:
         columns = list(table.columns.take(positions))
     meta = table.read(rows=(0, 0), columns=columns)
     bounds = np.concatenate([[0], np.cumsum(table.table["partitions"])]).astype(int).tolist()
     ranges = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
-    reader = PartitionReader(store, root, columns, layout)
+    reader = PartitionReader(store, root, columns, layout, guard)
     label = "zdb-read" if layout == "zarr" else f"zdb-read-{layout}"
     frame = dask_frame(reader, ranges, meta, table.divisions, label)
     return unwrap_index(table.table, frame)

@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..exceptions import CorruptKeyError, DataBaseException, FormatVersionError
 from ..storage import Store, join
+from . import missing
 from .encodings import decode_column, is_arrow, keep_object, with_nulls
 from .labels import (
     as_index,
@@ -33,8 +34,8 @@ from .labels import (
     index_from_labels,
     label_from_json,
 )
+from .missing import AS_IS, Guard
 from .plan import TABLE_FORMAT, aux_group_of, choose_partitions, plan_pandas, unwrap_index
-from .pool import run_jobs
 
 DATA = "data.parquet"
 FIELD_KEY = b"zdb"
@@ -243,13 +244,15 @@ def group_attrs(plan: Any, files: list[str]) -> dict[str, Any]:
 
 
 class ParquetTable:
-    """A table stored as Parquet files, opened for reading."""
+    """A table stored as Parquet files, opened for reading; ``guard`` gives the error
+    for a file found missing (see :mod:`.missing`)."""
 
-    def __init__(self, store: Any, root: str) -> None:
+    def __init__(self, store: Any, root: str, guard: Guard = AS_IS) -> None:
 
         self.store = store
         self.root = root
-        doc = json.loads(store.read_bytes(join(root, "zarr.json")))
+        self.guard = guard
+        doc = json.loads(missing.read_bytes(store, join(root, "zarr.json"), guard))
         table = ((doc.get("attributes") or {}).get("zdb") or {}).get("table")
         if not isinstance(table, dict) or table.get("storage") != "parquet":
             raise CorruptKeyError(
@@ -273,10 +276,17 @@ class ParquetTable:
     def where(self) -> str:
         return self.store.full(self.root)
 
+    def _file(self, name: str) -> Any:
+        """The ``ParquetFile`` of the file ``name`` of the table, which must exist."""
+        try:
+            return parquet_file(self.store, join(self.root, name))
+        except FileNotFoundError as e:
+            raise self.guard.missing(e) from None
+
     def fields(self) -> dict[str, dict[str, Any]]:
         """The zdb field metadata of every column, by column name."""
         if self._fields is None:
-            schema = parquet_file(self.store, join(self.root, self.files[0])).schema_arrow
+            schema = self._file(self.files[0]).schema_arrow
             self._fields = {
                 f.name: json.loads(f.metadata[FIELD_KEY])
                 for f in schema
@@ -288,7 +298,7 @@ class ParquetTable:
         """The decoded array of a static slot (a file ``<values path>.parquet``)."""
         found = self._statics.get(values_path)
         if found is None:
-            pf = parquet_file(self.store, join(self.root, values_path + ".parquet"))
+            pf = self._file(values_path + ".parquet")
             data = pf.read()
             found = self._decode_column(data, pf.schema_arrow.field(0).name, values_path)
             self._statics[values_path] = found
@@ -361,9 +371,9 @@ class ParquetTable:
                 pieces[i] = got.slice(a, min(stop, offset) - first - a)
 
             jobs.append(job)
-        run_jobs(jobs, self.store)
+        missing.run(jobs, self.store, self.guard)
         if not pieces:
-            schema = parquet_file(self.store, join(self.root, self.files[0])).schema_arrow
+            schema = self._file(self.files[0]).schema_arrow
             return schema.empty_table().select(names)
         return pa.concat_tables([pieces[i] for i in sorted(pieces)])
 
@@ -412,9 +422,9 @@ def _markers(info: dict[str, Any]) -> bool:
 
 
 @functools.lru_cache(maxsize=32)
-def open_parquet_table(store: Any, root: str) -> ParquetTable:
+def open_parquet_table(store: Any, root: str, guard: Guard = AS_IS) -> ParquetTable:
     """The Parquet table at ``root``; cached, as a version folder never changes."""
-    return ParquetTable(store, root)
+    return ParquetTable(store, root, guard)
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -470,7 +480,7 @@ def refuse_xarray(store: Store, root: str) -> DataBaseException:
     )
 
 
-def read_table(store: Store, root: str, columns: Any = None) -> Any:
+def read_table(store: Store, root: str, columns: Any = None, guard: Guard = AS_IS) -> Any:
     """Read the whole Parquet table at ``root`` (or only ``columns``) as pandas."""
-    table = open_parquet_table(store, root)
+    table = open_parquet_table(store, root, guard)
     return unwrap_index(table.table, table.read(columns=columns))

@@ -6,20 +6,40 @@ from typing import Any
 
 from ..storage import Store
 from .labels import label_from_json
-from .zarr_layout import open_table
+from .missing import AS_IS, Guard
+from .zarr_layout import StoredTable, is_optional, open_table
 
 
-def open_xarray(store: Store, root: str, lazy: bool, columns: Any = None) -> Any:
+def open_xarray(
+    store: Store, root: str, lazy: bool | None, columns: Any = None, guard: Guard = AS_IS
+) -> Any:
     """An xarray view of the table: a DataArray for a 2-D block, else a Dataset with one
-    variable per column (str labels that are no valid array name become the names)."""
+    variable per column (str labels that are no valid array name become the names).
+
+    ``lazy``: True gives dask-backed variables, None variables read on access, False
+    the view read into memory. A chunk found missing raises ``guard``'s error (see
+    :mod:`.missing`) instead of reading as fill values.
+    """
     import xarray as xr
 
+    from ..zarr_store import CheckedStore
     from ..zarr_util import quiet_zarr
 
-    table = open_table(store, root)
+    table = open_table(store, root, guard)
     positions = table.positions(columns)
+    optional = tuple(f"{path}/" for path, meta in table.metas.items() if is_optional(meta))
+    zstore = CheckedStore(store.zarr_store(root), guard, optional)
     with quiet_zarr():
-        ds = xr.open_zarr(store.zarr_store(root), consolidated=True, chunks={} if lazy else None)
+        try:
+            ds = xr.open_zarr(zstore, consolidated=True, chunks={} if lazy else None)
+        except FileNotFoundError as e:  # the group itself is gone
+            raise guard.missing(e) from None
+        view = _select(table, ds, positions)
+        return view.load() if lazy is False else view
+
+
+def _select(table: StoredTable, ds: Any, positions: list[int] | None) -> Any:
+    """The variables of the chosen columns (all: None), named by their labels."""
     desc = table.table
     if desc["type"] == "Index":
         return ds  # the index coordinate (none for a RangeIndex)

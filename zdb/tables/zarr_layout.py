@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,7 @@ import pandas as pd
 from .. import zarr_codec
 from ..exceptions import DataBaseException, FormatVersionError
 from ..storage import Store, join
+from . import missing
 from .encodings import aux_roles, decode_column, is_arrow, keep_object
 from .labels import (
     build_index,
@@ -29,6 +30,7 @@ from .labels import (
     index_from_labels,
     label_from_json,
 )
+from .missing import AS_IS, Guard
 from .plan import (
     TABLE_FORMAT,
     ArrayNode,
@@ -133,24 +135,28 @@ def write_metadata(store: Store, root: str, plan: TablePlan, level: int, attrs: 
     store.write_bytes(join(root, "zarr.json"), group_document(attrs, consolidated=consolidated))
 
 
-def _read_chunk(store: Store, path: str, optional: bool) -> bytes | None:
-    """The stored bytes of one chunk; None for a missing chunk of an optional array
-    (which holds only the fill value). A missing chunk of any other array is an error:
-    zdb writes every one, so it means the table was removed while being read."""
+def _read_chunk(store: Store, path: str, absent: list[str] | None) -> bytes | None:
+    """The stored bytes of one chunk. A missing chunk of an optional array (``absent``
+    given) holds only the fill value: None, and its path noted in ``absent``. A missing
+    chunk of any other array raises FileNotFoundError: zdb writes every one (see
+    :mod:`.missing`)."""
     try:
         return store.read_bytes(path)
     except FileNotFoundError:
-        if optional:
-            return None
-        raise
+        if absent is None:
+            raise
+        absent.append(path)
+        return None
 
 
 @dataclass
 class _ArrayRead:
-    """Reading (a selection of) one array: the output and the jobs that fill it."""
+    """Reading (a selection of) one array: the output, the jobs that fill it, and the
+    chunks of an optional array found absent (read as fill values)."""
 
     out: np.ndarray
     jobs: list[Callable[[], None]]
+    absent: list[str] = field(default_factory=list)
 
 
 def _plan_read(
@@ -159,17 +165,19 @@ def _plan_read(
     path: str,
     meta: dict[str, Any],
     rows: tuple[int, int] | None,
+    guard: Guard,
     cols: np.ndarray | None = None,
 ) -> _ArrayRead:
     kind = zarr_codec.chunk_kind(meta)
     shape = tuple(meta["shape"])
     start, stop = rows if rows is not None else (0, shape[0])
+    optional = is_optional(meta)
     if kind is None:
-        return _zarr_read(store, root, path, (start, stop), cols)
+        return _zarr_read(store, root, path, (start, stop), cols, guard, optional)
     dtype = zarr_codec.numpy_dtype(meta)
     chunks = zarr_codec.chunk_shape(meta)
-    optional = (meta.get("attributes", {}).get("zdb") or {}).get("role") is not None
     fill = meta.get("fill_value")
+    absent: list[str] | None = [] if optional else None
     nrows = stop - start
     if len(shape) == 1:
         out = np.empty(nrows, dtype=dtype)
@@ -195,7 +203,7 @@ def _plan_read(
         for key, where, within in targets:
 
             def job(key=key, where=where, within=within, src=src, dst=dst) -> None:
-                raw = _read_chunk(store, _chunk_path(root, path, key), optional)
+                raw = _read_chunk(store, _chunk_path(root, path, key), absent)
                 if raw is None:
                     if where is None:
                         out[dst] = fill
@@ -213,19 +221,33 @@ def _plan_read(
                     out[dst, where] = chunk[src][:, within]
 
             jobs.append(job)
-    return _ArrayRead(out, jobs)
+    return _ArrayRead(out, jobs, absent if absent is not None else [])
+
+
+def is_optional(meta: dict[str, Any]) -> bool:
+    """True for an auxiliary array, which leaves out chunks equal to its fill value."""
+    return (meta.get("attributes", {}).get("zdb") or {}).get("role") is not None
 
 
 def _zarr_read(
-    store: Store, root: str, path: str, rows: tuple[int, int], cols: np.ndarray | None
+    store: Store,
+    root: str,
+    path: str,
+    rows: tuple[int, int],
+    cols: np.ndarray | None,
+    guard: Guard,
+    optional: bool,
 ) -> _ArrayRead:
-    """Read an array whose codecs this module does not handle through zarr-python."""
+    """Read an array whose codecs this module does not handle through zarr-python,
+    which raises the guard's error for a missing chunk (but of an optional array)."""
     import zarr
 
+    from ..zarr_store import CheckedStore
     from ..zarr_util import quiet_zarr
 
+    zstore = CheckedStore(store.zarr_store(join(root, path)), guard, ("c",) if optional else ())
     with quiet_zarr():
-        z = zarr.open_array(store.zarr_store(join(root, path)), mode="r")
+        z = zarr.open_array(zstore, mode="r")
         sel: tuple[Any, ...] = (slice(*rows),)
         if z.ndim == 2:
             sel += (slice(None) if cols is None else np.asarray(cols),)
@@ -268,12 +290,15 @@ def write_table(
 
 
 class StoredTable:
-    """A table group opened for reading: its description and its arrays' metadata."""
+    """A table group opened for reading: its description and its arrays' metadata.
 
-    def __init__(self, store: Store, root: str) -> None:
+    ``guard`` gives the error for a file found missing (see :mod:`.missing`)."""
+
+    def __init__(self, store: Store, root: str, guard: Guard = AS_IS) -> None:
         self.store = store
         self.root = root
-        doc = json.loads(store.read_bytes(join(root, "zarr.json")))
+        self.guard = guard
+        doc = json.loads(missing.read_bytes(store, join(root, "zarr.json"), guard))
         table = ((doc.get("attributes") or {}).get("zdb") or {}).get("table")
         if not isinstance(table, dict):
             from ..exceptions import CorruptKeyError
@@ -299,7 +324,8 @@ class StoredTable:
     def meta(self, path: str) -> dict[str, Any]:
         meta = self.metas.get(path)
         if meta is None:
-            meta = json.loads(self.store.read_bytes(join(self.root, path, "zarr.json")))
+            path_json = join(self.root, path, "zarr.json")
+            meta = json.loads(missing.read_bytes(self.store, path_json, self.guard))
             self.metas[path] = meta
         return meta
 
@@ -309,13 +335,9 @@ class StoredTable:
         if desc["kind"] != "arrays":
             index = index_from_labels(desc)
             return index if rows is None else index[rows[0] : rows[1]]
-        finishes: list[Callable[[], Any]] = []
-        jobs: list[Callable[[], None]] = []
-        for path in desc["arrays"]:
-            slot_jobs, finish = self._slot(path, rows)
-            jobs += slot_jobs
-            finishes.append(finish)
-        run_jobs(jobs, self.store)
+        batch = _Batch()
+        finishes = [self._slot(path, rows, batch) for path in desc["arrays"]]
+        self._run(batch)
         return build_index(desc, [f() for f in finishes])
 
     @functools.cached_property
@@ -337,25 +359,42 @@ class StoredTable:
 
     # reading
 
+    def _array(
+        self,
+        path: str,
+        rows: tuple[int, int] | None,
+        batch: _Batch,
+        cols: np.ndarray | None = None,
+    ) -> _ArrayRead:
+        """Plan reading (rows ``rows`` and columns ``cols`` of) the array at ``path``."""
+        read = _plan_read(self.store, self.root, path, self.meta(path), rows, self.guard, cols)
+        batch.jobs += read.jobs
+        batch.absent.append(read.absent)
+        return read
+
+    def _run(self, batch: _Batch) -> None:
+        """Run a batch's jobs; raise the guard's error for a missing chunk, or for
+        absent chunks of optional arrays when the version is gone meanwhile."""
+        missing.run(batch.jobs, self.store, self.guard)
+        missing.check_absent(self.guard, [path for found in batch.absent for path in found])
+
     def _slot(
-        self, values_path: str, rows: tuple[int, int] | None
-    ) -> tuple[list[Callable[[], None]], Callable[[], Any]]:
-        """Jobs reading one stored pandas array, and a function decoding it after them."""
+        self, values_path: str, rows: tuple[int, int] | None, batch: _Batch
+    ) -> Callable[[], Any]:
+        """Plan reading one stored pandas array into ``batch``; returns a function that
+        decodes it once the batch has run."""
         meta = self.meta(values_path)
         enc = meta["attributes"]["zdb"]["encoding"]
         group = aux_group_of(values_path)
         vlen = zarr_codec.chunk_kind(meta) == "vlen"
         if enc.get("name") == "string" and enc.get("lengths") and vlen:
-            return self._arrow_strings(values_path, meta, enc, rows)
-        reads = {"values": _plan_read(self.store, self.root, values_path, meta, rows)}
+            return self._arrow_strings(values_path, meta, enc, rows, batch)
+        reads = {"values": self._array(values_path, rows, batch)}
         for role in aux_roles(enc):
-            path = f"{group}/{role}"
-            reads[role] = _plan_read(self.store, self.root, path, self.meta(path), rows)
-        jobs = [job for r in reads.values() for job in r.jobs]
+            reads[role] = self._array(f"{group}/{role}", rows, batch)
         nested: Callable[[], Any] | None = None
         if enc.get("name") == "category":
-            cat_jobs, nested = self._slot(f"{group}/categories/values", None)
-            jobs += cat_jobs
+            nested = self._slot(f"{group}/categories/values", None, batch)
 
         def finish() -> Any:
             parts: dict[str, Any] = {role: r.out for role, r in reads.items()}
@@ -363,11 +402,16 @@ class StoredTable:
                 parts["categories"] = nested()
             return decode_column(enc, parts, f"{values_path} in {self.where}")
 
-        return jobs, finish
+        return finish
 
     def _arrow_strings(
-        self, values_path: str, meta: dict[str, Any], enc: dict[str, Any], rows: Any
-    ) -> tuple[list[Callable[[], None]], Callable[[], Any]]:
+        self,
+        values_path: str,
+        meta: dict[str, Any],
+        enc: dict[str, Any],
+        rows: tuple[int, int] | None,
+        batch: _Batch,
+    ) -> Callable[[], Any]:
         """Read an Arrow-backed string column as Arrow: each decompressed vlen-utf8 chunk
         and the stored lengths of its items give the Arrow buffers, with no Python str
         objects (a job per chunk, as the lengths array has the same chunks)."""
@@ -384,19 +428,16 @@ class StoredTable:
                 f"{values_path} in {self.where}: its lengths are not chunked like it; "
                 "the table is damaged: delete the key and write it again"
             )
-        jobs: list[Callable[[], None]] = []
-        mask = None
-        if enc.get("mask"):
-            mask_path = f"{group}/mask"
-            mask = _plan_read(self.store, self.root, mask_path, self.meta(mask_path), (start, stop))
-            jobs += mask.jobs
+        mask = self._array(f"{group}/mask", (start, stop), batch) if enc.get("mask") else None
         pieces: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        absent: list[str] = []
+        batch.absent.append(absent)
 
         for k in chunks:
 
             def job(k: int = k) -> None:
                 a, b = max(start, k * per) - k * per, min(stop, (k + 1) * per) - k * per
-                lens = _read_chunk(self.store, _chunk_path(self.root, lengths_path, [k]), True)
+                lens = _read_chunk(self.store, _chunk_path(self.root, lengths_path, [k]), absent)
                 if lens is None:
                     lengths = np.zeros(per, np.uint32)
                 else:
@@ -405,7 +446,7 @@ class StoredTable:
                 raw = zarr_codec.decompress(self.store.read_bytes(path))
                 pieces[k] = (zarr_codec.vlen_items(raw, lengths, a, b), lengths[a:b])
 
-            jobs.append(job)
+            batch.jobs.append(job)
 
         def finish() -> Any:
             data = [pieces[k][0] for k in chunks]
@@ -420,7 +461,7 @@ class StoredTable:
             parts = {"values": values, "mask": None if mask is None else mask.out}
             return decode_column(enc, parts, f"{values_path} in {self.where}")
 
-        return jobs, finish
+        return finish
 
     def _rows(self, rows: tuple[int, int] | None) -> tuple[int, int]:
         nrows = self.table["nrows"]
@@ -436,27 +477,18 @@ class StoredTable:
         positions = self.positions(columns)
         table = self.table
         index_desc = table["index"]
-        jobs: list[Callable[[], None]] = []
+        batch = _Batch()
         index_finishes: list[Callable[[], Any]] = []
         if index_desc["kind"] == "arrays":
-            for path in index_desc["arrays"]:
-                slot_jobs, finish = self._slot(path, span)
-                jobs += slot_jobs
-                index_finishes.append(finish)
+            index_finishes = [self._slot(path, span, batch) for path in index_desc["arrays"]]
+        column_finishes: list[Callable[[], Any]] = []
         if table["layout"] == "block":
-            block = table["block"]["array"]
-            read = _plan_read(self.store, self.root, block, self.meta(block), span, cols=positions)
-            jobs += read.jobs
-            column_finishes: list[Callable[[], Any]] = []
+            read = self._array(table["block"]["array"], span, batch, cols=positions)
         else:
             names = table["arrays"]
             chosen = range(len(names)) if positions is None else positions
-            column_finishes = []
-            for p in chosen:
-                slot_jobs, finish = self._slot(names[p], span)
-                jobs += slot_jobs
-                column_finishes.append(finish)
-        run_jobs(jobs, self.store)
+            column_finishes = [self._slot(names[p], span, batch) for p in chosen]
+        self._run(batch)
         if index_desc["kind"] == "arrays":
             index = build_index(index_desc, [f() for f in index_finishes])
         else:
@@ -474,13 +506,23 @@ class StoredTable:
         return frame
 
 
+@dataclass
+class _Batch:
+    """The jobs of one read, run together, and the absent chunk paths they found."""
+
+    jobs: list[Callable[[], None]] = field(default_factory=list)
+    absent: list[list[str]] = field(default_factory=list)
+
+
 @functools.lru_cache(maxsize=32)
-def open_table(store: Store, root: str) -> StoredTable:
+def open_table(store: Store, root: str, guard: Guard = AS_IS) -> StoredTable:
     """The table at ``root``; cached, since a version folder never changes once written."""
-    return StoredTable(store, root)
+    return StoredTable(store, root, guard)
 
 
-def read_table(store: Store, root: str, columns: Any = None) -> pd.DataFrame | pd.Series | pd.Index:
+def read_table(
+    store: Store, root: str, columns: Any = None, guard: Guard = AS_IS
+) -> pd.DataFrame | pd.Series | pd.Index:
     """Read the whole table at ``root`` (or only ``columns``) as pandas."""
-    table = StoredTable(store, root)
+    table = StoredTable(store, root, guard)
     return unwrap_index(table.table, table.read(columns=columns))

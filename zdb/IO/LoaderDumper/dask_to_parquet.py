@@ -70,7 +70,12 @@ class DaskToParquet(Dumper):
         from ...tables import reading
 
         return reading.read_parquet(
-            target.store, target.path, lazy=lazy, as_xarray=as_xarray, columns=columns
+            target.store,
+            target.path,
+            lazy=lazy,
+            as_xarray=as_xarray,
+            columns=columns,
+            guard=target,
         )
 
 

@@ -41,7 +41,12 @@ def load_parquet(target: Target, *, lazy: bool | None, as_xarray: bool, columns:
     from ...tables import reading
 
     return reading.read_parquet(
-        target.store, target.path, lazy=lazy, as_xarray=as_xarray, columns=columns
+        target.store,
+        target.path,
+        lazy=lazy,
+        as_xarray=as_xarray,
+        columns=columns,
+        guard=target,
     )
 
 

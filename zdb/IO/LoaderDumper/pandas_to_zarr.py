@@ -31,7 +31,12 @@ def load_table(
     from ...tables import reading
 
     return reading.read_zarr(
-        target.store, target.path, lazy=lazy, as_xarray=as_xarray, columns=columns
+        target.store,
+        target.path,
+        lazy=lazy,
+        as_xarray=as_xarray,
+        columns=columns,
+        guard=target,
     )
 
 
