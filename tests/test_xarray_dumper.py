@@ -66,6 +66,35 @@ def test_dataarray_named_like_a_coordinate_raises_before_writing(db):
     assert "x" not in db
 
 
+@pytest.mark.parametrize(
+    "value,name",
+    [
+        (xr.Dataset({"vm/soma": ("t", np.arange(3.0))}), "vm/soma"),
+        (xr.Dataset({"vm": ("t", np.arange(3.0))}, coords={"t/ms": ("t", [0, 1, 2])}), "t/ms"),
+        (xr.DataArray(np.arange(3.0), dims="t", name="a/b"), "a/b"),
+    ],
+    ids=["data variable", "coordinate", "DataArray"],
+)
+def test_a_variable_name_with_a_slash_is_refused_before_anything_is_written(
+    db, tmp_path, value, name
+):
+    from zdb.dumper import Target
+    from zdb.exceptions import UnsupportedValueError
+    from zdb.IO.LoaderDumper import xarray_to_zarr
+    from zdb.storage import LocalStore
+
+    with pytest.raises(UnsupportedValueError, match=f"'{name}'.*rename"):
+        db.set("x", value, dumper="xarray_to_zarr")
+    assert "x" not in db
+    folder = tmp_path / "version"
+    with pytest.raises(UnsupportedValueError, match=f"'{name}'"):
+        xarray_to_zarr.dumper.dump(value, Target(LocalStore(folder), "v"))
+    assert not folder.exists() or list(folder.iterdir()) == []
+    with pytest.warns(UserWarning, match="to_cloudpickle"):  # chosen by type: pickled
+        db["x"] = value
+    xr.testing.assert_identical(db["x"], value)
+
+
 class TestXarrayRoundTrip(DumperRoundTripTests):
     dumper = "xarray_to_zarr"
     examples = {
@@ -77,6 +106,7 @@ class TestXarrayRoundTrip(DumperRoundTripTests):
             attrs={"units": "mV"},
         ),
     }
+    refused = {"slashed": xr.Dataset({"a/b": (("t",), np.arange(3.0))})}
     lazy = True
     xarray = True
 

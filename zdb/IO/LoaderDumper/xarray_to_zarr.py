@@ -50,6 +50,7 @@ class XarrayToZarr(Dumper):
             info["summary"] = f"{len(ds.data_vars)} variables {dict(ds.sizes)}"
         else:
             raise UnsupportedValueError(f"xarray_to_zarr stores xarray objects, not {type(value)}")
+        _check_names(ds)
         with quiet_zarr():
             ds.to_zarr(
                 target.zarr_store(), mode="w", zarr_format=3, consolidated=True, encoding=encoding
@@ -77,6 +78,19 @@ class XarrayToZarr(Dumper):
             return ds
         da = ds[info["variable"]]
         return da.rename(None) if info.get("name_is_none") else da
+
+
+def _check_names(ds: Any) -> None:
+    """Refuse variable names that Zarr reads as paths: the variable would be stored
+    in a subgroup, which xarray does not read back (the Dataset would come back
+    without it)."""
+    for name in ds.variables:
+        if "/" in str(name):
+            raise UnsupportedValueError(
+                f"the variable {name!r} has a '/' in its name, which Zarr takes for a "
+                f"group path (it would not read back); rename it, e.g. "
+                f"value.rename({{{name!r}: {str(name).replace('/', '_')!r}}}), before storing"
+            )
 
 
 dumper = register(XarrayToZarr())
