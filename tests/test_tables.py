@@ -619,3 +619,22 @@ def test_importing_zdb_and_storing_other_values_imports_no_table_library(tmp_pat
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.local_files
+@pytest.mark.parametrize("dumper", ["pandas_to_zarr", "pandas_to_parquet"])
+def test_a_table_of_a_newer_format_or_without_description_is_refused(db, dumper):
+    from zdb.exceptions import CorruptKeyError, FormatVersionError
+
+    for key, change in [("newer", {"format": 99}), ("other", {"storage": "elsewhere"})]:
+        db.set(key, ISF_FRAME, dumper=dumper)
+        path = os.path.join(db.path_of(key), "zarr.json")
+        with open(path) as f:
+            doc = json.load(f)
+        doc["attributes"]["zdb"]["table"].update(change)
+        with open(path, "w") as f:
+            json.dump(doc, f)
+    with pytest.raises(FormatVersionError, match="upgrade zdb"):
+        db["newer"]
+    with pytest.raises(CorruptKeyError, match="no zdb .*table description"):
+        db["other"]

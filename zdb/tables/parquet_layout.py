@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..exceptions import CorruptKeyError, DataBaseException, FormatVersionError
+from ..exceptions import DataBaseException, FormatVersionError
 from ..storage import Store, join
 from . import missing
 from .encodings import decode_column, is_arrow, keep_object, with_nulls
@@ -35,7 +35,7 @@ from .labels import (
     label_from_json,
 )
 from .missing import AS_IS, Guard
-from .plan import TABLE_FORMAT, aux_group_of, choose_partitions, plan_pandas, unwrap_index
+from .plan import aux_group_of, choose_partitions, plan_pandas, table_description, unwrap_index
 
 DATA = "data.parquet"
 FIELD_KEY = b"zdb"
@@ -248,18 +248,12 @@ class ParquetTable:
     for a file found missing (see :mod:`.missing`)."""
 
     def __init__(self, store: Any, root: str, guard: Guard = AS_IS) -> None:
-
         self.store = store
         self.root = root
         self.guard = guard
         doc = json.loads(missing.read_bytes(store, join(root, "zarr.json"), guard))
-        table = ((doc.get("attributes") or {}).get("zdb") or {}).get("table")
-        if not isinstance(table, dict) or table.get("storage") != "parquet":
-            raise CorruptKeyError(
-                f"{store.full(root)} holds no zdb Parquet table description; delete the key "
-                "and write it again"
-            )
-        if table.get("parquet_format", 1) > PARQUET_FORMAT or table["format"] > TABLE_FORMAT:
+        table = table_description(doc, store.full(root), "parquet")
+        if table.get("parquet_format", 1) > PARQUET_FORMAT:
             raise FormatVersionError(
                 f"the table at {store.full(root)} was written by a newer zdb; upgrade zdb"
             )

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..exceptions import UnsupportedValueError
+from ..exceptions import CorruptKeyError, FormatVersionError, UnsupportedValueError
 from .encodings import (
     PLAIN_KINDS,
     aux_roles,
@@ -596,3 +596,21 @@ def unwrap_index(table: dict[str, Any], value: Any) -> Any:
     """The Index a zero-column frame stands for, when the table stores an Index (pandas
     or dask); ``value`` itself otherwise."""
     return value.index if table["type"] == "Index" else value
+
+
+def table_description(doc: dict[str, Any], where: str, storage: str | None = None) -> dict:
+    """The table description in the group document ``doc`` of the table at ``where``,
+    checked: a table of ``storage`` (None: Zarr arrays, ``"parquet"``) in a table
+    format this zdb reads."""
+    table = ((doc.get("attributes") or {}).get("zdb") or {}).get("table")
+    if not isinstance(table, dict) or table.get("storage") != storage:
+        kind = "" if storage is None else f"{storage.capitalize()} "
+        raise CorruptKeyError(
+            f"{where} holds no zdb {kind}table description; delete the key and write it again"
+        )
+    if table.get("format", 1) > TABLE_FORMAT:
+        raise FormatVersionError(
+            f"the table at {where} was written in table format {table.get('format')}; "
+            f"this zdb reads up to {TABLE_FORMAT}: upgrade zdb"
+        )
+    return table

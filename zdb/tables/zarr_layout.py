@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .. import zarr_codec
-from ..exceptions import DataBaseException, FormatVersionError
+from ..exceptions import DataBaseException
 from ..storage import Store, join
 from . import missing
 from .encodings import aux_roles, decode_column, is_arrow, keep_object
@@ -32,12 +32,12 @@ from .labels import (
 )
 from .missing import AS_IS, Guard
 from .plan import (
-    TABLE_FORMAT,
     ArrayNode,
     TablePlan,
     aux_group_of,
     choose_partitions,
     plan_pandas,
+    table_description,
     unwrap_index,
 )
 from .pool import run_jobs
@@ -299,19 +299,7 @@ class StoredTable:
         self.root = root
         self.guard = guard
         doc = json.loads(missing.read_bytes(store, join(root, "zarr.json"), guard))
-        table = ((doc.get("attributes") or {}).get("zdb") or {}).get("table")
-        if not isinstance(table, dict):
-            from ..exceptions import CorruptKeyError
-
-            raise CorruptKeyError(
-                f"{store.full(root)} holds no zdb table description; delete the key and "
-                "write it again"
-            )
-        if table.get("format", 1) > TABLE_FORMAT:
-            raise FormatVersionError(
-                f"the table at {store.full(root)} was written in table format "
-                f"{table.get('format')}; this zdb reads up to {TABLE_FORMAT}: upgrade zdb"
-            )
+        table = table_description(doc, store.full(root))
         self.table = table
         self.metas: dict[str, Any] = dict(
             ((doc.get("consolidated_metadata") or {}).get("metadata")) or {}
