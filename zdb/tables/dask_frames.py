@@ -198,7 +198,7 @@ def _writing(key: str) -> Iterator[None]:
             _active[key] -= 1
 
 
-def guarded_write(store: Any, root: str, write: Callable[[], int]) -> int | Failed:
+def guarded_write(store: Store, root: str, write: Callable[[], int]) -> int | Failed:
     """Run one write task so that a failure never leaves other tasks writing behind the
     caller's back: it returns the error (to be raised once every task is done) and
     marks the folder aborted, so tasks that start later write nothing."""
@@ -212,7 +212,7 @@ def guarded_write(store: Any, root: str, write: Callable[[], int]) -> int | Fail
             return Failed(e)
 
 
-def run_writes(store: Any, root: str, tasks: list[Any]) -> int:
+def run_writes(store: Store, root: str, tasks: list[Any]) -> int:
     """Compute write tasks on the active scheduler; raise the first task's error only
     after all tasks have finished, and the number of rows written otherwise."""
     import dask
@@ -376,7 +376,7 @@ def write_zarr(
 class PartitionWriter:
     """Writes one partition as ``part.<i>.parquet`` in a dask task."""
 
-    def __init__(self, plan: Any, store: Store, root: str, compression: str) -> None:
+    def __init__(self, plan: TablePlan, store: Store, root: str, compression: str) -> None:
         self.plan = plan
         self.store = store
         self.root = root

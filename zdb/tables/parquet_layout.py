@@ -35,7 +35,15 @@ from .labels import (
     label_from_json,
 )
 from .missing import AS_IS, Guard
-from .plan import aux_group_of, choose_partitions, plan_pandas, table_description, unwrap_index
+from .plan import (
+    Slot,
+    TablePlan,
+    aux_group_of,
+    choose_partitions,
+    plan_pandas,
+    table_description,
+    unwrap_index,
+)
 
 DATA = "data.parquet"
 FIELD_KEY = b"zdb"
@@ -46,7 +54,7 @@ PARQUET_FORMAT = 1
 # -- arrays <-> arrow -------------------------------------------------------------------
 
 
-def slot_to_arrow(plan: Any, slot: Any, parts: dict[str, Any]) -> Any:
+def slot_to_arrow(plan: TablePlan, slot: Slot, parts: dict[str, Any]) -> Any:
     """The Arrow array storing one encoded pandas array (``parts`` by role)."""
     import pyarrow as pa
 
@@ -142,7 +150,7 @@ def arrow_to_parts(
     return parts
 
 
-def _field_info(plan: Any, slot: Any, values: Any, label: Any) -> dict[str, Any]:
+def _field_info(plan: TablePlan, slot: Slot, values: Any, label: Any) -> dict[str, Any]:
     """A column's field metadata; ``label`` is ``...`` for arrays that are no column."""
 
     storage = None if is_arrow(values) or values.dtype.kind in "OT" else values.dtype.str
@@ -155,7 +163,7 @@ def _field_info(plan: Any, slot: Any, values: Any, label: Any) -> dict[str, Any]
     return info
 
 
-def to_arrow(plan: Any, arrays: dict[str, Any], slots: list[Any], labels: list[Any]) -> Any:
+def to_arrow(plan: TablePlan, arrays: dict[str, Any], slots: list[Slot], labels: list[Any]) -> Any:
     """The Arrow table of ``slots`` (with their encoded ``arrays``), one column each, plus
     the marker columns of object columns with missing values."""
     import pyarrow as pa
@@ -179,7 +187,7 @@ def to_arrow(plan: Any, arrays: dict[str, Any], slots: list[Any], labels: list[A
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
-def row_slots(plan: Any) -> tuple[list[Any], list[Any]]:
+def row_slots(plan: TablePlan) -> tuple[list[Any], list[Any]]:
     """The row-aligned slots of a plan (columns, then index levels) and their labels."""
     table = plan.table
     labels: list[Any] = []
@@ -195,7 +203,7 @@ def row_slots(plan: Any) -> tuple[list[Any], list[Any]]:
 # -- files ------------------------------------------------------------------------------
 
 
-def write_parquet(store: Any, path: str, table: Any, **kwargs: Any) -> None:
+def write_parquet(store: Store, path: str, table: Any, **kwargs: Any) -> None:
     """Write an Arrow table as a Parquet file at ``path`` of ``store``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -212,7 +220,7 @@ def write_parquet(store: Any, path: str, table: Any, **kwargs: Any) -> None:
     store.write_bytes(path, sink.getvalue().to_pybytes())
 
 
-def parquet_file(store: Any, path: str) -> Any:
+def parquet_file(store: Store, path: str) -> Any:
     """A ``pyarrow.parquet.ParquetFile`` for ``path`` of ``store``."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -223,7 +231,7 @@ def parquet_file(store: Any, path: str) -> Any:
     return pq.ParquetFile(pa.BufferReader(store.read_bytes(path)))
 
 
-def write_static(store: Any, root: str, plan: Any, compression: str) -> None:
+def write_static(store: Store, root: str, plan: TablePlan, compression: str) -> None:
     """Write the arrays known when planning (categories, column labels that are not
     plain JSON, stored divisions), each as a one-column file ``<values path>.parquet``."""
     for slot in plan.slots.values():
@@ -233,7 +241,7 @@ def write_static(store: Any, root: str, plan: Any, compression: str) -> None:
             write_parquet(store, path, table, compression=compression)
 
 
-def group_attrs(plan: Any, files: list[str]) -> dict[str, Any]:
+def group_attrs(plan: TablePlan, files: list[str]) -> dict[str, Any]:
     """The group attributes: the table description plus where its rows are."""
     table = dict(plan.table)
     table.update(storage="parquet", parquet_format=PARQUET_FORMAT, files=files)
@@ -247,7 +255,7 @@ class ParquetTable:
     """A table stored as Parquet files, opened for reading; ``guard`` gives the error
     for a file found missing (see :mod:`.missing`)."""
 
-    def __init__(self, store: Any, root: str, guard: Guard = AS_IS) -> None:
+    def __init__(self, store: Store, root: str, guard: Guard = AS_IS) -> None:
         self.store = store
         self.root = root
         self.guard = guard
@@ -416,7 +424,7 @@ def _markers(info: dict[str, Any]) -> bool:
 
 
 @functools.lru_cache(maxsize=32)
-def open_parquet_table(store: Any, root: str, guard: Guard = AS_IS) -> ParquetTable:
+def open_parquet_table(store: Store, root: str, guard: Guard = AS_IS) -> ParquetTable:
     """The Parquet table at ``root``; cached, as a version folder never changes."""
     return ParquetTable(store, root, guard)
 
@@ -424,7 +432,9 @@ def open_parquet_table(store: Any, root: str, guard: Guard = AS_IS) -> ParquetTa
 # -- writing ----------------------------------------------------------------------------
 
 
-def finish_table(store: Store, root: str, plan: Any, files: list[str], compression: str) -> None:
+def finish_table(
+    store: Store, root: str, plan: TablePlan, files: list[str], compression: str
+) -> None:
     """Write what follows the rows: the static arrays and the group ``zarr.json``."""
     from ..format import group_document
 
