@@ -45,6 +45,7 @@ _NAT = int(np.iinfo(np.int64).min)
 # -- metadata ---------------------------------------------------------------------------
 
 
+@functools.cache
 def is_numeric(dtype: np.dtype) -> bool:
     """True for the numeric dtypes of the Zarr v3 core (bool, ints, floats, complex)."""
     dtype = np.dtype(dtype)
@@ -114,23 +115,31 @@ def array_metadata(
     level: int = DEFAULT_ZSTD_LEVEL,
 ) -> dict[str, Any]:
     """The ``zarr.json`` document (as a dict) zarr-python writes for an array of
-    ``dtype`` and ``shape`` in chunks of ``chunks``, compressed with zstd at ``level``."""
+    ``dtype`` and ``shape`` in chunks of ``chunks``, compressed with zstd at ``level``.
+    Parts of it are shared between documents: serialise it, do not change it."""
+    dt, fill, chain = _dtype_parts(np.dtype(dtype), level)
     meta: dict[str, Any] = {
         "shape": [int(n) for n in shape],
-        "data_type": data_type(dtype),
+        "data_type": dt,
         "chunk_grid": {
             "name": "regular",
             "configuration": {"chunk_shape": [max(1, int(c)) for c in chunks]},
         },
         "chunk_key_encoding": CHUNK_KEY_ENCODING,
-        "fill_value": fill_value(dtype),
-        "codecs": codecs(dtype, level),
+        "fill_value": fill,
+        "codecs": chain,
         "attributes": attributes or {},
     }
     if dimension_names:  # zarr-python leaves out none and an empty list (0-d) alike
         meta["dimension_names"] = list(dimension_names)
     meta.update(zarr_format=3, node_type="array", storage_transformers=[])
     return meta
+
+
+@functools.cache
+def _dtype_parts(dtype: np.dtype, level: int) -> tuple[Any, Any, list[dict[str, Any]]]:
+    """The data type, fill value and codecs of an array of ``dtype`` (made once each)."""
+    return data_type(dtype), fill_value(dtype), codecs(dtype, level)
 
 
 def group_metadata(attributes: dict[str, Any] | None = None) -> dict[str, Any]:
