@@ -291,7 +291,7 @@ class LocalStore(Store):
         os.rename(self.full(tmp), full_dst)
 
     def zarr_store(self, path: str) -> Any:
-        from ..zarr_store import NoLinkLocalStore  # imports zarr: only when it is needed
+        from .zarr_local import NoLinkLocalStore  # imports zarr: only when it is needed
 
         full = self._check_folders(path, itself=True)
         return NoLinkLocalStore(full, read_only=self.read_only)
