@@ -1,6 +1,7 @@
 """The module map keeps its shape: modules stay short, imports form no cycle (lazy
-imports inside functions included, ``if TYPE_CHECKING:`` imports not), the table codec
-knows no dumper, and no dumper imports another."""
+imports inside functions included, ``if TYPE_CHECKING:`` imports not), each layer
+imports only the layers below it (README, "Architecture"), the table codec knows no
+dumper, no dumper imports another, and the database knows no dumper by name."""
 
 from __future__ import annotations
 
@@ -164,3 +165,107 @@ def test_no_dumper_imports_another_dumper():
         if target.startswith(prefix)
     }
     assert imports == set()
+
+
+#: the layers of zdb (README, "Architecture"): each component may import only those
+#: listed for it; components not listed (importers, analysis, the package faces, the
+#: test suites, the command line) sit on top and may import anything
+COMPONENTS = {
+    "zdb.exceptions": set(),
+    "zdb.storage": {"zdb.exceptions"},
+    "zdb.format": {"zdb.exceptions"},
+    "zdb.keys": {"zdb.exceptions"},
+    "zdb.values": set(),
+    "zdb.provenance": set(),
+    "zdb.zarr_util": set(),
+    "zdb.locks": {"zdb.exceptions"},
+    "zdb.distributed_lock": {"zdb.exceptions", "zdb.locks"},
+    "zdb.simrun": {"zdb.exceptions"},
+    "zdb.zarr_codec": {"zdb.storage"},
+    "zdb.zarr_store": {"zdb.zarr_codec"},
+    "zdb.key_index": {"zdb.storage", "zdb.format", "zdb.keys"},
+    "zdb.metadata": {"zdb.storage", "zdb.format", "zdb.provenance"},
+    "zdb.dumper": {"zdb.exceptions", "zdb.format", "zdb.storage", "zdb.zarr_store"},
+    "zdb.dumper_registry": {"zdb.dumper", "zdb.exceptions"},
+    "zdb.tables": {
+        "zdb.exceptions",
+        "zdb.format",
+        "zdb.storage",
+        "zdb.values",
+        "zdb.zarr_codec",
+        "zdb.zarr_store",
+        "zdb.zarr_util",
+    },
+    "zdb.IO.LoaderDumper": {
+        "zdb.dumper",
+        "zdb.dumper_registry",
+        "zdb.exceptions",
+        "zdb.format",
+        "zdb.storage",
+        "zdb.tables",
+        "zdb.values",
+        "zdb.zarr_codec",
+        "zdb.zarr_store",
+        "zdb.zarr_util",
+    },
+    "zdb.commit": {
+        "zdb.dumper",
+        "zdb.exceptions",
+        "zdb.format",
+        "zdb.key_index",
+        "zdb.keys",
+        "zdb.metadata",
+        "zdb.storage",
+    },
+    "zdb.foreign": {"zdb.exceptions", "zdb.format", "zdb.storage", "zdb.zarr_util"},
+    "zdb.tree": {"zdb.commit", "zdb.exceptions", "zdb.format"},
+    "zdb.registry": {"zdb.exceptions", "zdb.format"},
+    "zdb.database": {
+        "zdb.commit",
+        "zdb.dumper",
+        "zdb.dumper_registry",
+        "zdb.exceptions",
+        "zdb.foreign",
+        "zdb.format",
+        "zdb.key_index",
+        "zdb.keys",
+        "zdb.metadata",
+        "zdb.registry",
+        "zdb.storage",
+        "zdb.tree",
+    },
+}
+
+
+def component(module: str) -> str | None:
+    """The component of COMPONENTS that ``module`` belongs to, or None (top layer)."""
+    found = [c for c in COMPONENTS if module == c or module.startswith(f"{c}.")]
+    return max(found, key=len) if found else None
+
+
+def test_each_layer_imports_only_the_layers_below_it():
+    wrong = set()
+    for name, targets in import_graph().items():
+        own = component(name)
+        if own is None:
+            continue
+        for target in targets:
+            other = component(target)
+            if other != own and other not in COMPONENTS[own]:
+                wrong.add((name, target))
+    assert wrong == set(), "update README's Architecture section if a layer must change"
+
+
+def test_the_database_knows_no_dumper_by_name():
+    from zdb.dumper_registry import all_dumpers
+
+    names = set(all_dumpers())
+    names |= {a for d in all_dumpers().values() for a in d.aliases}
+    for module in ("database.py", "commit.py"):
+        tree = ast.parse((PACKAGE / module).read_text())
+        literals = {
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        }
+        assert literals & names == set(), module

@@ -26,6 +26,9 @@ from zdb.exceptions import DataBaseException, UnsupportedValueError
 from zdb.storage import LocalStore
 from zdb.tables import ColumnNotFoundError
 from zdb.tables import plan as table_plan
+from zdb.testing import DumperRoundTripTests
+
+from .s3_server import OnS3
 
 NUMPY_DTYPES = [
     *(f"int{b}" for b in (8, 16, 32, 64)),
@@ -638,3 +641,52 @@ def test_a_table_of_a_newer_format_or_without_description_is_refused(db, dumper)
         db["newer"]
     with pytest.raises(CorruptKeyError, match="no zdb .*table description"):
         db["other"]
+
+
+def table_examples() -> dict[str, object]:
+    """Tables of the shapes users store: mixed dtypes with missing values, a wide block
+    of traces, a Series, an Index, a MultiIndex, and ISF's mixed-label fixture."""
+    n = 50
+    mixed = pd.DataFrame(
+        {
+            "i": np.arange(n, dtype="int64"),
+            "f": np.where(np.arange(n) % 7 == 0, np.nan, np.linspace(0, 1, n)),
+            "s": pd.Series([None if i % 5 == 0 else f"s{i}" for i in range(n)], dtype="string"),
+            "c": pd.Categorical([f"L{i % 3}" for i in range(n)]),
+            "t": pd.date_range("2024-01-01", periods=n, freq="h", tz="UTC"),
+        },
+        index=pd.Index([f"trial/{i:06d}" for i in range(n)], name="sim_trial_index"),
+    )
+    traces = pd.DataFrame(
+        np.random.default_rng(0).normal(size=(6, 120)), columns=np.arange(120) * 0.025
+    )
+    multi = mixed.set_index(["c", "i"])[["f"]]
+    return {
+        "mixed": mixed,
+        "traces": traces,
+        "series": mixed["f"].rename("f"),
+        "index": pd.Index([3, 1, 2], name="i"),
+        "multi": multi,
+        "isf": ISF_FRAME,
+    }
+
+
+class TestPandasToZarrRoundTrip(DumperRoundTripTests):
+    dumper = "pandas_to_zarr"
+    examples = table_examples()
+    refused = {"intervals": pd.DataFrame({"x": pd.interval_range(0, 3)})}
+    lazy = True
+    xarray = True
+
+    def assert_same(self, got, want):
+        if isinstance(want, pd.Index):
+            pd.testing.assert_index_equal(got, want)
+        else:
+            assert_same(got, want)
+
+    def computed(self, lazy_value):
+        return lazy_value.compute() if hasattr(lazy_value, "compute") else lazy_value
+
+
+class TestPandasToZarrRoundTripOnS3(OnS3, TestPandasToZarrRoundTrip):
+    pass

@@ -18,8 +18,10 @@ import zdb
 from zdb.exceptions import DataBaseException
 from zdb.tables import dask_frames
 from zdb.tables import plan as table_plan
+from zdb.testing import DumperRoundTripTests
 
-from .test_tables import ISF_FRAME, assert_same, frames, isf_frames
+from .s3_server import OnS3
+from .test_tables import ISF_FRAME, assert_same, frames, isf_frames, table_examples
 
 
 def dask_round_trip(db: zdb.DataBase, ddf: dd.DataFrame | dd.Series, **kwargs) -> None:
@@ -320,3 +322,22 @@ def test_concurrent_lazy_reads_leave_dask_string_conversion_as_it_was(db):
     for t in threads:
         t.join()
     assert dask.config.get("dataframe.convert-string", None) == before
+
+
+class TestDaskToZarrRoundTrip(DumperRoundTripTests):
+    dumper = "dask_to_zarr"
+    examples = {
+        name: dd.from_pandas(frame, npartitions=3)
+        for name, frame in table_examples().items()
+        if name in ("mixed", "traces", "series", "isf")
+    }
+    refused = {"intervals": dd.from_pandas(pd.DataFrame({"x": pd.interval_range(0, 4)}), 2)}
+    lazy = True
+    xarray = True
+
+    def assert_same(self, got, want):
+        assert_same(got, want.compute())
+
+
+class TestDaskToZarrRoundTripOnS3(OnS3, TestDaskToZarrRoundTrip):
+    pass

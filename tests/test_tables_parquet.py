@@ -17,8 +17,10 @@ import zdb
 from zdb.exceptions import DataBaseException
 from zdb.tables import ColumnNotFoundError
 from zdb.tables import plan as table_plan
+from zdb.testing import DumperRoundTripTests
 
-from .test_tables import ISF_FRAME, assert_same, columns, frames, isf_frames, labels
+from .s3_server import OnS3
+from .test_tables import ISF_FRAME, assert_same, columns, frames, isf_frames, labels, table_examples
 from .test_tables_dask import flat_frames, uneven
 
 
@@ -130,3 +132,30 @@ def test_a_large_frame_is_written_in_row_groups_that_read_as_partitions(db, monk
     lazy = db.get("t", lazy=True)
     assert meta.num_row_groups == lazy.npartitions > 1 and lazy.known_divisions
     assert_same(lazy.loc[300:330].compute(), frame.loc[300:330])
+
+
+class TestPandasToParquetRoundTrip(DumperRoundTripTests):
+    dumper = "pandas_to_parquet"
+    examples = {k: v for k, v in table_examples().items() if k not in ("index", "traces")}
+    refused = {"intervals": pd.DataFrame({"x": pd.interval_range(0, 3)})}
+    lazy = True
+
+    def assert_same(self, got, want):
+        assert_same(got, want)
+
+
+class TestDaskToParquetRoundTrip(TestPandasToParquetRoundTrip):
+    dumper = "dask_to_parquet"
+    examples = {
+        name: dd.from_pandas(frame, npartitions=2)
+        for name, frame in table_examples().items()
+        if name in ("mixed", "series", "isf")
+    }
+    refused = {}
+
+    def assert_same(self, got, want):
+        assert_same(got, want.compute())
+
+
+class TestDaskToParquetRoundTripOnS3(OnS3, TestDaskToParquetRoundTrip):
+    pass
