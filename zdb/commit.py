@@ -174,18 +174,6 @@ def create_sub(db: DbRef, name: str) -> DbRef:
     return db.child(name, node)
 
 
-def create_root(store: Store) -> DatabaseNode | None:
-    """Create the root node of a new database in ``store``; the node that is there
-    afterwards (another process may have created it first)."""
-    _, node = _create_node(store, ZARR_JSON, new_database_node(store))
-    return node if isinstance(node, DatabaseNode) else None
-
-
-def write_root(db: DbRef, node: DatabaseNode) -> None:
-    """Replace the root node of ``db`` (to give it a unique id or an index)."""
-    db.store.write_atomic(db.path(ZARR_JSON), node.document())
-
-
 # -- versions ------------------------------------------------------------------------
 
 
@@ -296,7 +284,7 @@ def _clean_up_failed_write(
         store.remove(target.path)
         if new_key_path is not None:
             store.remove_empty_folder(new_key_path)
-    except OSError as cleanup:
+    except (OSError, DataBaseException) as cleanup:
         error.add_note(f"zdb could not remove the partial value {target.full}: {cleanup}")
 
 
@@ -320,7 +308,8 @@ def _write_new_path(
     chain = [dataclasses.replace(first, where=store.full(db.path(rest[0])))]
     try:
         for part in rest[1:-1]:
-            chain.append(create_sub(chain[-1], part))
+            sub = create_sub(chain[-1], part)
+            chain.append(dataclasses.replace(sub, where=f"{chain[-1].where}/{part}"))
         _write_key(chain[-1], rest[-1], value, dumper, kwargs)
         _move_into_place(db, chain, rest)
     finally:
