@@ -173,6 +173,8 @@ def test_no_dumper_imports_another_dumper():
 COMPONENTS = {
     "zdb.exceptions": set(),
     "zdb.storage": {"zdb.exceptions"},
+    "zdb.store": {"zdb.storage"},
+    "zdb.object_store": {"zdb.storage"},
     "zdb.format": {"zdb.exceptions"},
     "zdb.keys": {"zdb.exceptions"},
     "zdb.values": set(),
