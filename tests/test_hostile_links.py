@@ -129,10 +129,13 @@ def test_a_version_folder_that_is_a_link_is_refused_and_replaced_without_followi
     import shutil
 
     shutil.rmtree(version)
+    (outside / "data" / "c").mkdir(parents=True)  # what the link leads to has the file
+    (outside / "data" / "c" / "0").write_bytes(b"private")
     version.symlink_to(outside, target_is_directory=True)
     local_db = _reopened(local_db)
     with pytest.raises(UnsafePathError):
         local_db["k"]
+    shutil.rmtree(outside / "data")
     local_db["k"] = np.arange(4)  # retiring the old version removes the link only
     np.testing.assert_array_equal(local_db["k"], np.arange(4))
     assert not version.exists() and not version.is_symlink()

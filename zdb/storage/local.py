@@ -64,7 +64,7 @@ class LocalStore(Store):
         self.__init__(state["root"], state["read_only"])  # type: ignore[misc]
 
     def full(self, path: str) -> str:
-        return os.path.join(self.root, path) if path else self.root
+        return f"{self.root}/{path}" if path else self.root
 
     def local_path(self, path: str) -> str:
         self._check_folders(path, itself=True)
@@ -105,11 +105,15 @@ class LocalStore(Store):
         if stat.S_ISLNK(mode):
             raise self._unsafe(full)
         if stat.S_ISDIR(mode):
-            if len(self._checked) >= _MAX_CHECKED:
-                self._checked.clear()
-                self._below.clear()
-            self._checked.add(rel)
-            self._below.setdefault(parent, set()).add(rel)
+            self._remember(rel, parent)
+
+    def _remember(self, rel: str, parent: str) -> None:
+        """Note that ``rel`` (below ``parent``) is a real folder, not a link."""
+        if len(self._checked) >= _MAX_CHECKED:
+            self._checked.clear()
+            self._below.clear()
+        self._checked.add(rel)
+        self._below.setdefault(parent, set()).add(rel)
 
     def _unsafe(self, full: str) -> UnsafePathError:
         return UnsafePathError(
@@ -145,8 +149,19 @@ class LocalStore(Store):
         return self.read_with_stat(path)[0]
 
     def read_with_stat(self, path: str) -> tuple[bytes, os.stat_result]:
-        fd = self._open(path, _READ_FLAGS)
+        check_relative(path)
+        full = self.full(path)
         try:
+            fd = os.open(full, _READ_FLAGS)
+        except NotADirectoryError:  # a parent is a file: there is no such file
+            raise FileNotFoundError(errno.ENOENT, "No such file", full) from None
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise self._unsafe(full) from None
+            raise
+        try:
+            # checked once the file is found: reading a missing key costs no lstat
+            self._check_folders(path)
             return read_fd(fd)
         finally:
             os.close(fd)
@@ -162,10 +177,17 @@ class LocalStore(Store):
 
     def list_dir(self, path: str) -> list[str]:
         full = self._check_folders(path, itself=True)
+        names = []
         try:
-            return os.listdir(full)
+            with os.scandir(full) as entries:
+                for entry in entries:
+                    names.append(entry.name)
+                    # the listing says for free which children are real folders
+                    if entry.is_dir(follow_symlinks=False):
+                        self._remember(f"{path}/{entry.name}" if path else entry.name, path)
         except (FileNotFoundError, NotADirectoryError):
             return []
+        return names
 
     def size(self, path: str) -> int:
         full = self._check_folders(path)
@@ -208,7 +230,12 @@ class LocalStore(Store):
         try:
             fd = self._open(path, _WRITE_FLAGS)
         except FileNotFoundError:
+            # the folders on the way were checked by _open as far as they existed; the
+            # ones created now are real folders
             os.makedirs(os.path.dirname(self.full(path)), exist_ok=True)
+            parent = path.rpartition("/")[0]
+            if parent:
+                self._remember(parent, parent.rpartition("/")[0])
             fd = self._open(path, _WRITE_FLAGS)
         try:
             view = memoryview(data)
