@@ -53,6 +53,10 @@ WRITER = textwrap.dedent(
         db["frame"] = pd.DataFrame(
             {"a": np.full(3000, v), "s": pd.Series([str(v)] * 3000, dtype="string")}
         )
+        if "mv" in db:  # a killed move into new sub-databases may leave both names
+            del db["mv"]
+        db["mv"] = np.full(4, v)
+        db.rename("mv", ("moved", f"r{i}", "mv"))
         db.create_sub_db(("made", f"m{i % 4}"))
         if ("made", f"m{(i + 2) % 4}") in db:
             del db["made", f"m{(i + 2) % 4}"]
@@ -101,6 +105,7 @@ SINGLE_VALUED_KEYS = {
     ("tmp",),
     ("tmp2",),
     ("frame",),
+    ("mv",),
 }
 
 
@@ -132,6 +137,8 @@ def _check_database(location: Location) -> None:
             assert key in {("sub", "k0"), ("sub", "k1"), ("sub", "k2")}, key
         elif key[0] == "new":
             assert len(key) == 3 and key[1].startswith("n") and key[2] == "x", key
+        elif key[0] == "moved":
+            assert len(key) == 3 and key[1].startswith("r") and key[2] == "mv", key
         else:
             raise AssertionError(f"stray key {key!r}")
         value = db[key]
@@ -139,6 +146,8 @@ def _check_database(location: Location) -> None:
     assert "multi" in db and "value" in db  # written before the first kill
     for name in db["new"].keys():  # no sub-database left half made
         assert db["new", name].keys() == ["x"], name
+    for name in db["moved"].keys() if "moved" in db else []:  # moves leave none empty
+        assert db["moved", name].keys() == ["mv"], name
     if "made" in db:  # sub-databases created and deleted: whole, empty ones
         assert set(db["made"].keys()) <= {"m0", "m1", "m2", "m3"}
         for name in db["made"].keys():

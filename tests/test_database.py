@@ -875,3 +875,34 @@ def test_get_mkdtemp_on_an_object_store_says_what_to_use_instead():
     db = zdb.DataBase(f"memory://zdb-{secrets.token_hex(4)}")
     with pytest.raises(DataBaseException, match="tempfile.mkdtemp"):
         db.get_mkdtemp()
+
+
+class _Killed(BaseException):
+    """Stands for a SIGKILL at one step of a rename."""
+
+
+@pytest.mark.parametrize("step", ["_move_into_place", "remove_key"])
+def test_a_rename_into_new_sub_databases_killed_midway_leaves_no_empty_sub_database(
+    db, monkeypatch, step
+):
+    db["a"] = np.arange(3)
+
+    def killed(*args, **kwargs):
+        raise _Killed(step)
+
+    with monkeypatch.context() as m:
+        m.setattr(zdb.commit, step, killed)
+        with pytest.raises(_Killed):
+            db.rename("a", ("new", "sub", "b"))
+    np.testing.assert_array_equal(db["a"], np.arange(3))  # the source is never lost
+    if step == "_move_into_place":  # before the sub-databases appear: nothing changed
+        assert "new" not in db and db.keys(recurse=True) == [("a",)]
+    else:  # after: the key under both names, whole
+        np.testing.assert_array_equal(db["new", "sub", "b"], np.arange(3))
+        assert db["new"].keys() == ["sub"] and db["new", "sub"].keys() == ["b"]
+    del db["a"]
+    if "new" in db:
+        del db["new"]
+    db["a"] = 1
+    db.rename("a", ("new", "sub", "b"))
+    assert db.keys(recurse=True) == [("new", "sub", "b")] and db["new", "sub", "b"] == 1

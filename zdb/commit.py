@@ -451,14 +451,19 @@ def delete(db: DbRef, name: str) -> None:
         db.store.remove(join(trash, leftover))
 
 
-def rename(src: DbRef, src_name: str, dst: DbRef, dst_name: str, node: Node) -> None:
-    """Move key ``src_name`` of ``src`` (pointer ``node``) to ``dst_name`` of ``dst``.
+def rename(src: DbRef, src_name: str, dst: DbRef, rest: tuple[str, ...], node: Node) -> None:
+    """Move key ``src_name`` of ``src`` (pointer ``node``) to the key ``rest`` below
+    ``dst`` (several parts when sub-databases on the way do not exist yet).
 
     Where the store renames atomically this is one rename; elsewhere a copy, the move
     recorded in the key index, then the deletion of the source (pointer first), so
     that the index never lists a key that is gone. A folder without a pointer at the
     destination (what a killed writer or rename leaves) is deleted first.
     """
+    if len(rest) > 1:
+        _rename_into_new_path(src, src_name, dst, rest, node)
+        return
+    dst_name = rest[0]
     store = src.store
     if src.prefix != dst.prefix and isinstance(node, KeyNode):
         # a data key's blobs are its database's; a sub-database carries its own .zdb/
@@ -479,6 +484,34 @@ def rename(src: DbRef, src_name: str, dst: DbRef, dst_name: str, node: Node) -> 
         src.note([(src_name, None)])
     if not store.atomic_rename:
         remove_key(store, src_path, src.path(TRASH))
+
+
+def _rename_into_new_path(
+    src: DbRef, src_name: str, dst: DbRef, rest: tuple[str, ...], node: Node
+) -> None:
+    """Move a key into sub-databases that do not exist yet: they are built in
+    ``.zdb/staging`` around a copy of the key (hard links where the store has them) and
+    moved into place at once, as a write does; then the source is deleted. A mover
+    killed before the sub-databases appear leaves the source as it was (and no empty
+    sub-databases); one killed after, the key under both names."""
+    store = src.store
+    staging = DbRef(store, dst.path(STAGING), store.full(dst.path(STAGING)))
+    first = create_sub(staging, new_version())
+    chain = [dataclasses.replace(first, where=store.full(dst.path(rest[0])))]
+    try:
+        for part in rest[1:-1]:
+            sub = create_sub(chain[-1], part)
+            chain.append(dataclasses.replace(sub, where=f"{chain[-1].where}/{part}"))
+        if isinstance(node, KeyNode):
+            metadata.copy_blobs(store, src.prefix, chain[-1].prefix, node.metadata)
+        store.copy_for_move(src.path(src_name), chain[-1].path(rest[-1]))
+        chain[-1].note([(rest[-1], node.kind)])
+        _move_into_place(dst, chain, rest)
+    finally:
+        store.remove(chain[0].prefix)
+    src.note([(src_name, None)])
+    remove_key(store, src.path(src_name), src.path(TRASH))
+    retire(store, staging.prefix, None, None)  # leftovers of killed writers
 
 
 # -- databases -----------------------------------------------------------------------

@@ -368,8 +368,8 @@ class DataBase:
             )
         if new_parts[: len(old_parts)] == old_parts:
             raise DataBaseException(f"cannot rename {old!r} into itself ({new!r})")
-        dst, dst_name = self._locate(new_parts, create=True)
-        commit.rename(src._ref, src_name, dst._ref, dst_name, node)
+        dst, rest = self._locate_existing(new_parts)
+        commit.rename(src._ref, src_name, dst._ref, rest, node)
 
     # -- reading ---------------------------------------------------------------------
 

@@ -204,6 +204,12 @@ class Store(ABC):
         copy is a Zarr node only once it is complete. FileNotFoundError when ``src``
         does not exist."""
 
+    def copy_for_move(self, src: str, dst: str) -> None:
+        """Copy ``src`` to ``dst`` as :meth:`copy` does, for a move that removes ``src``
+        afterwards: the copy may share its data with ``src`` (hard links), so neither
+        may be changed in place before ``src`` is gone."""
+        self.copy(src, dst)
+
     # -- other tools -----------------------------------------------------------------
 
     @abstractmethod

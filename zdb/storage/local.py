@@ -317,6 +317,23 @@ class LocalStore(Store):
         shutil.copytree(full_src, self.full(tmp), symlinks=True)
         os.rename(self.full(tmp), full_dst)
 
+    def copy_for_move(self, src: str, dst: str) -> None:
+        # hard links: a move into new sub-databases costs a link per file, not a copy
+        full_src = self._check_folders(src)
+        full_dst = self._check_folders(dst)
+        if os.path.lexists(full_dst):
+            raise FileExistsError(full_dst)
+        mode = os.lstat(full_src).st_mode
+        if stat.S_ISLNK(mode):
+            raise self._unsafe(full_src)
+        if not stat.S_ISDIR(mode):
+            os.makedirs(os.path.dirname(full_dst), exist_ok=True)
+            _link_or_copy(full_src, full_dst)
+            return
+        tmp = f"{dst}.{secrets.token_hex(6)}.tmp"
+        shutil.copytree(full_src, self.full(tmp), symlinks=True, copy_function=_link_or_copy)
+        os.rename(self.full(tmp), full_dst)
+
     def zarr_store(self, path: str) -> Any:
         from .zarr_local import NoLinkLocalStore  # imports zarr: only when it is needed
 
@@ -334,6 +351,14 @@ def read_fd(fd: int) -> tuple[bytes, os.stat_result]:
     while chunk := os.read(fd, 1 << 20):
         parts.append(chunk)
     return b"".join(parts), st
+
+
+def _link_or_copy(src: str, dst: str) -> None:
+    """A hard link of ``src`` at ``dst``, or a copy where links are not possible."""
+    try:
+        os.link(src, dst, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(src, dst, follow_symlinks=False)
 
 
 def _ignore_missing(func: Any, path: str, exc: BaseException) -> None:

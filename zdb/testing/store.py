@@ -267,6 +267,17 @@ class StoreTests:
         with pytest.raises(FileNotFoundError):
             store.copy("missing", "elsewhere")
 
+    def test_copy_for_move_copies_a_tree_the_source_then_goes(self) -> None:
+        store = self.writable()
+        for path, data in TREE.items():
+            store.write_bytes(path, data)
+        store.copy_for_move("a", "m/a")
+        assert store.files("m") == ["m/a/.v1/data/c/0", "m/a/.v1/zarr.json", "m/a/zarr.json"]
+        store.remove("a")
+        assert store.read_bytes("m/a/.v1/data/c/0") == b"chunk"
+        with pytest.raises(FileExistsError):
+            store.copy_for_move("m/a", "b")
+
     def test_writes_leaving_the_root_are_refused(self) -> None:
         store = self.writable()
         for attempt in (
