@@ -27,3 +27,9 @@ class Doubled(Dumper):
 
 def not_a_dumper() -> None:
     """What a plugin's entry point should never name."""
+
+
+class Impostor(Doubled):
+    """A plugin that takes a built-in dumper's name."""
+
+    name = "numpy_to_zarr"

@@ -96,3 +96,11 @@ def test_a_key_written_by_a_plugin_that_is_gone_says_what_to_install(entry_point
     entry_points()
     with pytest.raises(zdb.exceptions.CorruptKeyError, match="doubled_test_plugin.*install"):
         db["x"]
+
+
+def test_a_plugin_cannot_take_over_a_built_in_dumper_name(entry_points, tmp_path):
+    builtin = dumper_registry.get_dumper("numpy_to_zarr")
+    entry_points(impostor="tests.dumper_plugin:Impostor")
+    with pytest.warns(UserWarning, match="'impostor'.*already has a dumper named 'numpy_to_zarr'"):
+        dumper_registry.all_dumpers()
+    assert dumper_registry.get_dumper("numpy_to_zarr") is builtin

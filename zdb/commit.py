@@ -267,6 +267,7 @@ def _write_key(
         version=version if has_data else None,
         loader=info,
         metadata=metadata.for_new_key(store, db.prefix, db.unique_id),
+        dumper_version=dumper.format_version,
     )
     publish(store, key_path, node)
     if old is None:
@@ -378,7 +379,9 @@ def read(
     key_path = db.path(name)
     for _ in range(READ_RETRIES):
         version = node.version
-        target = Target(db.store, join(key_path, version or ""), allow_pickle, label)
+        target = Target(
+            db.store, join(key_path, version or ""), allow_pickle, label, node.dumper_version
+        )
         try:
             value = dumper.load(target, node.loader, lazy=lazy, as_xarray=as_xarray, **kwargs)
         except KeyChangedError:

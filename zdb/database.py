@@ -28,6 +28,7 @@ from .exceptions import (
     CorruptKeyError,
     DataBaseException,
     DataBaseKeyError,
+    FormatVersionError,
     KeyKindError,
     NotADataBaseError,
     ReadOnlyError,
@@ -428,6 +429,12 @@ class DataBase:
                 f"{label} was written with dumper {node.dumper!r}, which this zdb does not "
                 "have; install the package that provides it"
             ) from None
+        if node.dumper_version > dumper.format_version:
+            raise FormatVersionError(
+                f"{label} was written in format version {node.dumper_version} of dumper "
+                f"{node.dumper!r}, newer than the installed one reads "
+                f"({dumper.format_version}); upgrade the package that provides it"
+            )
         try:
             dumper.check_load_kwargs(loader_kwargs)
         except UnknownDumperError as e:

@@ -38,13 +38,16 @@ class Target:
     ``path`` is the version folder; ``key`` names the key in error messages (``"key
     'vm' in /data/db"``). ``allow_pickle`` says whether pickles may be read: True
     always; False, or a str saying why, never; None when the file is owned by the
-    user and writable by no one else.
+    user and writable by no one else. ``dumper_version`` is the format version the key
+    was written with (``Dumper.format_version`` at the time).
     """
 
     store: Store
     path: str
     allow_pickle: bool | str | None = None
     key: str = "a key"
+    #: the format version of the dumper that wrote this version (read side)
+    dumper_version: int = 1
 
     def zarr_store(self, every_chunk: bool = False, optional: tuple[str, ...] = ()) -> Any:
         """A zarr-python store rooted at the version folder. With ``every_chunk`` (for
@@ -102,6 +105,12 @@ class Dumper:
     lazy_default: ClassVar[bool] = False
     #: True when :meth:`dump` always writes files under its target
     always_writes: ClassVar[bool] = False
+    #: the version of this dumper's file layout and ``info``, recorded in each key's
+    #: pointer. Raise it when a release writes what an older one cannot read; :meth:`load`
+    #: sees the version a key was written with as ``target.dumper_version`` (1 for keys
+    #: written before the dumper declared one). A key written with a version newer than
+    #: the installed dumper's is refused with :class:`~zdb.exceptions.FormatVersionError`.
+    format_version: ClassVar[int] = 1
 
     def handles(self, value: Any) -> bool:
         """True if this dumper should be chosen for ``value`` when none is named."""

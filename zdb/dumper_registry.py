@@ -68,8 +68,14 @@ def _load_entry_points() -> None:
                 stacklevel=3,
             )
             continue
-        if dumper.name not in _REGISTRY:
-            register(dumper)
+        if dumper.name in _REGISTRY:
+            warnings.warn(
+                f"zdb: dumper plugin {ep.name!r} ({ep.value}) is left out: zdb already has a "
+                f"dumper named {dumper.name!r}; the plugin must choose another name",
+                stacklevel=3,
+            )
+            continue
+        register(dumper)
 
 
 def all_dumpers() -> dict[str, Dumper]:

@@ -41,6 +41,8 @@ _BLOB_DIGEST = re.compile(r"[0-9a-f]{64}")
 #: files in the registry, so it may hold no path separators
 _UNIQUE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 _DUMPER_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,99}")
+#: the largest dumper format version a pointer may name (anything larger is damage)
+MAX_DUMPER_VERSION = 1_000_000
 #: provenance fields stored as shared blobs, and the stored field holding the digest
 BLOB_FIELDS = {
     "diff": "diff_blob",
@@ -120,19 +122,17 @@ class KeyNode:
     version: str | None
     loader: dict[str, Any] = field(default_factory=dict)
     metadata: dict[str, Any] | None = None
+    #: the format version of the dumper's files (``Dumper.format_version``); 1 when absent
+    dumper_version: int = 1
     kind: ClassVar[str] = KIND_DATA
 
     def document(self) -> bytes:
         """The bytes of this node's ``zarr.json``."""
-        return _node_document(
-            {
-                "kind": KIND_DATA,
-                "dumper": self.dumper,
-                "version": self.version,
-                "loader": self.loader,
-                "metadata": self.metadata,
-            }
-        )
+        fields: dict[str, Any] = {"kind": KIND_DATA, "dumper": self.dumper}
+        if self.dumper_version != 1:  # absent means 1: version-1 pointers stay as they were
+            fields["dumper_version"] = self.dumper_version
+        fields.update(version=self.version, loader=self.loader, metadata=self.metadata)
+        return _node_document(fields)
 
     def written_us(self) -> int:
         """When the key was written (µs since the epoch, from its provenance); 0 when
@@ -229,7 +229,14 @@ def _key_node(zattrs: dict[str, Any], where: str) -> KeyNode:
         loader = {}
     if not isinstance(loader, dict):
         raise _corrupt(where, f"has a loader that is a {type(loader).__name__}, not an object")
-    return KeyNode(dumper, version, loader, _stored_metadata(zattrs.get("metadata")))
+    dumper_version = zattrs.get("dumper_version", 1)
+    if type(dumper_version) is not int or not 1 <= dumper_version <= MAX_DUMPER_VERSION:
+        raise _corrupt(
+            where, f"has the dumper_version {str(dumper_version)[:40]!r}, which is no version"
+        )
+    return KeyNode(
+        dumper, version, loader, _stored_metadata(zattrs.get("metadata")), dumper_version
+    )
 
 
 def _stored_metadata(stored: Any) -> dict[str, Any] | None:

@@ -87,6 +87,8 @@ class NumpyToZarr(Dumper):
     priority = 10
 
     def handles(self, value: Any) -> bool:
+        if isinstance(value, np.ma.MaskedArray):
+            return False  # see dump
         if isinstance(value, np.ndarray | np.generic):
             return value.dtype.kind != "O" or value.dtype == object
         return _is_dask_array(value)
@@ -102,6 +104,12 @@ class NumpyToZarr(Dumper):
         dimension_names: list[str] | None = None,
     ) -> dict[str, Any]:
         info: dict[str, Any] = {"type": f"{type(value).__module__}.{type(value).__qualname__}"}
+        if isinstance(value, np.ma.MaskedArray):
+            raise UnsupportedValueError(
+                "numpy_to_zarr would store a masked array's data without its mask; store it "
+                "with dumper='to_cloudpickle', or install a dumper plugin for masked arrays "
+                "(docs/plugins.md)"
+            )
         if _is_dask_array(value):
             info["type"] = "dask.array.Array"
             arr = value
