@@ -222,6 +222,14 @@ COMPONENTS = {
     "zdb.foreign": {"zdb.exceptions", "zdb.format", "zdb.storage", "zdb.zarr_util"},
     "zdb.tree": {"zdb.commit", "zdb.exceptions", "zdb.format"},
     "zdb.registry": {"zdb.exceptions", "zdb.format"},
+    "zdb.isf_methods": {
+        "zdb.commit",
+        "zdb.dumper_registry",
+        "zdb.exceptions",
+        "zdb.format",
+        "zdb.keys",
+        "zdb.registry",
+    },
     "zdb.database": {
         "zdb.commit",
         "zdb.dumper",
@@ -229,6 +237,7 @@ COMPONENTS = {
         "zdb.exceptions",
         "zdb.foreign",
         "zdb.format",
+        "zdb.isf_methods",
         "zdb.key_index",
         "zdb.keys",
         "zdb.metadata",

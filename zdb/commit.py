@@ -29,10 +29,12 @@ writes pointers or version folders.
 from __future__ import annotations
 
 import dataclasses
+import os
 import secrets
+import shutil
 import time
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -452,6 +454,28 @@ def delete(db: DbRef, name: str) -> None:
     remove_key(db.store, db.path(name), trash)
     for leftover in db.store.list_dir(trash):  # trees of deletes that were killed
         db.store.remove(join(trash, leftover))
+
+
+def remove_database(db: DbRef) -> Callable[[], None]:
+    """Start deleting the whole database ``db`` (a root, never a sub-database: delete
+    those as keys); returns what finishes the job, to run in the background.
+
+    On a local disk the database's folder is first renamed aside, so that its path is
+    free at once and no reader sees half a database; the rest removes the renamed
+    folder (links inside are removed, never followed). Elsewhere the rest removes
+    every object of the database.
+    """
+    if db.prefix:
+        raise DataBaseException(f"{db.where} is a sub-database: delete it from its parent")
+    root = db.store.local_path("")
+    if root is None:
+        return lambda: db.store.remove("")
+    root = root.rstrip(os.sep)
+    aside = os.path.join(
+        os.path.dirname(root), f".{os.path.basename(root)}.deleting-{secrets.token_hex(4)}"
+    )
+    os.rename(root, aside)
+    return lambda: shutil.rmtree(aside)
 
 
 def rename(src: DbRef, src_name: str, dst: DbRef, rest: tuple[str, ...], node: Node) -> None:

@@ -10,6 +10,7 @@ protocol in :mod:`zdb.commit`, the dumpers in :mod:`zdb.IO.LoaderDumper`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import tempfile
@@ -37,6 +38,7 @@ from .exceptions import (
     UnsupportedValueError,
 )
 from .format import BOOKKEEPING, ZARR_JSON, DatabaseNode, ForeignNode, KeyNode, Node, parse_node
+from .isf_methods import ISFMethods
 from .key_index import KeyIndex
 from .keys import Key, check_path_length, format_key, normalize_key, short
 from .storage import open_store
@@ -79,7 +81,7 @@ def _storage_errors(action: str, names_key: bool = True) -> Callable[[_F], _F]:
     return wrap
 
 
-class DataBase:
+class DataBase(ISFMethods):
     """A dictionary-like database of simulation results stored as Zarr v3.
 
     ``DataBase(path)`` opens the database at ``path`` or creates it (with missing
@@ -87,7 +89,9 @@ class DataBase:
     refuses to create one. ``allow_pickle`` decides whether pickled values are read
     (unpickling runs code): True always, False never, None (default) only from a
     database you created at this place, from files owned by you that no one else may
-    write (see :mod:`zdb.IO.LoaderDumper.to_cloudpickle`).
+    write (see :mod:`zdb.IO.LoaderDumper.to_cloudpickle`). ``suppress_errors=True``
+    (ISF's option) turns failures to register the database into warnings. ISF's
+    other methods come from :class:`zdb.isf_methods.ISFMethods`.
     """
 
     def __init__(
@@ -98,10 +102,13 @@ class DataBase:
         allow_pickle: bool | None = None,
         *,
         storage_options: dict | None = None,
+        suppress_errors: bool = False,
     ) -> None:
+        self._suppress_errors = suppress_errors
+        self._parent: DataBase | None = None
         try:
             store = open_store(path_or_url, storage_options)
-            self._readonly = readonly or store.read_only
+            self._readonly = bool(readonly) or store.read_only
             self._ref, created = commit.open_root(store, self._readonly, nocreate)
         except (OSError, ValueError, zipfile.BadZipFile) as e:
             raise NotADataBaseError(
@@ -123,11 +130,29 @@ class DataBase:
         """The (sub-)database at ``ref``, opened like this one."""
         db = DataBase.__new__(DataBase)
         db._ref, db._readonly, db._allow_pickle = ref, self._readonly, self._allow_pickle
-        db._created_here = self._created_here
+        db._created_here, db._suppress_errors = self._created_here, self._suppress_errors
+        db._parent = None
         return db
 
     def _child(self, name: str, node: DatabaseNode) -> DataBase:
-        return self._at(self._ref.child(name, node))
+        child = self._at(self._ref.child(name, node))
+        child._parent = self
+        return child
+
+    def _readonly_copy(self) -> DataBase:
+        db = self._at(self._ref)
+        db._readonly = True
+        return db
+
+    def _reload(self) -> None:
+        """Read the database's node again (its unique id may have been given since)."""
+        node = parse_node(
+            self._ref.store.read_bytes(self._ref.path(ZARR_JSON)), f"the database {self.basedir}"
+        )
+        if isinstance(node, DatabaseNode):
+            self._ref = dataclasses.replace(
+                self._ref, unique_id=node.unique_id, indexed=node.indexed
+            )
 
     # -- properties ------------------------------------------------------------------
 
@@ -138,8 +163,21 @@ class DataBase:
 
     @property
     def readonly(self) -> bool:
-        """True if the database was opened with ``readonly=True``."""
+        """True if the database is read-only. It can be set, as in ISF: to True, to
+        False (when the storage is writable), or to ISF's ``'warning'``, which is
+        read-only too (ISF logged a warning and wrote anyway)."""
         return self._readonly
+
+    @readonly.setter
+    def readonly(self, value: bool | str) -> None:
+        if value not in (True, False, "warning"):
+            raise DataBaseException(f"readonly must be True, False or 'warning', not {value!r}")
+        if not value and self._ref.store.read_only:
+            raise ReadOnlyError(f"{self.basedir} is on read-only storage; it cannot be written")
+        if not value and self._readonly and not self._ref.prefix:
+            # what opening for writing does: give an id (and an index) where missing
+            self._ref, _ = commit.open_root(self._ref.store, False, True)
+        self._readonly = bool(value)
 
     @property
     def unique_id(self) -> str | None:
@@ -203,7 +241,9 @@ class DataBase:
         return db, parts[-1:]
 
     def _create_sub(self, name: str) -> DataBase:
-        return self._at(commit.create_sub(self._ref, name))
+        sub = self._at(commit.create_sub(self._ref, name))
+        sub._parent = self
+        return sub
 
     def _check_writable(self, key: Any) -> None:
         if self._readonly:
@@ -280,13 +320,35 @@ class DataBase:
         self.set(key, value)
 
     @_storage_errors("creating")
-    def create_sub_db(self, key: Key) -> DataBase:
-        """The sub-database at ``key``, created if it does not exist."""
+    def create_sub_db(
+        self, key: Key, register: bool | str = "as_parent", raise_: bool = True
+    ) -> DataBase:
+        """The sub-database at ``key``, created if it does not exist (an existing one is
+        returned whatever ``raise_`` says, as in ISF; a value at ``key`` raises).
+
+        ``register`` (ISF's): ``'as_parent'`` registers the sub-database in the
+        registry when this database is registered, True always, False never; a
+        registered sub-database opens by its unique id (``get_db_by_unique_id``).
+        """
+        if register not in (True, False, "as_parent"):
+            raise DataBaseException(
+                f"register must be True, False or 'as_parent', not {register!r}"
+            )
         parts = normalize_key(key)
         self._check_writable(key)
         check_path_length(self._ref.store, self._ref.prefix, parts)
         db, name = self._locate(parts, create=True)
-        return db._create_sub(name)
+        sub = db._create_sub(name)
+        if register is True or (register == "as_parent" and self._is_registered()):
+            sub._register_this_database()
+        return sub
+
+    def _is_registered(self) -> bool:
+        """True if the registry knows this database (at any place)."""
+        try:
+            return self.unique_id is not None and self.unique_id in registry.DataBaseRegister()
+        except OSError:
+            return False
 
     def create_managed_folder(self, key: Key, raise_: bool = True) -> str:
         """Create a managed folder at ``key`` and return its path (a str subclass); an
@@ -311,17 +373,15 @@ class DataBase:
         self.set(key, result, **set_kwargs)
         return result
 
-    # -- ISF's other names, so that its code runs ----------------------------------------
+    # -- ISF's other names, so that its code runs (more in zdb.isf_methods) --------------
 
     def get_id(self) -> str | None:
         """ISF's name of :attr:`unique_id`."""
         return self.unique_id
 
-    def check_if_key_exists(self, key: Key) -> bool:
-        """ISF's name of ``key in db``."""
+    def itemexists(self, key: Key) -> bool:
+        """The name of ISF's older model_data_base for ``key in db``."""
         return key in self
-
-    itemexists = check_if_key_exists  # the name of ISF's older model_data_base
 
     def setitem(self, key: Key, value: Any, dumper: Any = None, **kwargs: Any) -> None:
         """The older ISF name of :meth:`set`."""
@@ -533,18 +593,18 @@ class DataBase:
 
     def ls(
         self,
-        max_lines: int | None = 1000,
-        max_depth: int | None = None,
-        *,
         depth: int = 0,
+        max_depth: int | None = None,
+        max_lines: int | None = 1000,
         all_files: bool = False,
         max_lines_per_key: int | None = None,
         color: bool = False,
     ) -> None:
         """Print a tree of the keys with dumper, type, shape/dtype, size and time written,
         at most ``max_lines`` lines and ``max_depth`` levels of sub-databases (None: all).
-        ISF's display options ``depth``, ``all_files``, ``max_lines_per_key`` and
-        ``color`` are accepted so that ISF code runs; zdb's tree does not use them."""
+        The parameters are ISF's, in its order; its display options ``depth``,
+        ``all_files``, ``max_lines_per_key`` and ``color`` are accepted so that ISF code
+        runs, and zdb's tree does not use them."""
         from .tree import tree
 
         print(tree(self, max_lines, max_depth))

@@ -108,12 +108,17 @@ def _resolve_in(db: Any, rest: str, original: str) -> str:
     raise DbPathError(f"{original}: names no managed folder")
 
 
-def resolve_db_path(path: str | os.PathLike, relative_to: Any = None) -> str:
+def resolve_db_path(
+    path: str | os.PathLike, relative_to: Any = None, *, db_basedir: Any = None
+) -> str:
     """The local path a ``zdb://`` or ``reldb://`` path points to (others unchanged).
 
-    ``relative_to`` (for ``reldb://``) is the database, or any local path inside it
-    (such as the referring file), that the path is relative to.
+    ``relative_to`` (for ``reldb://``; ISF's name is ``db_basedir``) is the database,
+    or any local path inside it (such as the referring file), that the path is
+    relative to.
     """
+    if relative_to is None:
+        relative_to = db_basedir
     text = os.fspath(path)
     for alias, scheme in _ALIASES.items():
         if text.startswith(alias):
@@ -143,6 +148,43 @@ def resolve_db_path(path: str | os.PathLike, relative_to: Any = None) -> str:
     if "://" in text:
         raise DbPathError(f"{text}: unknown scheme; use zdb://, reldb:// or a plain path")
     return text
+
+
+def resolve_reldb_path(path: str | os.PathLike, db_basedir: Any = None) -> str:
+    """ISF's resolver of ``reldb://`` paths alone: other paths come back unchanged."""
+    text = os.fspath(path)
+    return resolve_db_path(text, db_basedir) if text.startswith(RELDB_SCHEME) else text
+
+
+def resolve_modular_db_path(path: str | os.PathLike) -> str:
+    """ISF's resolver of ``mdb://`` (``zdb://``) paths alone: others come back unchanged."""
+    text = os.fspath(path)
+    schemes = (ZDB_SCHEME, *_ALIASES)
+    return resolve_db_path(text) if text.startswith(schemes) else text
+
+
+def resolve_neup_reldb_paths(neup: Any, db_basedir: Any) -> Any:
+    """Resolve the ``reldb://`` paths of a cell parameter set (ISF's ``neup``): the
+    morphology ``neuron.filename`` and ``sim.recordingSites``. As in ISF, ``neup`` is
+    changed in place and returned."""
+    neup["neuron"]["filename"] = resolve_reldb_path(neup["neuron"]["filename"], db_basedir)
+    sites = neup["sim"]["recordingSites"]
+    for i, site in enumerate(sites):
+        sites[i] = resolve_reldb_path(site, db_basedir)
+    return neup
+
+
+def resolve_netp_reldb_paths(netp: Any, db_basedir: Any) -> Any:
+    """Resolve the ``reldb://`` paths of a network parameter set (ISF's ``netp``): each
+    cell type's synapse ``connectionFile`` and ``distributionFile``. As in ISF,
+    ``netp`` is changed in place and returned."""
+    for cell_type in list(netp["network"].keys()):
+        synapses = netp["network"][cell_type].get("synapses")
+        if synapses is None:
+            continue
+        for field in ("connectionFile", "distributionFile"):
+            synapses[field] = resolve_reldb_path(synapses[field], db_basedir)
+    return netp
 
 
 def dbopen(path: str | os.PathLike, mode: str = "r", relative_to: Any = None, **kwargs: Any) -> IO:

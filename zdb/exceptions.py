@@ -78,3 +78,8 @@ class StorageError(DataBaseException):
 
 class ValueTooLargeError(DataBaseException, MemoryError):
     """A value does not fit in memory (or declares a size that does not): read it lazily."""
+
+
+class ManagedFolderError(DataBaseException, ValueError):
+    """A managed folder does not hold what was asked for (``ManagedFolder.get_file``);
+    a ValueError too, as in ISF."""

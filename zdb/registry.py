@@ -133,8 +133,22 @@ class DataBaseRegister:
             return False
         return entry is not None and location in entry.get("created", [])
 
+    def deregister(self, unique_id: str, missing_ok: bool = False) -> None:
+        """Forget the database ``unique_id``; KeyError when it is not registered
+        (unless ``missing_ok``)."""
+        try:
+            self._entry(unique_id).unlink()
+        except FileNotFoundError:
+            if not missing_ok:
+                raise KeyError(
+                    f"no database with unique id {unique_id!r} in the registry {self.path}"
+                ) from None
+
     def __getitem__(self, unique_id: str) -> str:
         return self.location(unique_id)
+
+    def __delitem__(self, unique_id: str) -> None:
+        self.deregister(unique_id)
 
     def __contains__(self, unique_id: object) -> bool:
         return is_unique_id(unique_id) and self._entry(str(unique_id)).exists()

@@ -9,7 +9,7 @@ from typing import Any
 
 from ...dumper import ROLE_MANAGED_FOLDER, Dumper, Target
 from ...dumper_registry import register
-from ...exceptions import UnsupportedValueError
+from ...exceptions import ManagedFolderError, UnsupportedValueError
 from ...format import group_document
 from ...storage import join
 
@@ -26,6 +26,18 @@ class ManagedFolder(str):
     def listdir(self) -> list[str]:
         """The names in the folder."""
         return os.listdir(self)
+
+    def get_file(self, suffix: str) -> str:
+        """The path of the one file in the folder whose name ends with ``suffix`` (ISF's
+        ``ManagedFolder.get_file``); ManagedFolderError when there is none or several."""
+        found = sorted(name for name in os.listdir(self) if name.endswith(suffix))
+        if len(found) != 1:
+            raise ManagedFolderError(
+                f"the folder {self} holds {len(found) or 'no'} files ending with {suffix!r}"
+                f"{' (' + ', '.join(found) + ')' if found else ''}; name the file by its path "
+                "(folder.join(name))"
+            )
+        return os.path.join(self, found[0])
 
 
 class JustCreateFolder(Dumper):
