@@ -32,6 +32,8 @@ def isolated_locks(tmp_path, monkeypatch):
     """Lock files under the test's folder, no configuration file, no earlier choice."""
     monkeypatch.setenv(dl.ENV_LOCK_DIR, str(tmp_path / "locks"))
     monkeypatch.delenv(dl.ENV_CONFIG, raising=False)
+    monkeypatch.delenv(dl.ENV_ISF_CONFIG, raising=False)
+    monkeypatch.delenv(dl.ENV_ISF_BLOCK, raising=False)
     dl.configure(None)
     yield
     dl.configure(None)
@@ -480,6 +482,40 @@ def test_the_yaml_file_named_by_the_environment_variable_is_used(
     code = "from zdb import distributed_lock as d; print(d.get_locking_server()['config']['port'])"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == str(redis_service.port)
+
+
+def test_isf_lock_configuration_variable_is_read_when_zdb_s_is_not_set(
+    redis_service, tmp_path, monkeypatch
+):
+    isf = write_yaml(
+        tmp_path / "isf.yml",
+        f"- type: redis\n  config: {{host: 127.0.0.1, port: {redis_service.port}}}\n",
+    )
+    monkeypatch.setenv(dl.ENV_ISF_CONFIG, str(isf))
+    server, client = dl.get_locking_server_client()
+    assert server["config"]["port"] == redis_service.port and client.ping()
+    with dl.get_lock("isf-configured"):
+        assert client.exists("zdb:lock:isf-configured")
+    dl.configure(None)
+    mine = write_yaml(tmp_path / "zdb.yml", f"- type: file\n  config: {{directory: {tmp_path}}}\n")
+    monkeypatch.setenv(dl.ENV_CONFIG, str(mine))
+    assert dl.get_locking_server_client() == (
+        {"type": "file", "config": {"directory": str(tmp_path)}},
+        None,
+    )
+
+
+def test_isf_block_variable_turns_locks_off_with_a_clear_error(monkeypatch):
+    monkeypatch.setenv(dl.ENV_ISF_BLOCK, "1")
+    assert dl.get_locking_server_client() == (None, None)
+    for getter in (dl.get_lock, dl.get_read_lock, dl.get_write_lock):
+        with pytest.raises(dl.LocksBlockedError, match="ISF_DISTRIBUTED_LOCK_BLOCK"):
+            getter("x")
+    with pytest.raises(RuntimeError):
+        dl.get_lock("x")
+    monkeypatch.delenv(dl.ENV_ISF_BLOCK)
+    with dl.get_lock("x"):
+        pass
 
 
 def test_configure_from_file_uses_the_listed_servers(tmp_path):

@@ -7,7 +7,8 @@
 other lock of the same name. ``get_read_lock(name)`` is shared: several readers hold it
 at once, and no writer meanwhile. The lock lives on the first reachable server of a
 list chosen by :func:`configure`, :func:`configure_from_file` or the YAML file named by
-the environment variable ``ZDB_LOCK_CONFIG``; without configuration, locks are files
+the environment variable ``ZDB_LOCK_CONFIG`` (or ISF's ``ISF_DISTRIBUTED_LOCK_CONFIG``;
+``ISF_DISTRIBUTED_LOCK_BLOCK`` turns locks off); without configuration, locks are files
 in ``$ZDB_LOCK_DIR`` or ``~/.cache/zdb/locks``. A list looks like::
 
     - type: redis
@@ -39,17 +40,21 @@ from .base import (
     LockError,
     LockKind,
     LockLostError,
+    LocksBlockedError,
     LockServerError,
     NoLockServerError,
     UnsafeLockFileError,
 )
 from .config import (
     ENV_CONFIG,
+    ENV_ISF_BLOCK,
+    ENV_ISF_CONFIG,
     configure,
     configure_from_file,
     get_lock,
     get_locking_client,
     get_locking_server,
+    get_locking_server_client,
     get_read_lock,
     get_write_lock,
     update_config,
@@ -64,6 +69,8 @@ __all__ = [
     "DEFAULT_REDIS_POLL",
     "DEFAULT_ZOOKEEPER_PATH",
     "ENV_CONFIG",
+    "ENV_ISF_BLOCK",
+    "ENV_ISF_CONFIG",
     "ENV_LOCK_DIR",
     "FILE_POLL",
     "DistributedLock",
@@ -72,6 +79,7 @@ __all__ = [
     "LockError",
     "LockKind",
     "LockLostError",
+    "LocksBlockedError",
     "LockServerError",
     "NoLockServerError",
     "UnsafeLockFileError",
@@ -80,6 +88,7 @@ __all__ = [
     "get_lock",
     "get_locking_client",
     "get_locking_server",
+    "get_locking_server_client",
     "get_read_lock",
     "get_write_lock",
     "update_config",

@@ -37,6 +37,10 @@ class LockConfigError(LockError):
     """The lock server configuration does not parse or names an unknown server type."""
 
 
+class LocksBlockedError(LockError, RuntimeError):
+    """Locks are turned off in this process (``ISF_DISTRIBUTED_LOCK_BLOCK`` is set)."""
+
+
 class NoLockServerError(LockError):
     """None of the configured lock servers is reachable."""
 

@@ -20,6 +20,7 @@ from .base import (
     DistributedLock,
     InvalidLockNameError,
     LockConfigError,
+    LocksBlockedError,
     NoLockServerError,
     Unreachable,
     logger,
@@ -30,6 +31,10 @@ from .zookeeper import ZooKeeperBackend
 
 #: environment variable naming a YAML file with the list of lock servers
 ENV_CONFIG = "ZDB_LOCK_CONFIG"
+#: ISF's name for the same variable, read when ``ZDB_LOCK_CONFIG`` is not set
+ENV_ISF_CONFIG = "ISF_DISTRIBUTED_LOCK_CONFIG"
+#: ISF's switch: when set (to anything), this process takes no locks
+ENV_ISF_BLOCK = "ISF_DISTRIBUTED_LOCK_BLOCK"
 
 _BACKENDS: dict[str, type[Backend]] = {
     "file": FileBackend,
@@ -140,10 +145,11 @@ update_config = configure
 def _servers() -> tuple[list[dict[str, Any]], str]:
     if _configured is not None:
         return _configured
-    path = os.environ.get(ENV_CONFIG)
-    if path:
-        source = f"{path} (named by ${ENV_CONFIG})"
-        return _load_file(path, source), source
+    for variable in (ENV_CONFIG, ENV_ISF_CONFIG):
+        path = os.environ.get(variable)
+        if path:
+            source = f"{path} (named by ${variable})"
+            return _load_file(path, source), source
     return [{"type": "file"}], "the default configuration"
 
 
@@ -167,6 +173,10 @@ def _select(servers: list[dict[str, Any]], source: str) -> Backend:
 
 def _backend() -> Backend:
     global _active
+    if ENV_ISF_BLOCK in os.environ:
+        raise LocksBlockedError(
+            f"{ENV_ISF_BLOCK} is set, which turns locks off in this process; unset it to take locks"
+        )
     with _state_lock:
         if _active is None or _active[0] != os.getpid():
             _drop_active()
@@ -182,6 +192,15 @@ def get_locking_server() -> dict[str, Any]:
 def get_locking_client() -> Any:
     """The ``redis.Redis`` or ``KazooClient`` in use; None for file locks."""
     return _backend().client
+
+
+def get_locking_server_client() -> tuple[dict[str, Any] | None, Any]:
+    """ISF's pair (:func:`get_locking_server`, :func:`get_locking_client`); (None,
+    None) when ``ISF_DISTRIBUTED_LOCK_BLOCK`` turns locks off."""
+    if ENV_ISF_BLOCK in os.environ:
+        return None, None
+    backend = _backend()
+    return dict(backend.entry), backend.client
 
 
 def _check_name(name: Any) -> str:
