@@ -83,3 +83,15 @@ class ValueTooLargeError(DataBaseException, MemoryError):
 class ManagedFolderError(DataBaseException, ValueError):
     """A managed folder does not hold what was asked for (``ManagedFolder.get_file``);
     a ValueError too, as in ISF."""
+
+
+class ModelDataBaseException(DataBaseException):
+    """ISF's error of its older ModelDataBase; raised for those databases."""
+
+
+class ISFDataBaseException(DataBaseException):
+    """ISF's error of its ISFDataBase; raised for ISF's own database folders."""
+
+
+class DataBaseWarning(UserWarning):
+    """ISF's warning class, for code that filters or raises it (a UserWarning)."""

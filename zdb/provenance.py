@@ -193,6 +193,21 @@ def _hostname() -> tuple[str | None, str | None]:
         return None, f"hostname: {_describe(exc)}"
 
 
+def zdb_version() -> tuple[str | None, str | None]:
+    """The version of zdb itself and an error line (None when there is none)."""
+    return _zdb_version()
+
+
+def git_fields(path: str | os.PathLike[str]) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The git fields (``version``, ``full-revisionid``, ``dirty``, ``diff``) of the
+    work tree that holds ``path`` (None values outside one) and the error lines saying
+    why a field is missing. Never raises."""
+    try:
+        return _git_state([path], None)
+    except Exception as exc:  # as in gather: an odd environment must not stop the caller
+        return dict(_NO_GIT), (f"git: {_describe(exc)}",)
+
+
 @functools.cache
 def _zdb_version() -> tuple[str | None, str | None]:
     """The installed zdb version, else ``zdb.__version__``, and an error line; cached."""
