@@ -349,3 +349,20 @@ def test_parameter_sets_have_their_reldb_paths_resolved_in_place(morphology_db):
     synapses = netp["network"]["L5tt_C2"]["synapses"]
     assert synapses["connectionFile"] == os.path.join(morphology_db["syn_folder"], "L5tt.con")
     assert synapses["distributionFile"] == os.path.join(morphology_db["syn_folder"], "L5tt.syn")
+
+
+def test_a_saved_unique_id_is_kept_and_a_bad_one_refused(tmp_path):
+    db = zdb.DataBase(tmp_path / "db")
+    sub = db.create_sub_db("s")
+    with pytest.raises(DataBaseException, match="not a database unique id"):
+        db._unique_id = "../x"
+    db._unique_id = "chosen_id_1"
+    db.save_db_state()
+    assert zdb.DataBase(tmp_path / "db").unique_id == "chosen_id_1"
+    assert get_db_by_unique_id("chosen_id_1").basedir == db.basedir
+    old = sub.unique_id
+    sub._unique_id = None
+    sub.save_db_state()  # a sub-database is not reopened for writing: a new id at once
+    assert sub.unique_id not in (None, old) and db["s"].unique_id == sub.unique_id
+    with pytest.raises(ReadOnlyError):
+        db.get_readonly().save_db_state()

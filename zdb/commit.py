@@ -163,6 +163,19 @@ def new_unique_id() -> str:
     return f"{time.strftime('%Y-%m-%d_%H-%M-%S', time.gmtime())}_{secrets.token_hex(6)}"
 
 
+def save_database_node(db: DbRef) -> DbRef:
+    """Write the node of the database ``db`` with ``db.unique_id`` (ISF's
+    ``save_db_state``). A root database saved without an id gets a new one when it is
+    next opened for writing; a sub-database, which is not opened that way, gets one now."""
+    path = db.path(ZARR_JSON)
+    node = parse_node(db.store.read_bytes(path), db.where)
+    if not isinstance(node, DatabaseNode):
+        raise NotADataBaseError(f"{db.where} holds no database node; nothing to save")
+    unique_id = db.unique_id or (new_unique_id() if db.prefix else None)
+    db.store.write_atomic(path, dataclasses.replace(node, unique_id=unique_id).document())
+    return dataclasses.replace(db, unique_id=unique_id)
+
+
 def create_sub(db: DbRef, name: str) -> DbRef:
     """The sub-database ``name`` of ``db``, created (exclusively) if it is missing."""
     created, node = _create_node(db.store, db.path(name, ZARR_JSON), new_database_node(db.store))

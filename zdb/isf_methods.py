@@ -7,6 +7,7 @@ said in the method's docstring and in ``docs/isf.md``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 import warnings
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from . import commit, registry
 from .dumper_registry import get_dumper, register
 from .exceptions import DataBaseException, InvalidKeyError
-from .format import KeyNode
+from .format import KeyNode, is_unique_id
 from .keys import Key, normalize_key
 
 if TYPE_CHECKING:
@@ -88,10 +89,13 @@ class ISFMethods:
         register(get_dumper(dumper))
 
     def save_db_state(self: _DataBase) -> None:
-        """ISF wrote its ``db_state.json`` here. zdb keeps a database's state in its
-        Zarr node, written with every change; what is left to do is what ISF's state
-        also carried: registering the database at its place."""
-        self._register_this_database()
+        """Write the database's node with its unique id (as ISF wrote ``db_state.json``)
+        and register it at its place. After ``db._unique_id = None`` this takes the id
+        away: the database gets a new one when it is next opened for writing."""
+        self._check_writable("(the database's state)")
+        self._ref = commit.save_database_node(self._ref)
+        if self.unique_id is not None:
+            self._register_this_database()
 
     def read_db_state(self: _DataBase) -> dict[str, Any]:
         """The database's state as ISF's ``db_state.json`` held it, read again from the
@@ -133,8 +137,15 @@ class ISFMethods:
 
     @property
     def _unique_id(self: _DataBase) -> str | None:
-        """ISF's attribute name of :attr:`unique_id`."""
+        """ISF's attribute name of :attr:`unique_id`; it can be set, as in ISF, to an
+        id or None, and :meth:`save_db_state` writes it."""
         return self.unique_id
+
+    @_unique_id.setter
+    def _unique_id(self: _DataBase, value: str | None) -> None:
+        if value is not None and not is_unique_id(value):
+            raise DataBaseException(f"{str(value)[:60]!r} is not a database unique id")
+        self._ref = dataclasses.replace(self._ref, unique_id=value)
 
     @property
     def _basedir(self: _DataBase) -> Path:
