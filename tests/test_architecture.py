@@ -219,6 +219,7 @@ COMPONENTS = {
         "zdb.metadata",
         "zdb.storage",
     },
+    "zdb.utils": {"zdb.database", "zdb.exceptions"},
     "zdb.foreign": {"zdb.exceptions", "zdb.format", "zdb.storage", "zdb.zarr_util"},
     "zdb.tree": {"zdb.commit", "zdb.exceptions", "zdb.format"},
     "zdb.registry": {"zdb.exceptions", "zdb.format"},

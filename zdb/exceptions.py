@@ -41,6 +41,11 @@ class UnsupportedValueError(DataBaseException):
     """The chosen dumper cannot store this value."""
 
 
+class InvalidArgumentError(DataBaseException, ValueError):
+    """A helper of :mod:`zdb.utils` was given arguments it cannot work with (also a
+    ValueError, as ISF's assertions were errors of the arguments)."""
+
+
 class PickleRefusedError(DataBaseException):
     """Reading a pickled value was refused by the ``allow_pickle`` policy."""
 
