@@ -271,7 +271,8 @@ class DataBase(ISFMethods):
         As in ISF, ``lock`` (anything with ``acquire()`` and ``release()``, such as a
         :mod:`zdb.distributed_lock` lock) is held during the write, and
         ``overwrite=False`` raises a KeyError when the key exists (checked first, so
-        not against a writer racing this one).
+        not against a writer racing this one). Other keywords go to the dumper; ISF's
+        dumper keywords it has no use for are ignored with a warning (docs/tables.md).
         """
         with _holding(lock) if lock is not None else nullcontext():
             if not overwrite and key in self:
@@ -298,7 +299,7 @@ class DataBase(ISFMethods):
             self.create_sub_db(key)
             return
         try:
-            chosen.check_kwargs(dumper_kwargs)
+            dumper_kwargs = chosen.accept_kwargs(dumper_kwargs)
         except UnknownDumperError as e:
             raise UnknownDumperError(f"cannot store key {key!r}: {e}") from None
         db, rest = self._locate_existing(parts)
@@ -496,7 +497,7 @@ class DataBase(ISFMethods):
                 f"({dumper.format_version}); upgrade the package that provides it"
             )
         try:
-            dumper.check_load_kwargs(loader_kwargs)
+            loader_kwargs = dumper.accept_load_kwargs(loader_kwargs)
         except UnknownDumperError as e:
             raise UnknownDumperError(f"reading {label}: {e}") from None
         if lazy is None and not as_xarray:  # an xarray view decides for itself

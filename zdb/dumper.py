@@ -9,7 +9,9 @@ Dumpers are found by name or by value through :mod:`zdb.dumper_registry`.
 from __future__ import annotations
 
 import inspect
+import os
 import sys
+import warnings
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -29,6 +31,15 @@ ROLE_FALLBACK = "fallback"
 ROLE_SUB_DATABASE = "sub_database"
 ROLE_MANAGED_FOLDER = "managed_folder"
 ROLES = frozenset({ROLE_FALLBACK, ROLE_SUB_DATABASE, ROLE_MANAGED_FOLDER})
+
+#: the keywords of ISF's dumpers (``dump()`` in ``data_base.isf_data_base.IO.
+#: LoaderDumper``) and loaders (``Loader.get()``): a zdb dumper whose dump or load takes
+#: one gives it ISF's meaning; one that does not ignores it with a warning naming it,
+#: so that ISF code passing them runs unchanged
+ISF_DUMP_KEYWORDS = frozenset(
+    {"categorize", "client", "repartition", "rows_per_file", "scheduler", "schema"}
+)
+ISF_LOAD_KEYWORDS = frozenset({"columns", "verbose"})
 
 
 @dataclass(frozen=True)
@@ -157,22 +168,49 @@ class Dumper:
     def check_load_kwargs(self, kwargs: dict[str, Any]) -> None:
         """Raise UnknownDumperError for loader keywords :meth:`load` does not take."""
         if kwargs:
-            self._check_against(self.load, kwargs, ("target", "info", "lazy", "as_xarray"))
+            self._check_against(self.load, kwargs, _LOAD_FIXED)
 
     def check_kwargs(self, kwargs: dict[str, Any]) -> None:
         """Raise UnknownDumperError for keywords :meth:`dump` does not take."""
         if kwargs:
-            self._check_against(self.dump, kwargs, ("value", "target"))
+            self._check_against(self.dump, kwargs, _DUMP_FIXED)
+
+    def accept_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The keywords of ``kwargs`` to pass to :meth:`dump`: ISF's keywords
+        (:data:`ISF_DUMP_KEYWORDS`) that it does not take are left out with one warning
+        naming them; any other keyword it does not take raises UnknownDumperError."""
+        return self._accept(self.dump, kwargs, _DUMP_FIXED, ISF_DUMP_KEYWORDS, "dumper")
+
+    def accept_load_kwargs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """The keywords of ``kwargs`` to pass to :meth:`load`, as :meth:`accept_kwargs`
+        with ISF's loader keywords (:data:`ISF_LOAD_KEYWORDS`)."""
+        return self._accept(self.load, kwargs, _LOAD_FIXED, ISF_LOAD_KEYWORDS, "loader")
+
+    def _accept(
+        self,
+        method: Any,
+        kwargs: dict[str, Any],
+        fixed: tuple[str, ...],
+        isf: frozenset[str],
+        what: str,
+    ) -> dict[str, Any]:
+        taken = _keywords(method, fixed)
+        if not kwargs or taken is None:
+            return kwargs
+        ignored = sorted(k for k in kwargs if k not in taken and k in isf)
+        self._check_against(method, {k: v for k, v in kwargs.items() if k not in isf}, fixed)
+        if ignored:
+            warnings.warn(
+                f"zdb: the {what} of {self.name!r} has no use for ISF's keyword(s) "
+                f"{', '.join(ignored)} and ignores them; leave them out to silence this",
+                stacklevel=_caller_outside_zdb(),
+            )
+        return {k: v for k, v in kwargs.items() if k in taken}
 
     def _check_against(self, method: Any, kwargs: dict[str, Any], fixed: tuple[str, ...]) -> None:
-        params = inspect.signature(method).parameters
-        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        allowed = _keywords(method, fixed)
+        if allowed is None:
             return
-        allowed = [
-            n
-            for n, p in params.items()
-            if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and n not in fixed
-        ]
         unknown = sorted(set(kwargs) - set(allowed))
         if unknown:
             raise UnknownDumperError(
@@ -182,6 +220,35 @@ class Dumper:
 
     def __repr__(self) -> str:
         return f"<zdb dumper {self.name!r}>"
+
+
+_DUMP_FIXED = ("value", "target")
+_LOAD_FIXED = ("target", "info", "lazy", "as_xarray")
+_ZDB_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def _keywords(method: Any, fixed: tuple[str, ...]) -> list[str] | None:
+    """The keywords ``method`` takes besides ``fixed``; None when it takes any."""
+    params = inspect.signature(method).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        return None
+    return [
+        n
+        for n, p in params.items()
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD) and n not in fixed
+    ]
+
+
+def _caller_outside_zdb() -> int:
+    """The ``stacklevel`` at which a warning names the first caller outside zdb: the
+    line of user code that passed the keyword, however deep in zdb it is checked.
+    (Python 3.12's ``skip_file_prefixes`` does this; zdb supports 3.11.)"""
+    frame = sys._getframe(1)
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_ZDB_DIR):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    return level
 
 
 def module_loaded(name: str) -> bool:

@@ -53,12 +53,13 @@ class Survey:
     divisions: Any
 
 
-def survey(ddf: Any, lengths: Sequence[int] | None = None) -> Survey:
+def survey(ddf: Any, lengths: Sequence[int] | None = None, scheduler: Any = None) -> Survey:
     """Compute what a layout needs: from the index alone unless some categoricals have
     categories dask does not know (their union, in order of appearance, is what the
     frame computes to). Nothing is computed when the partitions' ``lengths`` are given,
     the divisions and categories are known and the index is not a RangeIndex (whose
-    partitions may concatenate to one, stored without its values)."""
+    partitions may concatenate to one, stored without its values). ``scheduler``: as
+    for ``dask.compute``, None for the active one."""
     import dask
     from dask.dataframe.utils import UNKNOWN_CATEGORIES
 
@@ -83,7 +84,9 @@ def survey(ddf: Any, lengths: Sequence[int] | None = None) -> Survey:
             return Survey(meta, lengths, None, _divisions(ddf, [], meta.index))
     source = ddf.index if not unknown else ddf
     facts: list[_PartitionFacts] = list(
-        dask.compute(*[dask.delayed(_facts)(p, unknown) for p in source.to_delayed()])
+        dask.compute(
+            *[dask.delayed(_facts)(p, unknown) for p in source.to_delayed()], scheduler=scheduler
+        )
     )
     if lengths is not None and [f.length for f in facts] != lengths:
         raise DataBaseException(
@@ -212,13 +215,14 @@ def guarded_write(store: Store, root: str, write: Callable[[], int]) -> int | Fa
             return Failed(e)
 
 
-def run_writes(store: Store, root: str, tasks: list[Any]) -> int:
-    """Compute write tasks on the active scheduler; raise the first task's error only
-    after all tasks have finished, and the number of rows written otherwise."""
+def run_writes(store: Store, root: str, tasks: list[Any], scheduler: Any = None) -> int:
+    """Compute write tasks on ``scheduler`` (as for ``dask.compute``; None: the active
+    one); raise the first task's error only after all tasks have finished, and the
+    number of rows written otherwise."""
     import dask
 
     try:
-        results = dask.compute(*tasks)
+        results = dask.compute(*tasks, scheduler=scheduler)
     except BaseException:
         # a partition failed to compute: stop the tasks of this process still writing
         store.write_bytes(join(root, ABORT), b"")
@@ -330,16 +334,18 @@ def write_zarr(
     chunk_rows: int | None = None,
     level: int | None = None,
     lengths: Sequence[int] | None = None,
+    scheduler: Any = None,
 ) -> dict[str, Any]:
     """Write the frame ``value`` computes to in the Zarr layout, in parallel; returns the
     table description. ``lengths``: the rows of each partition, when the caller knows
     them: with known divisions and categories this saves the first pass, which computes
     every partition whose index dask cannot compute alone. A partition that comes out
-    of another length raises."""
+    of another length raises. ``scheduler``: where both passes run (a
+    ``distributed.Client``, a scheduler name or function; None: the active one)."""
     import dask
 
     level = zarr_layout.ZSTD_LEVEL if level is None else level
-    found = survey(value, lengths)
+    found = survey(value, lengths, scheduler)
     sample, lengths, range_index = found.sample, found.lengths, found.range_index
     nrows = sum(lengths)
     plan = plan_table(
@@ -362,7 +368,7 @@ def write_zarr(
     writer = dask.delayed(RowWriter(plan, store, root, level), pure=True)
     parts = value.to_delayed()
     tasks = write_tasks(lengths, plan.chunk_rows, parts, writer.write)
-    written = run_writes(store, root, tasks)
+    written = run_writes(store, root, tasks, scheduler)
     if written != nrows:
         raise DataBaseException(
             f"writing {store.full(root)}: {written} rows written, {nrows} expected"
@@ -413,13 +419,14 @@ def write_parquet(
     *,
     compression: str = "snappy",
     lengths: Sequence[int] | None = None,
+    scheduler: Any = None,
 ) -> dict[str, Any]:
     """Write the frame ``value`` computes to in the Parquet layout, a file per
-    partition, each written by the task computing it; ``lengths`` as for
-    :func:`write_zarr`. Returns the table description."""
+    partition, each written by the task computing it; ``lengths`` and ``scheduler`` as
+    for :func:`write_zarr`. Returns the table description."""
     import dask
 
-    found = survey(value, lengths)
+    found = survey(value, lengths, scheduler)
     nrows = sum(found.lengths)
     plan = plan_table(
         found.sample, nrows, range_index=found.range_index, layout="columns", source="dask"
@@ -430,7 +437,7 @@ def write_parquet(
         writer.write(part, i, n)
         for i, (part, n) in enumerate(zip(value.to_delayed(), found.lengths, strict=True))
     ]
-    written = run_writes(store, root, tasks)
+    written = run_writes(store, root, tasks, scheduler)
     if written != nrows:
         raise DataBaseException(
             f"writing {store.full(root)}: {written} rows written, {nrows} expected"

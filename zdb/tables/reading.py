@@ -46,3 +46,12 @@ def read_parquet(
     if lazy:
         return dask_frames.read_lazy(store, root, columns=columns, layout="parquet", guard=guard)
     return parquet_layout.read_table(store, root, columns=columns, guard=guard)
+
+
+def report_divisions(value: Any) -> Any:
+    """Print whether the dask frame ``value`` has known divisions, as ISF's loader did
+    with ``verbose=True``, and return it; anything else is returned as it is."""
+    if hasattr(value, "known_divisions"):
+        known = "with" if value.known_divisions else "without"
+        print(f"loaded dask dataframe {known} known divisions")
+    return value

@@ -37,17 +37,37 @@ class DaskToParquet(Dumper):
         target: Target,
         compression: str = "snappy",
         lengths: Sequence[int] | None = None,
+        client: Any = None,
+        scheduler: Any = None,
+        repartition: int | bool | None = None,
+        categorize: bool = False,
+        schema: Any = None,
     ) -> dict[str, Any]:
         """Write the frame ``value`` computes to, a Parquet file per partition;
-        ``lengths`` as for ``dask_to_zarr``."""
-        from ...tables import dask_frames, plan
+        ``lengths``, ``client``, ``scheduler``, ``repartition`` and ``categorize`` as for
+        ``dask_to_zarr``; ``schema`` (a ``pyarrow.Schema`` or a dict of column to type):
+        the named columns are cast to these types before they are written."""
+        from ...tables import dask_frames, plan, write_options
 
         if not is_dask_table(value):
             raise UnsupportedValueError(
                 f"dask_to_parquet stores dask DataFrames and Series, not {type(value).__qualname__}"
             )
+        value = write_options.prepare(
+            value,
+            f"dask_to_parquet, {target.key}",
+            categorize=categorize,
+            schema=schema,
+            repartition=repartition,
+            lengths=lengths,
+        )
         table = dask_frames.write_parquet(
-            target.store, target.path, value, compression=compression, lengths=lengths
+            target.store,
+            target.path,
+            value,
+            compression=compression,
+            lengths=lengths,
+            scheduler=write_options.scheduler_of(client, scheduler),
         )
         ncols = 1 if value.ndim == 1 else len(value.columns)
         nfiles = len(table["partitions"])
@@ -64,12 +84,13 @@ class DaskToParquet(Dumper):
         lazy: bool = False,
         as_xarray: bool = False,
         columns: Any = None,
+        verbose: bool = False,
     ) -> Any:
         """The layout of ``pandas_to_parquet``, read the same way (``db[key]`` lazy by
-        default)."""
+        default); ``verbose`` as for ``dask_to_zarr``."""
         from ...tables import reading
 
-        return reading.read_parquet(
+        value = reading.read_parquet(
             target.store,
             target.path,
             lazy=lazy,
@@ -77,6 +98,7 @@ class DaskToParquet(Dumper):
             columns=columns,
             guard=target,
         )
+        return reading.report_divisions(value) if verbose else value
 
 
 def __getattr__(name: str) -> Any:

@@ -52,26 +52,45 @@ class DaskToZarr(Dumper):
         chunk_rows: int | None = None,
         compression_level: int | None = None,
         lengths: Sequence[int] | None = None,
+        client: Any = None,
+        scheduler: Any = None,
+        repartition: int | bool | None = None,
+        categorize: bool = False,
+        rows_per_file: int | None = None,
     ) -> dict[str, Any]:
         """Write the frame ``value`` computes to, in parallel; keywords as for
         ``pandas_to_zarr``. ``lengths``: the rows of each partition, when the caller
         knows them (as in ``to_dask_array``): with known divisions and categories this
         saves the first pass, which computes every partition whose index dask cannot
-        compute alone. A partition that comes out of another length raises."""
-        from ...tables import dask_frames, plan
+        compute alone. A partition that comes out of another length raises.
+
+        ISF's keywords: ``client`` (a ``distributed.Client``: its cluster writes) or
+        ``scheduler`` (as for ``dask.compute``), by default the active scheduler;
+        ``repartition``: write at most this many partitions (``True``: 10000), merging
+        neighbours; ``categorize``: string columns as categoricals; ``rows_per_file``:
+        ``chunk_rows``."""
+        from ...tables import dask_frames, plan, write_options
 
         if not is_dask_table(value):
             raise UnsupportedValueError(
                 f"dask_to_zarr stores dask DataFrames and Series, not {type(value).__qualname__}"
             )
+        value = write_options.prepare(
+            value,
+            f"dask_to_zarr, {target.key}",
+            categorize=categorize,
+            repartition=repartition,
+            lengths=lengths,
+        )
         table = dask_frames.write_zarr(
             target.store,
             target.path,
             value,
             layout=layout,
-            chunk_rows=chunk_rows,
+            chunk_rows=write_options.chunk_rows_of(chunk_rows, rows_per_file),
             level=compression_level,
             lengths=lengths,
+            scheduler=write_options.scheduler_of(client, scheduler),
         )
         ncols = 1 if value.ndim == 1 else len(value.columns)
         return {
@@ -87,12 +106,14 @@ class DaskToZarr(Dumper):
         lazy: bool = False,
         as_xarray: bool = False,
         columns: Any = None,
+        verbose: bool = False,
     ) -> Any:
         """The layout of ``pandas_to_zarr``, read the same way (``db[key]`` lazy by
-        default)."""
+        default). ``verbose``: print whether the dask frame's divisions are known, as
+        ISF's loader did."""
         from ...tables import reading
 
-        return reading.read_zarr(
+        value = reading.read_zarr(
             target.store,
             target.path,
             lazy=lazy,
@@ -100,6 +121,7 @@ class DaskToZarr(Dumper):
             columns=columns,
             guard=target,
         )
+        return reading.report_divisions(value) if verbose else value
 
 
 def __getattr__(name: str) -> Any:

@@ -57,14 +57,33 @@ class PandasToParquet(Dumper):
     def handles(self, value: Any) -> bool:
         return False  # chosen only by name
 
-    def dump(self, value: Any, target: Target, compression: str = "snappy") -> dict[str, Any]:
-        """Write ``value`` as ``data.parquet``; ``compression`` as for pyarrow."""
-        from ...tables import parquet_layout, plan
+    def dump(
+        self,
+        value: Any,
+        target: Target,
+        compression: str = "snappy",
+        categorize: bool = False,
+        schema: Any = None,
+    ) -> dict[str, Any]:
+        """Write ``value`` as ``data.parquet``; ``compression`` as for pyarrow;
+        ``categorize`` and ``schema`` as for ``dask_to_parquet``."""
+        import pandas as pd
+
+        from ...tables import parquet_layout, plan, write_options
 
         if not is_pandas_table(value):
             raise UnsupportedValueError(
                 "pandas_to_parquet stores pandas DataFrames, Series and Index objects, not "
                 f"{type(value).__qualname__}"
+            )
+        if categorize or schema is not None:
+            if isinstance(value, pd.Index):
+                raise UnsupportedValueError(
+                    f"pandas_to_parquet, {target.key}: categorize= and schema= apply to "
+                    "the columns of a DataFrame or Series, not to an Index"
+                )
+            value = write_options.prepare(
+                value, f"pandas_to_parquet, {target.key}", categorize=categorize, schema=schema
             )
         table = parquet_layout.write_table(target.store, target.path, value, compression)
         ncols = 1 if value.ndim == 1 else value.shape[1]

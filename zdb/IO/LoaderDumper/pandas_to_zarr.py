@@ -55,20 +55,33 @@ class PandasToZarr(Dumper):
         layout: str = "auto",
         chunk_rows: int | None = None,
         compression_level: int | None = None,
+        categorize: bool = False,
+        rows_per_file: int | None = None,
     ) -> dict[str, Any]:
         """Write ``value``. ``layout``: "auto", "columns" (one array per column) or
         "block" (one 2-D array; all columns of one numeric dtype); ``chunk_rows``: rows
-        per chunk; ``compression_level``: zstd level (default 3)."""
-        from ...tables import plan, zarr_layout
+        per chunk; ``compression_level``: zstd level (default 3). ISF's keywords:
+        ``categorize``: string columns as categoricals; ``rows_per_file``: rows per
+        chunk (each chunk is a file per column), ``chunk_rows``'s ISF name."""
+        import pandas as pd
+
+        from ...tables import plan, write_options, zarr_layout
 
         if not is_pandas_table(value):
             raise UnsupportedValueError(
                 f"pandas_to_zarr stores pandas DataFrames, Series and Index objects, not "
                 f"{type(value).__qualname__}"
             )
+        if categorize and not isinstance(value, pd.Index):
+            value = write_options.categorize_strings(value)
         level = zarr_layout.ZSTD_LEVEL if compression_level is None else compression_level
         table = zarr_layout.write_table(
-            target.store, target.path, value, layout=layout, chunk_rows=chunk_rows, level=level
+            target.store,
+            target.path,
+            value,
+            layout=layout,
+            chunk_rows=write_options.chunk_rows_of(chunk_rows, rows_per_file),
+            level=level,
         )
         ncols = 1 if value.ndim == 1 else value.shape[1]
         return {
