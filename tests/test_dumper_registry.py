@@ -104,3 +104,65 @@ def test_a_plugin_cannot_take_over_a_built_in_dumper_name(entry_points, tmp_path
     with pytest.warns(UserWarning, match="'impostor'.*already has a dumper named 'numpy_to_zarr'"):
         dumper_registry.all_dumpers()
     assert dumper_registry.get_dumper("numpy_to_zarr") is builtin
+#: every ISF dumper module zdb has a counterpart of, and that counterpart
+ISF_ALIAS_MODULES = {
+    "numpy_to_npy": "numpy_to_zarr",
+    "numpy_to_npz": "numpy_to_zarr",
+    "numpy_to_msgpack": "numpy_to_zarr",
+    "pandas_to_pickle": "pandas_to_zarr",
+    "pandas_to_msgpack": "pandas_to_zarr",
+    "dask_to_msgpack": "dask_to_zarr",
+    "dask_to_categorized_msgpack": "dask_to_zarr",
+    "to_pickle": "to_cloudpickle",
+    "to_msgpack": "to_cloudpickle",
+    "just_create_isf_db": "sub_database",
+}
+
+
+@pytest.mark.parametrize("isf_name, zdb_name", sorted(ISF_ALIAS_MODULES.items()))
+def test_every_isf_dumper_is_an_importable_module_naming_its_zdb_dumper(isf_name, zdb_name):
+    module = importlib.import_module(f"zdb.IO.LoaderDumper.{isf_name}")
+    native = dumper_registry.get_dumper(zdb_name)
+    assert module.dumper is native
+    assert getattr(LoaderDumper, isf_name) is module
+    assert dumper_registry.get_dumper(module) is native
+    assert dumper_registry.get_dumper(isf_name) is native
+    assert LoaderDumper.ISF_DUMPERS[isf_name].dumper is native
+
+
+def _value_for(zdb_name: str):
+    import dask.dataframe as dd
+    import numpy as np
+    import pandas as pd
+
+    frame = pd.DataFrame({"x": [1.5, 2.5, 3.5], "s": ["a", "b", "a"]})
+    return {
+        "numpy_to_zarr": np.arange(6).reshape(2, 3),
+        "pandas_to_zarr": frame,
+        "dask_to_zarr": dd.from_pandas(frame, npartitions=2),
+        "to_cloudpickle": {"params": (1, 2)},
+        "sub_database": None,
+    }[zdb_name]
+
+
+@pytest.mark.parametrize("isf_name, zdb_name", sorted(ISF_ALIAS_MODULES.items()))
+def test_db_set_with_an_isf_dumper_module_writes_with_its_zdb_dumper(tmp_path, isf_name, zdb_name):
+    import numpy as np
+    import pandas as pd
+
+    module = importlib.import_module(f"zdb.IO.LoaderDumper.{isf_name}")
+    db = zdb.DataBase(tmp_path / "db", allow_pickle=True)
+    value = _value_for(zdb_name)
+    db.set("k", value, dumper=module)
+    assert db.metadata["k"]["dumper"] == zdb_name
+    back = db["k"]
+    if zdb_name == "sub_database":
+        assert zdb.is_sub_data_base(db, "k")
+    elif zdb_name == "numpy_to_zarr":
+        np.testing.assert_array_equal(back, value)
+    elif zdb_name == "pandas_to_zarr":
+        pd.testing.assert_frame_equal(back, value)
+    elif zdb_name == "dask_to_zarr":
+        pd.testing.assert_frame_equal(back.compute(), value.compute())
+    else:
+        assert back == value

@@ -48,6 +48,14 @@ def register_alias(alias: str, name: str) -> None:
     _ALIASES[alias] = name
 
 
+def alias_dumper(alias: str, name: str) -> Dumper:
+    """Make the registered dumper ``name`` findable as ``alias`` too, and return it: an
+    ISF alias module (``zdb.IO.LoaderDumper.numpy_to_npy``) is ``dumper =
+    alias_dumper("numpy_to_npy", "numpy_to_zarr")``."""
+    register_alias(alias, name)
+    return get_dumper(name)
+
+
 def _load_entry_points() -> None:
     global _entry_points_loaded
     if _entry_points_loaded:
