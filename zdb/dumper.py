@@ -194,8 +194,10 @@ class Dumper:
         isf: frozenset[str],
         what: str,
     ) -> dict[str, Any]:
+        if not kwargs:  # the common case: no signature to inspect on the hot path
+            return kwargs
         taken = _keywords(method, fixed)
-        if not kwargs or taken is None:
+        if taken is None:
             return kwargs
         ignored = sorted(k for k in kwargs if k not in taken and k in isf)
         self._check_against(method, {k: v for k, v in kwargs.items() if k not in isf}, fixed)
