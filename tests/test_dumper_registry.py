@@ -104,6 +104,8 @@ def test_a_plugin_cannot_take_over_a_built_in_dumper_name(entry_points, tmp_path
     with pytest.warns(UserWarning, match="'impostor'.*already has a dumper named 'numpy_to_zarr'"):
         dumper_registry.all_dumpers()
     assert dumper_registry.get_dumper("numpy_to_zarr") is builtin
+
+
 #: every ISF dumper module zdb has a counterpart of, and that counterpart
 ISF_ALIAS_MODULES = {
     "numpy_to_npy": "numpy_to_zarr",
