@@ -252,3 +252,66 @@ def test_vlen_chunks_built_from_arrow_are_those_numcodecs_writes(items, skip, pa
     chunk = zarr_codec.encode_arrow_chunk(values, len(kept) + padding, 3)
     padded = np.array(kept + [""] * padding, dtype=object)
     assert chunk == zarr_codec.encode_chunk(padded, (len(padded),), 3)
+
+
+@pytest.mark.parametrize("cname,shuffle", [("lz4", "shuffle"), ("zstd", "bitshuffle")])
+@pytest.mark.parametrize("shape,chunks", [((7, 5), (3, 5)), ((0, 4), (2, 4)), ((9,), (9,))])
+def test_blosc_arrays_are_written_as_zarr_python_writes_them_and_read_back(
+    tmp_path, cname, shuffle, shape, chunks
+):
+    from zarr.codecs import BloscCodec
+
+    data = np.random.default_rng(1).normal(-70, 5, shape)
+    compressor = zarr_codec.blosc(8, cname=cname, clevel=5, shuffle=shuffle)
+    theirs_folder = tmp_path / "zarr-python"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        z = zarr.create_array(
+            zarr.storage.LocalStore(theirs_folder),
+            shape=shape,
+            chunks=chunks,
+            dtype="float64",
+            compressors=BloscCodec(cname=cname, clevel=5, shuffle=shuffle),
+            dimension_names=[f"d{i}" for i in range(len(shape))],
+            zarr_format=3,
+            config={"write_empty_chunks": True},
+        )
+        if data.size:
+            z[...] = data
+    store = LocalStore(tmp_path / "zdb")
+    meta = zarr_codec.array_metadata(
+        data.dtype,
+        shape,
+        chunks,
+        dimension_names=[f"d{i}" for i in range(len(shape))],
+        compressor=compressor,
+    )
+    store.write_bytes("zarr.json", zarr_codec.dumps(meta))
+    grid = [-(-n // c) for n, c in zip(shape, chunks, strict=True)]
+    codec = zarr_codec.compressor_codec(compressor)
+    for index in np.ndindex(*grid) if data.size else []:
+        where = tuple(slice(i * c, (i + 1) * c) for i, c in zip(index, chunks, strict=True))
+        raw = zarr_codec.encode_chunk(data[where], chunks, 0, compressor)
+        store.write_bytes(zarr_codec.chunk_key(index), raw)
+        back = zarr_codec.decode_chunk(raw, "bytes", data.dtype, chunks, codec)
+        part = data[where]
+        np.testing.assert_array_equal(back[tuple(slice(0, n) for n in part.shape)], part)
+    assert_same_files(_files(tmp_path / "zdb"), _files(theirs_folder))
+    assert_reads_back(tmp_path / "zdb", data)
+
+
+def test_codecs_other_than_those_written_are_not_decoded():
+    for codec in (
+        {"name": "gzip", "configuration": {"level": 1}},
+        {"name": "zstd", "configuration": {"level": 0, "checksum": True}},
+        {
+            "name": "blosc",
+            "configuration": {"cname": "snappy", "clevel": 5, "shuffle": "shuffle", "typesize": 8},
+        },
+        {
+            "name": "blosc",
+            "configuration": {"cname": "lz4", "clevel": 5, "shuffle": "shuffle", "typesize": 10**6},
+        },
+    ):
+        with pytest.raises(ValueError):
+            zarr_codec.compressor_codec(codec)

@@ -10,9 +10,11 @@ zarr-python), following the Zarr v3 specification and zarr-python's data types b
 it (``numpy.datetime64``, ``numpy.timedelta64``, ``string``, ``raw_bytes``).
 
 The codecs written are ``bytes`` (little endian) or ``vlen-utf8`` (strings), then
-``zstd``, on a regular chunk grid with the default chunk key encoding; arrays with
-other metadata are read through zarr-python. Compression is numcodecs', which
-zarr-python itself uses for these codecs; it is imported on first use (25 ms).
+``zstd`` (or, where asked, ``blosc`` with a byte shuffle: exact floats compress better
+with their bytes grouped by significance), on a regular chunk grid with the default
+chunk key encoding; arrays with other metadata are read through zarr-python.
+Compression is numcodecs', which zarr-python itself uses for these codecs; it is
+imported on first use (25 ms).
 """
 
 from __future__ import annotations
@@ -93,8 +95,29 @@ def _has_endianness(dtype: np.dtype) -> bool:
     return dtype.kind in "iufcmM" and dtype.itemsize > 1
 
 
-def codecs(dtype: np.dtype, level: int) -> list[dict[str, Any]]:
-    """The codec chain of an array of ``dtype``: ``bytes`` or ``vlen-utf8``, then zstd."""
+#: the Blosc compressors and shuffles zdb writes and reads (zarr-python's names)
+BLOSC_CNAMES = frozenset({"lz4", "lz4hc", "zstd", "zlib", "blosclz"})
+BLOSC_SHUFFLES = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
+
+
+def blosc(typesize: int, cname: str = "lz4", clevel: int = 5, shuffle: str = "shuffle") -> dict:
+    """The ``blosc`` codec of zarr-python's ``BloscCodec`` for items of ``typesize``
+    bytes, for :func:`array_metadata`'s ``compressor``."""
+    return {
+        "name": "blosc",
+        "configuration": {
+            "typesize": int(typesize),
+            "cname": cname,
+            "clevel": int(clevel),
+            "shuffle": shuffle,
+            "blocksize": 0,
+        },
+    }
+
+
+def codecs(dtype: np.dtype, level: int, compressor: dict | None = None) -> list[dict[str, Any]]:
+    """The codec chain of an array of ``dtype``: ``bytes`` or ``vlen-utf8``, then zstd
+    at ``level`` (or ``compressor``, a codec from :func:`blosc`)."""
     dtype = np.dtype(dtype)
     if dtype.kind in "OT":
         first: dict[str, Any] = {"name": "vlen-utf8", "configuration": {}}
@@ -102,6 +125,8 @@ def codecs(dtype: np.dtype, level: int) -> list[dict[str, Any]]:
         first = {"name": "bytes", "configuration": {"endian": "little"}}
     else:
         first = {"name": "bytes"}
+    if compressor is not None:
+        return [first, compressor]
     return [first, {"name": "zstd", "configuration": {"level": level, "checksum": False}}]
 
 
@@ -113,11 +138,15 @@ def array_metadata(
     dimension_names: Sequence[str] | None = None,
     attributes: dict[str, Any] | None = None,
     level: int = DEFAULT_ZSTD_LEVEL,
+    compressor: dict | None = None,
 ) -> dict[str, Any]:
     """The ``zarr.json`` document (as a dict) zarr-python writes for an array of
-    ``dtype`` and ``shape`` in chunks of ``chunks``, compressed with zstd at ``level``.
-    Parts of it are shared between documents: serialise it, do not change it."""
+    ``dtype`` and ``shape`` in chunks of ``chunks``, compressed with zstd at ``level``
+    (or with ``compressor``, from :func:`blosc`). Parts of it are shared between
+    documents: serialise it, do not change it."""
     dt, fill, chain = _dtype_parts(np.dtype(dtype), level)
+    if compressor is not None:
+        chain = [chain[0], compressor]
     meta: dict[str, Any] = {
         "shape": [int(n) for n in shape],
         "data_type": dt,
@@ -257,16 +286,51 @@ def padded(chunk: np.ndarray, shape: Sequence[int]) -> np.ndarray:
     return out
 
 
-def encode_chunk(chunk: np.ndarray, shape: Sequence[int], level: int) -> bytes:
+def compressor_codec(codec: dict[str, Any]) -> Any:
+    """The numcodecs codec that compresses as the Zarr ``codec`` (zstd, or blosc of
+    :data:`BLOSC_CNAMES` and :data:`BLOSC_SHUFFLES`, as zarr-python configures it);
+    ValueError for any other."""
+    conf = codec.get("configuration") or {}
+    if codec.get("name") == "zstd" and not conf.get("checksum"):
+        return _zstd(int(conf.get("level", 0)))
+    if codec.get("name") == "blosc":
+        return _blosc(
+            str(conf.get("cname")), conf.get("clevel"), conf.get("shuffle"), conf.get("typesize")
+        )
+    raise ValueError(f"codec {codec.get('name')!r} with {conf}")
+
+
+@functools.cache
+def _blosc(cname: str, clevel: Any, shuffle: Any, typesize: Any) -> Any:
+    import numcodecs
+
+    if (
+        cname not in BLOSC_CNAMES
+        or shuffle not in BLOSC_SHUFFLES
+        or type(clevel) is not int
+        or not 0 <= clevel <= 9
+        or type(typesize) is not int
+        or not 1 <= typesize <= 255
+    ):
+        raise ValueError(f"blosc {cname}, level {clevel}, {shuffle}, typesize {typesize}")
+    config = {"cname": cname, "clevel": clevel, "shuffle": BLOSC_SHUFFLES[shuffle]}
+    return numcodecs.Blosc.from_config({**config, "blocksize": 0, "typesize": typesize})
+
+
+def encode_chunk(
+    chunk: np.ndarray, shape: Sequence[int], level: int, compressor: dict | None = None
+) -> bytes:
     """The stored bytes of ``chunk`` in an array of chunks of ``shape`` (a smaller
     ``chunk`` is padded with the fill value): vlen-utf8 for strings, else little-endian
-    bytes, then zstd at ``level``."""
+    bytes, then zstd at ``level`` (or ``compressor``, from :func:`blosc`)."""
     chunk = padded(chunk, shape)
     if chunk.dtype.kind in "OT":
         raw: Any = _vlen().encode(np.asarray(chunk, dtype=object).ravel())
     else:
         raw = np.ascontiguousarray(chunk, dtype=chunk.dtype.newbyteorder("<"))
         raw = raw.reshape(-1).view(np.uint8)
+    if compressor is not None:
+        return compressor_codec(compressor).encode(raw)
     return _zstd(level).encode(raw)
 
 
@@ -282,12 +346,16 @@ def decompress(raw: bytes, out: Any = None) -> Any:
     return _zstd(0).decode(raw, out=out)
 
 
-def decode_chunk(raw: bytes, kind: str, dtype: np.dtype, shape: Sequence[int]) -> np.ndarray:
+def decode_chunk(
+    raw: bytes, kind: str, dtype: np.dtype, shape: Sequence[int], compressor: Any = None
+) -> np.ndarray:
     """The array stored in the chunk bytes ``raw`` (``kind`` from :func:`chunk_kind`,
-    ``dtype`` from :func:`numpy_dtype`, ``shape`` of the chunks)."""
+    ``dtype`` from :func:`numpy_dtype`, ``shape`` of the chunks), compressed with zstd
+    or with ``compressor`` (from :func:`compressor_codec`)."""
+    body = decompress(raw) if compressor is None else compressor.decode(raw)
     if kind == "vlen":
-        return _vlen().decode(decompress(raw)).reshape(shape)
-    return np.frombuffer(decompress(raw), dtype=dtype.newbyteorder("<")).reshape(shape)
+        return _vlen().decode(body).reshape(shape)
+    return np.frombuffer(body, dtype=dtype.newbyteorder("<")).reshape(shape)
 
 
 def arrow_offsets(values: Any) -> np.ndarray:
