@@ -198,11 +198,13 @@ COMPONENTS = {
         "zdb.zarr_store",
         "zdb.zarr_util",
     },
+    "zdb.objects": {"zdb.exceptions", "zdb.values"},
     "zdb.IO.LoaderDumper": {
         "zdb.dumper",
         "zdb.dumper_registry",
         "zdb.exceptions",
         "zdb.format",
+        "zdb.objects",
         "zdb.storage",
         "zdb.tables",
         "zdb.values",

@@ -7,6 +7,7 @@ dumper by the value's type. See :mod:`zdb.dumper` for writing new ones and
 """
 
 from . import (
+    cell,
     dask_to_parquet,
     dask_to_zarr,
     just_create_folder,
@@ -53,6 +54,7 @@ ISF_DUMPERS = {
 }
 
 __all__ = [
+    "cell",
     "dask_to_categorized_msgpack",
     "dask_to_msgpack",
     "dask_to_parquet",
