@@ -254,10 +254,11 @@ def test_vlen_chunks_built_from_arrow_are_those_numcodecs_writes(items, skip, pa
     assert chunk == zarr_codec.encode_chunk(padded, (len(padded),), 3)
 
 
+@pytest.mark.parametrize("flat", [False, True])
 @pytest.mark.parametrize("cname,shuffle", [("lz4", "shuffle"), ("zstd", "bitshuffle")])
 @pytest.mark.parametrize("shape,chunks", [((7, 5), (3, 5)), ((0, 4), (2, 4)), ((9,), (9,))])
 def test_blosc_arrays_are_written_as_zarr_python_writes_them_and_read_back(
-    tmp_path, cname, shuffle, shape, chunks
+    tmp_path, cname, shuffle, shape, chunks, flat
 ):
     from zarr.codecs import BloscCodec
 
@@ -274,6 +275,7 @@ def test_blosc_arrays_are_written_as_zarr_python_writes_them_and_read_back(
             compressors=BloscCodec(cname=cname, clevel=5, shuffle=shuffle),
             dimension_names=[f"d{i}" for i in range(len(shape))],
             zarr_format=3,
+            chunk_key_encoding={"name": "default", "separator": "." if flat else "/"},
             config={"write_empty_chunks": True},
         )
         if data.size:
@@ -285,6 +287,7 @@ def test_blosc_arrays_are_written_as_zarr_python_writes_them_and_read_back(
         chunks,
         dimension_names=[f"d{i}" for i in range(len(shape))],
         compressor=compressor,
+        flat_chunk_keys=flat,
     )
     store.write_bytes("zarr.json", zarr_codec.dumps(meta))
     grid = [-(-n // c) for n, c in zip(shape, chunks, strict=True)]
@@ -292,7 +295,7 @@ def test_blosc_arrays_are_written_as_zarr_python_writes_them_and_read_back(
     for index in np.ndindex(*grid) if data.size else []:
         where = tuple(slice(i * c, (i + 1) * c) for i, c in zip(index, chunks, strict=True))
         raw = zarr_codec.encode_chunk(data[where], chunks, 0, compressor)
-        store.write_bytes(zarr_codec.chunk_key(index), raw)
+        store.write_bytes(zarr_codec.chunk_key(index, "." if flat else "/"), raw)
         back = zarr_codec.decode_chunk(raw, "bytes", data.dtype, chunks, codec)
         part = data[where]
         np.testing.assert_array_equal(back[tuple(slice(0, n) for n in part.shape)], part)

@@ -35,6 +35,9 @@ METADATA_FILES = frozenset({"zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmet
 DEFAULT_ZSTD_LEVEL = 0
 #: the chunk key encoding written: ``c/<i>/<j>/...`` (``c`` for a 0-d array)
 CHUNK_KEY_ENCODING = {"name": "default", "configuration": {"separator": "/"}}
+#: the same with ``.``: ``c.<i>.<j>``, every chunk a file of the array's folder (no
+#: folder per dimension to create and remove)
+FLAT_CHUNK_KEY_ENCODING = {"name": "default", "configuration": {"separator": "."}}
 
 #: the Zarr v3 data types of numpy's number kinds, by numpy dtype name
 _NUMERIC = frozenset(
@@ -139,11 +142,13 @@ def array_metadata(
     attributes: dict[str, Any] | None = None,
     level: int = DEFAULT_ZSTD_LEVEL,
     compressor: dict | None = None,
+    flat_chunk_keys: bool = False,
 ) -> dict[str, Any]:
     """The ``zarr.json`` document (as a dict) zarr-python writes for an array of
     ``dtype`` and ``shape`` in chunks of ``chunks``, compressed with zstd at ``level``
-    (or with ``compressor``, from :func:`blosc`). Parts of it are shared between
-    documents: serialise it, do not change it."""
+    (or with ``compressor``, from :func:`blosc`), its chunk keys separated by ``/``
+    (or ``.`` with ``flat_chunk_keys``). Parts of it are shared between documents:
+    serialise it, do not change it."""
     dt, fill, chain = _dtype_parts(np.dtype(dtype), level)
     if compressor is not None:
         chain = [chain[0], compressor]
@@ -154,7 +159,7 @@ def array_metadata(
             "name": "regular",
             "configuration": {"chunk_shape": [max(1, int(c)) for c in chunks]},
         },
-        "chunk_key_encoding": CHUNK_KEY_ENCODING,
+        "chunk_key_encoding": FLAT_CHUNK_KEY_ENCODING if flat_chunk_keys else CHUNK_KEY_ENCODING,
         "fill_value": fill,
         "codecs": chain,
         "attributes": attributes or {},
@@ -247,9 +252,9 @@ def chunk_shape(meta: dict[str, Any]) -> tuple[int, ...]:
 # -- chunks -----------------------------------------------------------------------------
 
 
-def chunk_key(index: Sequence[int]) -> str:
+def chunk_key(index: Sequence[int], separator: str = "/") -> str:
     """The key of the chunk at grid position ``index``, relative to the array."""
-    return "/".join(["c", *(str(int(i)) for i in index)])
+    return separator.join(["c", *(str(int(i)) for i in index)])
 
 
 @functools.cache

@@ -60,9 +60,6 @@ FIXED_ARRAYS = (
     "t",
     "voltage",
     "segment_offsets",
-    "segment_section",
-    "segment_label",
-    "segment_x",
     "section",
     "section_label",
     "section_parent",
@@ -77,22 +74,18 @@ FIXED_ARRAYS = (
 )
 _RESERVED = frozenset(name.lower() for name in FIXED_ARRAYS)
 ARRAY_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]{0,99}\Z")
-#: the per-segment coordinates of the voltage and every range variable (xarray's
-#: ``coordinates`` attribute)
-SEGMENT_COORDINATES = "segment_section segment_label segment_x"
 #: about this many bytes of float64 per chunk of a (segment, t) array: reading one
 #: segment's trace reads one chunk
-CHUNK_BYTES = 128 * 1024
+CHUNK_BYTES = 256 * 1024
 
 
 @dataclass
 class Array:
-    """One array to store: its data, dimension names, xarray's ``coordinates``
-    attribute, and the rows of its chunks along the first dimension (None: one chunk)."""
+    """One array to store: its data, dimension names, and the rows of its chunks along
+    the first dimension (None: one chunk)."""
 
     data: np.ndarray
     dims: tuple[str, ...]
-    coordinates: str | None = None
     rows: int | None = None
 
 
@@ -365,14 +358,8 @@ def _sections(sections: list, nt: int, rows: int, out: CellArrays, desc: dict) -
     offsets = _offsets(counts)
     nseg = int(offsets[-1])
     voltage = np.stack(traces) if traces else np.empty((0, nt))
-    out.arrays["voltage"] = Array(voltage, ("segment", "t"), SEGMENT_COORDINATES, rows)
+    out.arrays["voltage"] = Array(voltage, ("segment", "t"), rows)
     out.arrays["segment_offsets"] = Array(offsets, ("section_offset",))
-    seg_section = np.repeat(np.arange(len(sections)), counts)
-    j = np.arange(nseg) - offsets[seg_section]
-    counts_arr = np.asarray(counts, dtype=np.int64)
-    out.arrays["segment_section"] = Array(np.asarray(ids, np.int64)[seg_section], ("segment",))
-    out.arrays["segment_label"] = Array(np.asarray(labels, object)[seg_section], ("segment",))
-    out.arrays["segment_x"] = Array((j + 0.5) / counts_arr[seg_section], ("segment",))
     out.arrays["section"] = Array(np.asarray(ids, np.int64), ("section",))
     out.arrays["section_label"] = Array(np.asarray(labels, object), ("section",))
     out.arrays["section_parent"] = Array(np.asarray(parents, np.int64), ("section",))
@@ -389,7 +376,7 @@ def _sections(sections: list, nt: int, rows: int, out: CellArrays, desc: dict) -
                 vectors = sections[i]["recordVars"][name]
                 if vectors:
                     data[offsets[i] : offsets[i + 1]] = np.stack(vectors)
-            out.arrays[array] = Array(data, ("segment", "t"), SEGMENT_COORDINATES, rows)
+            out.arrays[array] = Array(data, ("segment", "t"), rows)
             entry["array"] = array
         desc["range_variables"].append(entry)
 
@@ -415,10 +402,11 @@ def _offsets(counts: list[int]) -> np.ndarray:
     return out
 
 
-def _synapses(synapses: Any, out: CellArrays, desc: dict) -> None:
-    coords, spikes, per_synapse, per_population = [], [], [], []
-    populations = []
-    synapse_keys: list[str] | None = None
+def _synapses(synapses: dict, out: CellArrays, desc: dict) -> None:
+    coords: list[np.ndarray] = []
+    spikes: list[Any] = []
+    per_synapse, per_population, populations = [], [], []
+    synapse_keys: tuple | None = None
     for population, items in synapses.items():
         where = f"synapses[{population!r}]"
         if type(population) is not str or not isinstance(items, list):
@@ -426,42 +414,44 @@ def _synapses(synapses: Any, out: CellArrays, desc: dict) -> None:
         populations.append(population)
         per_population.append(len(items))
         for n, syn in enumerate(items):
-            if type(syn) is not dict or set(syn) != set(SYNAPSE_KEYS):
+            if type(syn) is not dict or syn.keys() != _SYNAPSE_KEY_SET:
                 raise UnsupportedValueError(f"{where}[{n}] is not a dict of {SYNAPSE_KEYS}")
             if synapse_keys is None:
-                synapse_keys = list(syn)
-            elif list(syn) != synapse_keys:
+                synapse_keys = tuple(syn)
+            elif tuple(syn) != synapse_keys:
                 raise UnsupportedValueError(f"{where}[{n}] has its keys in another order")
             pre, xyz = syn["preCell"], syn["coordinates"]
-            if type(pre) is not dict or list(pre) != ["spikeTimes"]:
+            if type(pre) is not dict or pre.keys() != {"spikeTimes"}:
                 raise UnsupportedValueError(f"{where}[{n}]['preCell'] is not {{'spikeTimes': ...}}")
-            times = _real_vector(pre["spikeTimes"], f"{where}[{n}]['preCell']['spikeTimes']")
+            times = pre["spikeTimes"]
+            if isinstance(times, np.ndarray) and times.ndim == 1 and times.dtype.kind in "fiu":
+                times = times.tolist()
+            if not isinstance(times, list | tuple):
+                raise UnsupportedValueError(f"{where}[{n}]['preCell']['spikeTimes'] is no list")
             if not (isinstance(xyz, np.ndarray) and xyz.shape == (3,) and xyz.dtype.kind in "fiu"):
                 raise UnsupportedValueError(f"{where}[{n}]['coordinates'] is no array of 3 numbers")
-            coords.append(xyz.astype(np.float64))
-            spikes.append(times)
+            coords.append(xyz)
+            spikes.extend(times)
             per_synapse.append(len(times))
-    coordinates = np.stack(coords) if coords else np.empty((0, 3))
+    kinds = set(map(type, spikes))  # one pass in C over every spike time
+    if not all(_is_real_type(k) for k in kinds):
+        raise UnsupportedValueError(
+            f"spike times must be numbers; the synapses hold {sorted(k.__name__ for k in kinds)}"
+        )
+    coordinates = np.array(coords, dtype=np.float64) if coords else np.empty((0, 3))
     out.arrays["synapse_coordinates"] = Array(coordinates, ("synapse", "xyz"))
     out.arrays["population_offsets"] = Array(_offsets(per_population), ("population_offset",))
-    spike_times = np.concatenate(spikes) if spikes else np.empty(0)
-    out.arrays["spike_times"] = Array(spike_times, ("spike",))
+    out.arrays["spike_times"] = Array(np.array(spikes, dtype=np.float64), ("spike",))
     out.arrays["spike_offsets"] = Array(_offsets(per_synapse), ("synapse_offset",))
     desc["populations"] = populations
-    desc["synapse_keys"] = synapse_keys or list(SYNAPSE_KEYS)
+    desc["synapse_keys"] = list(synapse_keys or SYNAPSE_KEYS)
 
 
-def _real_vector(v: Any, where: str) -> np.ndarray:
-    if isinstance(v, np.ndarray):
-        ok = v.ndim == 1 and v.dtype.kind in "fiu"
-    else:
-        ok = isinstance(v, list | tuple) and all(
-            isinstance(x, float | int | np.floating | np.integer) and not isinstance(x, bool)
-            for x in v
-        )
-    if not ok:
-        raise UnsupportedValueError(f"{where} is not a list of numbers")
-    return np.asarray(v, dtype=np.float64).reshape(-1)
+_SYNAPSE_KEY_SET = frozenset(SYNAPSE_KEYS)
+
+
+def _is_real_type(kind: type) -> bool:
+    return kind is not bool and issubclass(kind, float | int | np.floating | np.integer)
 
 
 def _geometry(geo: dict[str, list], out: CellArrays, desc: dict) -> None:
@@ -675,9 +665,23 @@ def xarray_view(ds: Any, desc: dict[str, Any]) -> Any:
     """The Dataset of a stored cell's arrays (as ``xarray.open_zarr`` reads them) with
     the range variables under their own names where free, the segments' and synapses'
     coordinates set, and the parameters as an attribute."""
-    ds = ds.set_coords(
-        [n for n in ("segment_section", "segment_label", "segment_x", "section_label") if n in ds]
-    )
+    offsets = np.asarray(ds["segment_offsets"].values)
+    counts = np.diff(offsets)
+    if (
+        len(offsets) == ds.sizes.get("section", 0) + 1
+        and (counts >= 0).all()
+        and (offsets[-1] == ds.sizes.get("segment", 0))
+    ):
+        of_segment = np.repeat(np.arange(len(counts)), counts)
+        position = (np.arange(len(of_segment)) - offsets[of_segment] + 0.5) / np.maximum(
+            counts[of_segment], 1
+        )
+        ds = ds.assign_coords(
+            segment_section=("segment", np.asarray(ds["section"].values)[of_segment]),
+            segment_label=("segment", np.asarray(ds["section_label"].values)[of_segment]),
+            segment_x=("segment", position),
+        )
+    ds = ds.set_coords([n for n in ("section_label",) if n in ds])
     renames = {
         v["array"]: v["name"]
         for v in desc["range_variables"]

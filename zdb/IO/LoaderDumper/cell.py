@@ -94,22 +94,22 @@ def _write_array(target: Target, name: str, arr: model.Array) -> dict[str, Any]:
     compressor = FLOAT_COMPRESSOR if data.dtype == np.float64 else None
     rows = arr.rows or max(1, data.shape[0])
     chunks = (rows, *data.shape[1:])
-    attributes = {"coordinates": arr.coordinates} if arr.coordinates else None
     meta = zarr_codec.array_metadata(
         data.dtype,
         data.shape,
         chunks,
         dimension_names=arr.dims,
-        attributes=attributes,
         level=ZSTD_LEVEL,
         compressor=compressor,
+        flat_chunk_keys=True,
     )
     shape = zarr_codec.chunk_shape(meta)
     if data.size:
         for i in range(0, data.shape[0], rows):
             index = (i // rows, *(0,) * (data.ndim - 1))
             chunk = zarr_codec.encode_chunk(data[i : i + rows], shape, ZSTD_LEVEL, compressor)
-            target.store.write_bytes(join(target.path, name, zarr_codec.chunk_key(index)), chunk)
+            path = join(target.path, name, zarr_codec.chunk_key(index, "."))
+            target.store.write_bytes(path, chunk)
     target.store.write_bytes(join(target.path, name, "zarr.json"), zarr_codec.dumps(meta))
     return meta
 
@@ -128,19 +128,27 @@ def _group_document(target: Target) -> dict[str, Any]:
     return doc
 
 
-def _layout(
-    meta: Any, name: str, key: str
-) -> tuple[np.dtype, tuple[int, ...], tuple[int, ...], str, Any]:
-    """dtype, shape, chunk shape, chunk kind and compressor of an array written here."""
+def _layout(meta: Any, name: str, key: str) -> tuple[np.dtype, tuple, tuple, str, Any]:
+    """dtype, shape, chunk shape, chunk kind and compressor of an array written here;
+    CorruptKeyError for metadata of any other layout."""
     try:
-        kind = zarr_codec.chunk_kind({**meta, "codecs": [meta["codecs"][0], {"name": "zstd"}]})
-        compressor = zarr_codec.compressor_codec(meta["codecs"][1])
+        codecs = meta["codecs"]
         dtype = zarr_codec.numpy_dtype(meta)
-        shape = tuple(meta["shape"])
-        chunks = zarr_codec.chunk_shape(meta)
+        first = codecs[0]
+        endian = (first.get("configuration") or {}).get("endian", "little")
+        kind = {("vlen-utf8", True): "vlen", ("bytes", False): "bytes"}.get(
+            (first["name"], dtype.kind == "O")
+        )
+        compressor = zarr_codec.compressor_codec(codecs[1])
+        shape, chunks = tuple(meta["shape"]), zarr_codec.chunk_shape(meta)
         ok = (
-            kind is not None
-            and len(meta["codecs"]) == 2
+            meta.get("node_type") == "array"
+            and meta["chunk_grid"]["name"] == "regular"
+            and meta["chunk_key_encoding"] == zarr_codec.FLAT_CHUNK_KEY_ENCODING
+            and not meta.get("storage_transformers")
+            and kind is not None
+            and endian == "little"
+            and len(codecs) == 2
             and len(shape) == len(chunks)
             and all(type(n) is int and n >= 0 for n in shape)
             and all(type(c) is int and c >= 1 for c in chunks)
@@ -150,7 +158,7 @@ def _layout(
     if not ok:
         raise model.damaged(key, f"array {name!r} is missing or not in the layout zdb writes")
     grid = [-(-n // c) for n, c in zip(shape, chunks, strict=True)]
-    if int(np.prod(grid, dtype=np.float64)) > MAX_CHUNKS:
+    if float(np.prod(grid, dtype=np.float64)) > MAX_CHUNKS:
         raise model.damaged(key, f"array {name!r} declares {grid} chunks")
     return dtype, shape, chunks, kind, compressor  # type: ignore[return-value]
 
@@ -165,7 +173,7 @@ def _read_arrays(target: Target, metas: dict, names: list[str]) -> dict[str, np.
             continue
         grid = [range(-(-n // c)) for n, c in zip(shape, chunks, strict=True)]
         paths[name] = [
-            (index, join(target.path, name, zarr_codec.chunk_key(index)))
+            (index, join(target.path, name, zarr_codec.chunk_key(index, ".")))
             for index in itertools.product(*grid)
         ]
     try:
