@@ -113,3 +113,39 @@ def test_table_fixture_reads_back_every_table_eagerly_and_lazily(version, tmp_pa
             pd.testing.assert_frame_equal(db.get(key, lazy=False), want)
             pd.testing.assert_frame_equal(db.get(key, lazy=True).compute(), want)
     assert xr.open_zarr(db.path_of("traces"))["data"].shape == (3, 120)
+
+
+CELL_VERSIONS = sorted(int(p.name[len("cell") :]) for p in FIXTURES.glob("cell*") if p.is_dir())
+
+
+def _expected_cells():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_fixtures", FIXTURES / "make_fixtures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.expected_cells()
+
+
+def test_there_is_a_fixture_for_the_cell_format_this_zdb_writes():
+    from zdb.objects.cell import CELL_FORMAT
+
+    assert CELL_FORMAT in CELL_VERSIONS
+
+
+@pytest.mark.parametrize("version", CELL_VERSIONS)
+def test_cell_fixture_reads_back_exactly_and_as_xarray(version, tmp_path):
+    from .test_cell_dumper import assert_cell_equal
+
+    path = tmp_path / "db"
+    shutil.copytree(FIXTURES / f"cell{version}", path)
+    db = zdb.DataBase(path, readonly=True, allow_pickle=False)
+    for key, want in _expected_cells().items():
+        assert db.metadata[key]["dumper"] == "cell"
+        assert_cell_equal(db[key], want)
+        ds = db.get(key, as_xarray=True, lazy=False)
+        voltage = np.concatenate([np.stack(s["recVList"]) for s in want["sections"]])
+        np.testing.assert_array_equal(ds["voltage"].values, voltage)
+        np.testing.assert_array_equal(ds["t"].values, want["tVec"])
+        plain = xr.open_zarr(db.path_of(key))
+        assert plain["voltage"].dims == ("segment", "t")
