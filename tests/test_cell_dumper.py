@@ -335,10 +335,12 @@ def test_a_missing_chunk_is_damage_naming_the_key(db):
 
 
 def _rewrite(db, key: str, name: str, values: np.ndarray) -> None:
-    """Replace the stored array ``name`` by ``values`` (same dtype), metadata and all."""
+    """Replace the stored array ``name`` by ``values``, metadata and all."""
     folder = _version(db, key)
     meta = json.loads((folder / name / "zarr.json").read_text())
     meta["shape"] = list(values.shape)
+    meta["data_type"] = zarr_codec.data_type(values.dtype)
+    meta["fill_value"] = zarr_codec.fill_value(values.dtype)
     meta["chunk_grid"]["configuration"]["chunk_shape"] = list(values.shape)
     (folder / name / "zarr.json").write_text(json.dumps(meta))
     group = json.loads((folder / "zarr.json").read_text())
@@ -376,6 +378,13 @@ def test_a_description_naming_an_array_outside_the_layout_is_damage(db):
         db["cell"]
 
 
+def test_an_array_of_another_dtype_than_written_is_damage(db):
+    db["cell"] = synthetic_cell()
+    _rewrite(db, "cell", "section_parent", np.array([0.5, 0.0, 0.0, 0.0]))
+    with pytest.raises(CorruptKeyError, match="section_parent holds float64"):
+        db["cell"]
+
+
 def test_a_chunk_claiming_more_bytes_than_its_array_holds_is_damage(db):
     db["cell"] = synthetic_cell()
     chunk = _version(db, "cell") / "voltage" / "c.0.0"
@@ -396,7 +405,10 @@ def cells(draw) -> dict:
     nt = draw(st.integers(0, 4))
     vector = st.lists(finite, min_size=nt, max_size=nt).map(lambda v: np.array(v, np.float64))
     names = draw(
-        st.lists(st.sampled_from(["cai", "ik", "t", "voltage", "Na.ina", "a/b"]), unique=True)
+        st.lists(
+            st.sampled_from(["cai", "ik", "t", "voltage", "Na.ina", "a/b", "zarr.json", "__x"]),
+            unique=True,
+        )
     )
     sections = []
     for i in range(draw(st.integers(0, 4))):

@@ -388,7 +388,7 @@ def _is_int(v: Any) -> bool:
 def _array_name(name: str, k: int, taken: set[str]) -> str:
     """A free array name for range variable ``name`` (its own when it can be)."""
     candidate = name
-    if not ARRAY_NAME.match(name) or name.startswith("__") or name.lower() in taken:
+    if not _range_array(name) or name.lower() in taken:
         candidate = f"range_{k}"
         while candidate.lower() in taken:
             candidate += "_"
@@ -548,8 +548,14 @@ def check_description(desc: Any, key: str) -> dict[str, Any]:
 
 
 def _range_array(name: str) -> bool:
+    """True if ``name`` may name a range variable's array: a plain name, not Zarr's
+    (``__`` prefix, ``zarr.json`` and its temporary files) nor a fixed array's."""
+    lower = name.lower()
     return (
-        bool(ARRAY_NAME.match(name)) and not name.startswith("__") and name.lower() not in _RESERVED
+        bool(ARRAY_NAME.match(name))
+        and not name.startswith("__")
+        and not lower.startswith("zarr.json")
+        and lower not in _RESERVED
     )
 
 
@@ -578,6 +584,12 @@ def _check_shape(arr: np.ndarray, shape: tuple[int, ...], name: str, key: str) -
 def from_arrays(arrays: Mapping[str, np.ndarray], desc: dict[str, Any], key: str) -> dict:
     """The cell dict of the arrays :func:`arrays_for_dict` names and the checked
     description ``desc``, exactly as stored; CorruptKeyError when they disagree."""
+    for name, arr in arrays.items():
+        want = "O" if name in ("section_label", "morphology") else "i" if "offsets" in name else "f"
+        if name in ("section", "section_parent"):
+            want = "i"
+        if arr.dtype.kind != want:
+            raise damaged(key, f"array {name} holds {arr.dtype}, not what zdb writes there")
     t = arrays["t"]
     nt = t.shape[0] if t.ndim == 1 else -1
     _check_shape(t, (nt,), "t", key)
