@@ -227,7 +227,13 @@ def test_values_that_would_not_come_back_exactly_are_refused_by_name(db):
     assert db.keys() == []
 
 
+class Unaskable:
+    def __getattr__(self, name):
+        raise RuntimeError(f"no {name}")
+
+
 def test_a_cell_given_without_a_dumper_goes_to_cell_and_other_dicts_keep_theirs(live_cell):
+    assert choose_dumper(Unaskable()).name == "to_cloudpickle"
     assert choose_dumper(synthetic_cell()).name == "cell"
     assert choose_dumper(live_cell).name == "cell"
     assert choose_dumper({"sections": [], "tVec": [], "synapses": {}}).name == "python_value"

@@ -101,10 +101,14 @@ class CellArrays:
 
 
 def is_cell_like(value: Any) -> bool:
-    """True for an object with a Cell's attributes (not a dict), whose sections are a list."""
-    if isinstance(value, Mapping) or not all(hasattr(value, a) for a in CELL_ATTRIBUTES):
+    """True for an object with a Cell's attributes (not a dict), whose sections are a
+    list. Asked of every value stored without a dumper, so it never raises."""
+    try:
+        if isinstance(value, Mapping) or not all(hasattr(value, a) for a in CELL_ATTRIBUTES):
+            return False
+        return isinstance(getattr(value, "sections", None), list | tuple)
+    except Exception:  # an object whose attribute lookup fails is no Cell
         return False
-    return isinstance(getattr(value, "sections", None), list | tuple)
 
 
 def is_cell_dict(value: Any) -> bool:
