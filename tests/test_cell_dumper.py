@@ -384,6 +384,19 @@ def test_a_description_naming_an_array_outside_the_layout_is_damage(db):
         db["cell"]
 
 
+@pytest.mark.parametrize("attributes", [{}, {"zdb": []}, {"zdb": {"cell": "x"}}])
+def test_a_group_without_its_cell_description_is_damage(db, attributes):
+    db["cell"] = synthetic_cell()
+    path = _version(db, "cell") / "zarr.json"
+    group = json.loads(path.read_text())
+    group["attributes"] = attributes
+    path.write_text(json.dumps(group))
+    with pytest.raises(CorruptKeyError, match="'cell' .*cell description is missing"):
+        db["cell"]
+    with pytest.raises(CorruptKeyError, match="cell description is missing"):
+        db.get("cell", as_xarray=True)
+
+
 def test_an_array_of_another_dtype_than_written_is_damage(db):
     db["cell"] = synthetic_cell()
     _rewrite(db, "cell", "section_parent", np.array([0.5, 0.0, 0.0, 0.0]))

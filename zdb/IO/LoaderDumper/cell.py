@@ -80,8 +80,9 @@ class CellDumper(Dumper):
                 raise UnsupportedValueError("restore=True gives a Cell, not an xarray view")
             return _xarray(target, lazy)
         doc = _group_document(target)
-        desc = model.check_description(doc["attributes"].get("zdb", {}).get("cell"), target.key)
-        metas = doc.get("consolidated_metadata", {}).get("metadata")
+        desc = model.check_description(_description(doc["attributes"]), target.key)
+        consolidated = doc.get("consolidated_metadata")
+        metas = consolidated.get("metadata") if isinstance(consolidated, dict) else None
         if not isinstance(metas, dict):
             raise model.damaged(target.key, "its group has no consolidated metadata")
         names = model.arrays_for_dict(desc)
@@ -113,6 +114,12 @@ def _write_array(target: Target, name: str, arr: model.Array) -> dict[str, Any]:
             target.store.write_bytes(path, chunk)
     target.store.write_bytes(join(target.path, name, "zarr.json"), zarr_codec.dumps(meta))
     return meta
+
+
+def _description(attributes: dict[str, Any]) -> Any:
+    """``attributes.zdb.cell`` of the group, or None where the attributes lack it."""
+    ours = attributes.get("zdb")
+    return ours.get("cell") if isinstance(ours, dict) else None
 
 
 def _group_document(target: Target) -> dict[str, Any]:
@@ -218,7 +225,7 @@ def _xarray(target: Target, lazy: bool | None) -> Any:
         ds = xr.open_zarr(
             target.zarr_store(every_chunk=True), consolidated=True, chunks={} if lazy else None
         )
-    desc = model.check_description(ds.attrs.get("zdb", {}).get("cell"), target.key)
+    desc = model.check_description(_description(ds.attrs), target.key)
     view = model.xarray_view(ds, desc)
     return view.load() if lazy is False else view
 
