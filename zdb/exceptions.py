@@ -100,6 +100,8 @@ class ISFDataBaseException(DataBaseException):
 
 class DataBaseWarning(UserWarning):
     """ISF's warning class, for code that filters or raises it (a UserWarning)."""
+
+
 class MissingDependencyError(DataBaseException, ImportError):
     """A read asked for objects of a package that cannot be imported here (such as a
     live ISF Cell without ISF's ``single_cell_parser``); the message names it."""
