@@ -181,6 +181,7 @@ COMPONENTS = {
     "zdb.provenance": set(),
     "zdb.zarr_util": set(),
     "zdb.locks": {"zdb.exceptions"},
+    "zdb.objects": {"zdb.exceptions"},
     "zdb.distributed_lock": {"zdb.exceptions", "zdb.locks"},
     "zdb.simrun": {"zdb.exceptions"},
     "zdb.zarr_codec": {"zdb.storage"},
@@ -251,6 +252,14 @@ COMPONENTS = {
 }
 
 
+#: single imports across the layers, each with its reason
+ALLOWED = {
+    # a stored reduced model's db_list names databases, opened through the registry
+    # when the model is read (lazily, in one function)
+    ("zdb.IO.LoaderDumper.reduced_lda_model", "zdb.data_base_register"),
+}
+
+
 def component(module: str) -> str | None:
     """The component of COMPONENTS that ``module`` belongs to, or None (top layer)."""
     found = [c for c in COMPONENTS if module == c or module.startswith(f"{c}.")]
@@ -265,7 +274,7 @@ def test_each_layer_imports_only_the_layers_below_it():
             continue
         for target in targets:
             other = component(target)
-            if other != own and other not in COMPONENTS[own]:
+            if other != own and other not in COMPONENTS[own] and (name, target) not in ALLOWED:
                 wrong.add((name, target))
     assert wrong == set(), "update README's Architecture section if a layer must change"
 
