@@ -149,3 +149,63 @@ def test_cell_fixture_reads_back_exactly_and_as_xarray(version, tmp_path):
         np.testing.assert_array_equal(ds["t"].values, want["tVec"])
         plain = xr.open_zarr(db.path_of(key))
         assert plain["voltage"].dims == ("segment", "t")
+
+
+LDA_LAYOUTS = sorted(
+    int(p.name[len("reduced_lda_model") :])
+    for p in FIXTURES.glob("reduced_lda_model*")
+    if p.is_dir()
+)
+
+
+def _expected_reduced_lda_model():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_fixtures", FIXTURES / "make_fixtures.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.expected_reduced_lda_model()
+
+
+def test_there_is_a_fixture_for_the_reduced_lda_model_layout_this_zdb_writes():
+    from zdb.IO.LoaderDumper.reduced_lda_model import LAYOUT
+
+    assert LAYOUT in LDA_LAYOUTS
+
+
+@pytest.mark.parametrize("layout", LDA_LAYOUTS)
+def test_reduced_lda_model_fixture_reads_back_with_its_classifier_and_methods(layout, tmp_path):
+    from zdb.objects.reduced_lda_model import ReducedLdaModel
+
+    sklearn = pytest.importorskip("sklearn.discriminant_analysis", reason="needs scikit-learn")
+    path = tmp_path / "db"
+    shutil.copytree(FIXTURES / f"reduced_lda_model{layout}", path)
+    got = zdb.DataBase(path, readonly=True)["model"]
+    want = _expected_reduced_lda_model()
+    assert isinstance(got, ReducedLdaModel) and list(vars(got)) == list(vars(want))
+    for name in ("keys_to_synapse_activation_data", "db_list", "aggfun", "test_size"):
+        assert getattr(got, name) == getattr(want, name)
+    pd.testing.assert_frame_equal(got.st, want.st, check_exact=True)
+    _assert_same(got.y, want.y)
+    _assert_same(got.lda_values[0], want.lda_values[0])
+    _assert_same(got.kernel_dict[0], want.kernel_dict[0])
+    _assert_same(got.lda_value_dicts[0], want.lda_value_dicts[0])
+    pd.testing.assert_series_equal(got.lookup_series[0], want.lookup_series[0], check_exact=True)
+    assert got.clfs["value_counts"] == [{True: 2, False: 1}]
+    assert type(got.clfs["score"]) is np.float64 and got.clfs["score"] == 1.5
+    [clf] = got.clfs["classifier_"]
+    assert type(clf) is sklearn.LinearDiscriminantAnalysis
+    X = np.array([[1.0, 1.0], [0.0, 1.0]])  # 2 - 1 - 0.5 = 0.5; 0 - 1 - 0.5 = -1.5
+    np.testing.assert_array_equal(clf.decision_function(X), [0.5, -1.5])
+    np.testing.assert_array_equal(clf.predict(X), [True, False])
+    # the trial with a spike at 9.5 in [9, 10) left out: bins -1: 0/1, 1: 1/1, 2: 1/1,
+    # on -1..2 (ISF's range would end at int(2 + 0.3 * 3) = 2, before the last bin)
+    [lookup] = got.get_lookup_series_for_different_refractory_period(1)
+    np.testing.assert_array_equal(lookup.to_numpy(), [0.0, 0.5, 1.0, 1.0])
+    pd.testing.assert_series_equal(lookup, want.lookup_series[0])
+    [lookup] = got.get_lookup_series_for_different_refractory_period(0)  # 2: 1/2
+    np.testing.assert_array_equal(lookup.to_numpy(), [0.0, 0.5, 1.0, 0.5])
+    # A: 1 * 2, B: 2 * -1 (window [0, 1)): lda value 0, between bins -1 and 1
+    result = got.apply_static({"A": np.array([[1.0, 9.0]]), "B": np.array([[2.0, 9.0]])})
+    np.testing.assert_array_equal(result.lda_values, [0.0])
+    assert list(result.p_spike) == [0.5]
