@@ -17,6 +17,7 @@ import pytest
 
 import zdb
 from zdb.exceptions import CorruptKeyError, DataBaseException, UnsupportedValueError
+from zdb.IO.LoaderDumper.reduced_lda_model import UnnamedFunctionError
 from zdb.objects.reduced_lda_model import (
     ClassifierRecord,
     ReducedLdaModel,
@@ -288,14 +289,16 @@ def test_a_failing_write_leaves_the_model_and_the_database_unchanged(local_db, m
     assert snapshot(model) == before
 
 
-def test_an_unnamed_aggfun_is_refused_with_a_clear_error(local_db):
+@pytest.mark.parametrize("named", [True, False], ids=["dumper named", "no dumper named"])
+def test_an_unnamed_aggfun_is_refused_with_a_clear_error_and_not_pickled(local_db, named):
     model = hand_model()
     model.aggfun = lambda values: (["all"], [sum(values.values())])
     before = snapshot(model)
-    with pytest.raises(UnsupportedValueError, match="aggfun by its name.*lambda") as e:
-        local_db.set("rm", model, dumper="reduced_lda_model")
+    with pytest.raises(UnnamedFunctionError, match="aggfun by its name.*lambda") as e:
+        local_db.set("rm", model, dumper="reduced_lda_model" if named else None)
     assert isinstance(e.value, DataBaseException)
     assert "rm" not in local_db and snapshot(model) == before
+    assert local_db.keys() == []
 
 
 def test_values_that_are_no_model_are_refused(local_db):

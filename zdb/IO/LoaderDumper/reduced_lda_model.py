@@ -76,9 +76,10 @@ RECORD_FIELDS = frozenset({"class_path", "params", "get_params", "fitted"})
 TAG = values.TAG
 
 
-class UnnamedFunctionError(UnsupportedValueError):
+class UnnamedFunctionError(DataBaseException, ValueError):
     """``aggfun`` is a function without a name that finds it (a lambda, a nested
-    function, a partial): zdb stores functions by name only."""
+    function, a partial): zdb stores functions by name only. Not an
+    UnsupportedValueError, so that the model is not pickled instead."""
 
 
 # -- JSON with numpy scalars and small arrays ---------------------------------------------
