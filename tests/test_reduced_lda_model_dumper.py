@@ -269,23 +269,24 @@ def test_writing_leaves_the_model_unchanged(local_db):
 
 
 def test_a_failing_write_leaves_the_model_and_the_database_unchanged(local_db, monkeypatch):
-    from zdb import zarr_codec
-
     model = fitted_model()
     before = snapshot(model)
-    write = zarr_codec.write_single_chunk
+    store = local_db.ref.store
+    write = store.write_bytes
     calls = []
 
-    def failing(store, path, arr, meta):
+    def failing(path, data, *args, **kwargs):
         calls.append(path)
-        if len(calls) == 4:
+        if len(calls) == 12:
             raise OSError(28, "No space left on device")
-        write(store, path, arr, meta)
+        return write(path, data, *args, **kwargs)
 
-    monkeypatch.setattr(zarr_codec, "write_single_chunk", failing)
-    with pytest.raises((OSError, DataBaseException)):
+    monkeypatch.setattr(store, "write_bytes", failing)
+    with pytest.raises(DataBaseException, match="No space left"):
         local_db["rm"] = model
-    assert len(calls) == 4 and "rm" not in local_db
+    monkeypatch.undo()
+    assert len(calls) == 12 and "/.v" in calls[-1]  # inside the model's version folder
+    assert "rm" not in local_db and local_db.keys() == []
     assert snapshot(model) == before
 
 
@@ -376,6 +377,33 @@ def test_without_scikit_learn_classifiers_load_as_records_of_the_same_arrays(loc
     local_db["again"] = read  # a model read without scikit-learn is stored as it was
     monkeypatch.undo()
     assert_identical(local_db["again"], model)
+
+
+def test_large_stacks_are_written_one_chunk_per_entry_and_read_back_the_same(local_db, monkeypatch):
+    import xarray as xr
+
+    from zdb.IO.LoaderDumper import reduced_lda_model as dumper_module
+
+    monkeypatch.setattr(dumper_module, "PART_BYTES", 0)
+    model = fitted_model()
+    local_db["rm"] = model
+    chunks = {
+        name: json.loads((Path(local_db.path_of("rm")) / name / "zarr.json").read_text())[
+            "chunk_grid"
+        ]["configuration"]["chunk_shape"]
+        for name in ("lda_values", "lda_value_dicts", "classifier_coef_", "y")
+    }
+    assert chunks == {
+        "lda_values": [1, 160],
+        "lda_value_dicts": [1, 1, 160],
+        "classifier_coef_": [1, 1, 12],
+        "y": [160],
+    }
+    assert_identical(local_db["rm"], model)
+    ds = xr.open_zarr(local_db.path_of("rm"))
+    np.testing.assert_array_equal(
+        ds["lda_value_dicts"][2, 1].values, model.lda_value_dicts[2]["INH"]
+    )
 
 
 def test_the_arrays_open_in_xarray_with_dimension_names(local_db):
@@ -509,6 +537,10 @@ DAMAGES = {
     "test_size": lambda a, m: a["settings"].update(test_size={"__zdb__": "numpy", "dtype": "O"}),
     "clfs": lambda a, m: a["clfs"]["classifier_"]["arrays"].append("../../escape"),
     "y": lambda a, m: m["y"].update(dimension_names=["other"]),
+    "lda_values": lambda a, m: m["lda_values"]["chunk_grid"]["configuration"].update(
+        chunk_shape=[2, 1]
+    ),
+    "spike_before": lambda a, m: m["spike_before"].update(data_type="string"),
 }
 
 

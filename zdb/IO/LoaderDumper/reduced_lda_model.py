@@ -74,6 +74,9 @@ LDA_CLASS = "sklearn.discriminant_analysis.LinearDiscriminantAnalysis"
 NAME = re.compile(r"^_?[A-Za-z][A-Za-z0-9_]{0,63}$")
 RECORD_FIELDS = frozenset({"class_path", "params", "get_params", "fitted"})
 TAG = values.TAG
+#: a stack of arrays of more bytes than this is written one chunk per entry (no copy of
+#: the stack is made, and each entry reads back on its own); smaller ones as one chunk
+PART_BYTES = 2**20
 
 
 class UnnamedFunctionError(DataBaseException, ValueError):
@@ -174,13 +177,6 @@ def _arrays(name: str, arrays: Any, ndim: int) -> list[np.ndarray]:
     return out
 
 
-def _stacked(name: str, arrays: list[np.ndarray], ndim: int) -> np.ndarray:
-    """Equal-shaped arrays as one with a leading dimension."""
-    if len({a.shape for a in arrays}) > 1:
-        raise _refuse(name, "its arrays differ in shape")
-    return np.stack(arrays) if arrays else np.zeros((0,) * (ndim + 1))
-
-
 def _offsets(pieces: list[np.ndarray]) -> np.ndarray:
     return np.cumsum([0] + [len(p) for p in pieces]).astype(np.int64)
 
@@ -237,11 +233,27 @@ class _Writer:
     before anything is written: a model that cannot be stored leaves no files."""
 
     def __init__(self) -> None:
-        self.arrays: dict[str, tuple[np.ndarray, list[str]]] = {}
+        #: name -> (shape of the stack, its entries, dimension names)
+        self.arrays: dict[str, tuple[tuple[int, ...], list[np.ndarray], list[str]]] = {}
         self.attrs: dict[str, Any] = {"layout": LAYOUT}
 
     def add(self, name: str, arr: np.ndarray, dims: list[str]) -> None:
-        self.arrays[name] = (np.ascontiguousarray(arr), dims)
+        """One array, written as one chunk."""
+        self.arrays[name] = ((), [arr], dims)
+
+    def stack(
+        self, name: str, lead: tuple[int, ...], parts: list[np.ndarray], dims: list[str]
+    ) -> None:
+        """Equal arrays (in C order of the ``lead`` grid) as the array ``name`` of shape
+        ``lead`` + their shape: one chunk when small, else one chunk per entry."""
+        if len({(a.shape, a.dtype) for a in parts}) > 1:
+            raise _refuse(name, "its arrays differ in shape or dtype")
+        if not parts or parts[0].size == 0 or sum(a.nbytes for a in parts) <= PART_BYTES:
+            rest = parts[0].shape if parts else (0,) * (len(dims) - len(lead))
+            whole = np.stack(parts).reshape(lead + rest) if parts else np.zeros(lead + rest)
+            self.add(name, whole, dims)
+        else:
+            self.arrays[name] = (lead, parts, dims)
 
     def models(self, value: Any) -> None:
         """kernel_dict, lda_value_dicts, lda_values and lookup_series."""
@@ -259,27 +271,23 @@ class _Writer:
         rows = [_concatenated([k[g] for g in groups]) for k in kernels]
         if len({len(r) for r in rows}) > 1 or len({c[0].dtype for c in columns}) > 1:
             raise _refuse("kernel_dict", "a group's kernels differ in length or dtype")
-        self.add("kernel", _stacked("kernel_dict", rows, 1), ["model", "kernel_bin"])
+        self.stack("kernel", (len(rows),), rows, ["model", "kernel_bin"])
         self.add("kernel_offsets", _offsets([c[0] for c in columns]), ["group_edge"])
         lda_values = _arrays("lda_values", value.lda_values, 1)
         if len(lda_values) != len(kernels):
             raise _refuse(
                 "lda_values", f"it has {len(lda_values)} entries for {len(kernels)} models"
             )
-        self.add("lda_values", _stacked("lda_values", lda_values, 1), ["model", "trial"])
+        self.stack("lda_values", (len(lda_values),), lda_values, ["model", "trial"])
         if hasattr(value, "lda_value_dicts"):
             dicts = list(value.lda_value_dicts)
             if len(dicts) != len(kernels) or any(
                 not isinstance(d, dict) or list(d) != groups for d in dicts
             ):
                 raise _refuse("lda_value_dicts", "it must hold a dict per model, by synapse group")
-            per_model = [np.stack(_arrays("lda_value_dicts", d.values(), 1)) for d in dicts if d]
-            stacked = (
-                _stacked("lda_value_dicts", per_model, 2)
-                if groups
-                else np.zeros((len(dicts), 0, 0))
-            )
-            self.add("lda_value_dicts", stacked, ["model", "group", "trial"])
+            parts = _arrays("lda_value_dicts", [d[g] for d in dicts for g in groups], 1)
+            lead = (len(dicts), len(groups))
+            self.stack("lda_value_dicts", lead, parts, ["model", "group", "trial"])
         series = list(value.lookup_series)
         if len(series) != len(kernels) or not all(isinstance(s, pd.Series) for s in series):
             raise _refuse("lookup_series", "it must hold a pandas Series per model")
@@ -324,7 +332,7 @@ class _Writer:
                 raise _refuse(where, "not every classifier has it as a numeric array")
             arrs = _arrays(where, arrs, arrs[0].ndim)
             dims = ["classifier", *(f"{name.strip('_')}_{d}" for d in range(arrs[0].ndim))]
-            self.add(f"classifier_{name}", _stacked(where, arrs, arrs[0].ndim), dims)
+            self.stack(f"classifier_{name}", (len(arrs),), arrs, dims)
         out["arrays"] = list(arrays)
         return out
 
@@ -351,9 +359,19 @@ class _Writer:
             metas[TABLE] = zarr_codec.group_metadata(doc["attributes"])
             inner = doc.get("consolidated_metadata", {}).get("metadata", {})
             metas.update({f"{TABLE}/{path}": meta for path, meta in inner.items()})
-        for name, (arr, dims) in self.arrays.items():
-            meta = zarr_codec.array_metadata(arr.dtype, arr.shape, arr.shape, dimension_names=dims)
-            zarr_codec.write_single_chunk(target.store, join(target.path, name), arr, meta)
+        for name, (lead, parts, dims) in self.arrays.items():
+            first = parts[0]
+            chunks = (1,) * len(lead) + first.shape
+            meta = zarr_codec.array_metadata(
+                first.dtype, lead + first.shape, chunks, dimension_names=dims
+            )
+            level = meta["codecs"][1]["configuration"]["level"]
+            for index, part in zip(np.ndindex(*lead), parts, strict=True):
+                if part.size:
+                    key = zarr_codec.chunk_key(index + (0,) * first.ndim)
+                    data = zarr_codec.encode_chunk(part.reshape(chunks), chunks, level)
+                    target.store.write_bytes(join(target.path, name, key), data)
+            target.store.write_bytes(join(target.path, name, "zarr.json"), zarr_codec.dumps(meta))
             metas[name] = meta
         doc = group_document({ATTR: self.attrs}, consolidated=metas)
         target.store.write_bytes(join(target.path, "zarr.json"), doc)
@@ -418,20 +436,43 @@ class _Reader:
         return value
 
     def array(self, name: str, dims: list[str], shape: tuple[int | None, ...]) -> np.ndarray:
+        """The array ``name``, of dimensions ``dims`` and ``shape`` (None: any size), in
+        chunks of 1 along leading dimensions and whole along the others, as written."""
         meta = self.metas.get(name)
-        if not isinstance(meta, dict) or not zarr_codec.is_single_chunk(meta):
-            raise self.damaged(name, "no one-chunk numeric Zarr array")
+        try:
+            dtype = zarr_codec.numpy_dtype(meta)
+            kind = zarr_codec.chunk_kind(meta)
+            stored = tuple(int(n) for n in meta["shape"])
+            chunks = zarr_codec.chunk_shape(meta)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            raise self.damaged(name, "no numeric Zarr array as zdb writes them") from None
+        if kind != "bytes" or dtype.kind not in "biuf":
+            raise self.damaged(name, "no numeric Zarr array as zdb writes them")
         if meta.get("dimension_names") != dims:
             raise self.damaged(name, f"an array of dimensions {meta.get('dimension_names')}")
-        want = [n if n is not None else meta["shape"][i] for i, n in enumerate(shape)]
-        if list(meta["shape"]) != want:
-            raise self.damaged(name, f"of shape {meta['shape']}, not {want}")
-        try:
-            return zarr_codec.read_single_chunk(
-                self.target.store, join(self.target.path, name), meta
-            )
-        except (ValueError, TypeError) as e:
-            raise self.damaged(name, f"unreadable ({e})") from None
+        want = tuple(n if n is not None else stored[i] for i, n in enumerate(shape))
+        if stored != want or min(want, default=0) < 0:
+            raise self.damaged(name, f"of shape {list(stored)}, not {list(want)}")
+        full = tuple(max(1, n) for n in stored)
+        lead = next((k for k in range(len(full) + 1) if chunks == (1,) * k + full[k:]), None)
+        if lead is None:
+            raise self.damaged(name, f"in chunks of {list(chunks)}, which zdb does not write")
+        out = np.empty(stored, dtype)
+        if out.size == 0:
+            return out
+        for index in np.ndindex(*stored[:lead]):
+            key = zarr_codec.chunk_key(index + (0,) * (len(stored) - lead))
+            part = out[index]
+            try:
+                data = zarr_codec.decompress(
+                    self.target.store.read_bytes(join(self.target.path, name, key))
+                )
+            except (ValueError, RuntimeError, TypeError) as e:
+                raise self.damaged(name, f"unreadable ({e})") from None
+            if len(data) != part.nbytes:
+                raise self.damaged(name, f"{len(data)} bytes in a chunk of {part.nbytes}")
+            part[...] = np.frombuffer(data, dtype.newbyteorder("<")).reshape(part.shape)
+        return out
 
     def offsets(self, name: str, dim: str, count: int, total: int) -> list[tuple[int, int]]:
         bounds = self.array(name, [dim], (count + 1,))
