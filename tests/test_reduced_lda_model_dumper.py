@@ -302,6 +302,22 @@ def test_an_unnamed_aggfun_is_refused_with_a_clear_error_and_not_pickled(local_d
     assert local_db.keys() == []
 
 
+def test_only_objects_with_a_models_attributes_are_chosen_for_it():
+    import types
+
+    from zdb.dumper_registry import choose_dumper
+
+    assert choose_dumper(hand_model()).name == "reduced_lda_model"
+    assert choose_dumper(ReducedLdaModel.from_state(vars(hand_model()))).name == (
+        "reduced_lda_model"
+    )
+    names = dict.fromkeys(
+        ("kernel_dict", "lda_values", "lookup_series", "keys_to_synapse_activation_data"), []
+    )
+    assert choose_dumper(types.SimpleNamespace(**names, clfs=None)).name == "to_cloudpickle"
+    assert choose_dumper(types.SimpleNamespace(**names)).name == "to_cloudpickle"
+
+
 def test_values_that_are_no_model_are_refused(local_db):
     with pytest.raises(UnsupportedValueError, match="ReducedLdaModel"):
         local_db.set("x", {"kernel_dict": []}, dumper="reduced_lda_model")
@@ -487,6 +503,29 @@ def test_a_lookup_series_of_one_bin_keeps_it():
         [1.0, 2.0], [True, False], lookup_series_stepsize=5
     )
     pd.testing.assert_series_equal(got, pd.Series([0.5], index=np.arange(0, 1)))
+
+
+def test_the_rolling_model_is_made_by_isf_where_it_is_installed(local_db, monkeypatch):
+    import types
+
+    local_db["rm"] = hand_model()
+    read = local_db["rm"]
+    monkeypatch.setitem(sys.modules, "simrun", None)
+    with pytest.raises(ReducedModelError, match="needs ISF's simrun.reduced_model.spiking"):
+        read.get_minimodel_rolling(2)
+    calls = []
+    spiking_output = types.ModuleType("simrun.reduced_model.spiking_output")
+    spiking_output.get_reduced_model = lambda *args, **kwargs: calls.append((args, kwargs))
+    package = types.ModuleType("simrun.reduced_model")
+    package.spiking_output = spiking_output
+    monkeypatch.setitem(sys.modules, "simrun", types.ModuleType("simrun"))
+    monkeypatch.setitem(sys.modules, "simrun.reduced_model", package)
+    monkeypatch.setitem(sys.modules, "simrun.reduced_model.spiking_output", spiking_output)
+    read.get_minimodel_rolling(2, model_number=0)
+    [(args, kwargs)] = calls
+    assert args[0] is read.kernel_dict[0] and args[2] == 2 and list(args[1]) == [2]
+    pd.testing.assert_series_equal(args[1][2], HAND_LOOKUP_REFRACTORY, atol=1e-12)
+    assert kwargs == {"combine_fun": sum, "LUT_resolution": 1}
 
 
 def test_the_constructor_settles_the_window_as_isf_does():

@@ -5,7 +5,8 @@ classifier gives a kernel per synapse group (``kernel_dict``); the dot product o
 trial's activations with the kernels is its *lda value*, and a lookup series maps
 rounded lda values to the fraction of training trials with a spike in the output
 window. :class:`ReducedLdaModel` holds that state as ISF's class does, attribute by
-attribute, and has ISF's methods that need no training data. Fitting needs ISF.
+attribute, and has ISF's methods that need no training data. Fitting needs ISF, and so
+does ``get_minimodel_rolling`` (it hands the model to ISF's ``spiking_output``).
 
 Where ISF fails, these do what its users expect (each said where it happens): a lookup
 series of one bin, or one whose last bin ISF's 30 % margin does not reach, keeps its
@@ -271,6 +272,27 @@ class ReducedLdaModel:
     def apply_static(self, DATA_DICT: Any, model_number: int = 0) -> ReducedLdaModelResult:  # noqa: N803 - ISF's name
         """Apply the static model ``model_number`` to ``DATA_DICT``."""
         return self.get_minimodel_static(model_number)(DATA_DICT)
+
+    def get_minimodel_rolling(self, refractory_period: float = 0, model_number: int = 0) -> Any:
+        """ISF's rolling model of model ``model_number`` with the lookup series of
+        ``refractory_period``, made by ISF's ``simrun.reduced_model.spiking_output``
+        (which zdb does not reimplement): needs ISF."""
+        number = self._model(model_number)
+        try:
+            from simrun.reduced_model import spiking_output
+        except ImportError as e:
+            raise ReducedModelError(
+                f"get_minimodel_rolling needs ISF's simrun.reduced_model.spiking_output, which "
+                f"cannot be imported here ({e}); use it where ISF is installed"
+            ) from None
+        lookup = self.get_lookup_series_for_different_refractory_period(refractory_period)
+        return spiking_output.get_reduced_model(
+            self.kernel_dict[number],
+            {refractory_period: lookup[number]},
+            refractory_period,
+            combine_fun=sum,
+            LUT_resolution=1,
+        )
 
     def plot(self, return_fig: bool = False, min_items: int = 0) -> Any:
         """Two figures, as ISF draws them: the kernels of every model (one line per

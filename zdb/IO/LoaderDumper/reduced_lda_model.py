@@ -670,7 +670,9 @@ class ReducedLdaModelDumper(Dumper):
     priority = 20
 
     def handles(self, value: Any) -> bool:
-        return not isinstance(value, type) and all(hasattr(value, a) for a in REQUIRED)
+        if isinstance(value, type) or not all(hasattr(value, a) for a in REQUIRED):
+            return False
+        return isinstance(value.clfs, dict) and isinstance(value.kernel_dict, list | tuple)
 
     def dump(self, value: Any, target: Target) -> dict[str, Any]:
         import pandas as pd
