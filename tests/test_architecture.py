@@ -181,7 +181,6 @@ COMPONENTS = {
     "zdb.provenance": set(),
     "zdb.zarr_util": set(),
     "zdb.locks": {"zdb.exceptions"},
-    "zdb.objects": {"zdb.exceptions"},
     "zdb.distributed_lock": {"zdb.exceptions", "zdb.locks"},
     "zdb.simrun": {"zdb.exceptions"},
     "zdb.zarr_codec": {"zdb.storage"},
