@@ -599,3 +599,13 @@ def test_damaged_attributes_are_errors_naming_them(local_db, name):
     doc_path.write_text(json.dumps(doc))
     with pytest.raises(CorruptKeyError, match=f"'{name}'.*delete the key"):
         local_db["rm"]
+
+
+def test_recognising_a_model_never_raises_on_objects_whose_attributes_cannot_be_asked_for():
+    from zdb.dumper_registry import get_dumper
+
+    class Unaskable:
+        def __getattr__(self, name):
+            raise RuntimeError(f"no {name}")
+
+    assert not get_dumper("reduced_lda_model").handles(Unaskable())

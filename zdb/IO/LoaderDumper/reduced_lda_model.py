@@ -670,9 +670,13 @@ class ReducedLdaModelDumper(Dumper):
     priority = 20
 
     def handles(self, value: Any) -> bool:
-        if isinstance(value, type) or not all(hasattr(value, a) for a in REQUIRED):
+        # asked of every value stored without a dumper, so it never raises
+        try:
+            if isinstance(value, type) or not all(hasattr(value, a) for a in REQUIRED):
+                return False
+            return isinstance(value.clfs, dict) and isinstance(value.kernel_dict, list | tuple)
+        except Exception:  # an object whose attribute lookup fails is no model
             return False
-        return isinstance(value.clfs, dict) and isinstance(value.kernel_dict, list | tuple)
 
     def dump(self, value: Any, target: Target) -> dict[str, Any]:
         import pandas as pd
