@@ -223,6 +223,13 @@ COMPONENTS = {
     },
     "zdb.utils": {"zdb.database", "zdb.exceptions"},
     "zdb.foreign": {"zdb.exceptions", "zdb.format", "zdb.storage", "zdb.zarr_util"},
+    "zdb.legacy": {
+        "zdb.IO.LoaderDumper",
+        "zdb.exceptions",
+        "zdb.format",
+        "zdb.storage",
+        "zdb.tables",
+    },
     "zdb.tree": {"zdb.commit", "zdb.exceptions", "zdb.format"},
     "zdb.registry": {"zdb.exceptions", "zdb.format"},
     "zdb.isf_methods": {
@@ -243,6 +250,7 @@ COMPONENTS = {
         "zdb.isf_methods",
         "zdb.key_index",
         "zdb.keys",
+        "zdb.legacy",
         "zdb.metadata",
         "zdb.registry",
         "zdb.storage",

@@ -29,6 +29,10 @@ def __getattr__(name: str) -> Any:
         from .archive import export_zip
 
         return export_zip
+    if name == "isf_data_base":  # the reader of ISF's databases, imported when used
+        import importlib
+
+        return importlib.import_module(".isf_data_base", __name__)
     raise AttributeError(f"module 'zdb' has no attribute {name!r}")
 
 
@@ -43,4 +47,5 @@ __all__ = [
     "get_db_by_unique_id",
     "is_data_base",
     "is_sub_data_base",
+    "isf_data_base",
 ]

@@ -85,14 +85,36 @@ class DataBase(ISFMethods):
     """A dictionary-like database of simulation results stored as Zarr v3.
 
     ``DataBase(path)`` opens the database at ``path`` or creates it (with missing
-    parent folders). ``readonly=True`` forbids every change; ``nocreate=True``
-    refuses to create one. ``allow_pickle`` decides whether pickled values are read
-    (unpickling runs code): True always, False never, None (default) only from a
-    database you created at this place, from files owned by you that no one else may
-    write (see :mod:`zdb.IO.LoaderDumper.to_cloudpickle`). ``suppress_errors=True``
-    (ISF's option) turns failures to register the database into warnings. ISF's
-    other methods come from :class:`zdb.isf_methods.ISFMethods`.
+    parent folders); on a folder of ISF's it returns the read-only
+    :class:`zdb.isf_data_base.ISFDataBase` with a warning naming ``zdb migrate``.
+    ``readonly=True`` forbids every change; ``nocreate=True`` refuses to create one.
+    ``allow_pickle`` decides whether pickled values are read (unpickling runs code):
+    True always, False never, None (default) only from a database you created at this
+    place, from files owned by you that no one else may write (see
+    :mod:`zdb.IO.LoaderDumper.to_cloudpickle`). ``suppress_errors=True`` (ISF's option)
+    turns failures to register the database into warnings. ISF's other methods come
+    from :class:`zdb.isf_methods.ISFMethods`.
     """
+
+    def __new__(
+        cls,
+        path_or_url: str | os.PathLike | None = None,
+        readonly: bool = False,
+        nocreate: bool = False,
+        allow_pickle: bool | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        # a folder of ISF's opens read-only through its reader: ISF's users have years of
+        # results in such folders, and zdb is the only way to read them without ISF
+        if cls is DataBase and path_or_url is not None:
+            from .legacy.layout import folder_kind
+
+            kind = folder_kind(path_or_url)
+            if kind is not None:
+                from .legacy.database import open_through_zdb
+
+                return open_through_zdb(path_or_url, kind, allow_pickle)
+        return super().__new__(cls)
 
     def __init__(
         self,
@@ -645,12 +667,15 @@ class _MetadataView(Mapping):
 
 
 def is_data_base(path: str | os.PathLike) -> bool:
-    """True if ``path`` holds a zdb database (a sub-database counts)."""
+    """True if ``path`` holds a zdb database (a sub-database counts), or an ISF database
+    (``db_state.json``), which ``DataBase(path)`` opens read-only."""
     try:
         store = open_store(path)
         node = parse_node(store.read_bytes(ZARR_JSON), os.fspath(path))
     except (OSError, DataBaseException):
-        return False
+        from .legacy.layout import KIND_ISF, folder_kind
+
+        return folder_kind(path) == KIND_ISF
     return isinstance(node, DatabaseNode)
 
 

@@ -509,16 +509,17 @@ _dask_config_lock = threading.Lock()
 
 def dask_frame(
     reader: Callable[..., Any],
-    ranges: list[tuple[int, int]],
+    ranges: list[Any],
     meta: pd.DataFrame | pd.Series,
     divisions: tuple[Any, ...] | None,
     label: str = "zdb-read",
 ) -> Any:
-    """A dask frame of the partitions ``reader(rng)`` gives for each of ``ranges``, with
-    the stored dtypes: dask would turn object columns into pyarrow strings, so it is
-    built with that conversion off. ``dask.config.set`` changes the config of the whole
-    process, and threads entering and leaving it at once could leave it off for good:
-    the lock makes zdb's own changes take turns."""
+    """A dask frame of the partitions ``reader(rng)`` gives for each of ``ranges`` (row
+    ranges of zdb's tables, or whatever else names a partition), with the stored dtypes:
+    dask would turn object columns into pyarrow strings, so it is built with that
+    conversion off. ``dask.config.set`` changes the config of the whole process, and
+    threads entering and leaving it at once could leave it off for good: the lock makes
+    zdb's own changes take turns."""
     import dask
     import dask.dataframe as dd
 
