@@ -292,6 +292,7 @@ def test_dask_to_parquet_reads_lazily_with_its_divisions(isf_db):
     assert whole.loc[104, "cell"] == "c1"
     assert list(db.get("pq", columns=["t"], lazy=False).columns) == ["t"]
     assert isinstance(db.get("pq", lazy=False), pd.DataFrame)
+    assert db.partition_lengths("pq") == [3, 3, 3]
 
 
 @pytest.mark.parametrize("dumper", ["dask_to_msgpack", "dask_to_categorized_msgpack"])
@@ -306,6 +307,7 @@ def test_dask_msgpack_dumpers_read_partitions_divisions_and_uncategorized_string
     out = ISFDataBase(isf_db)["table"]
     assert out.npartitions == 3 and out.divisions == (100, 103, 106, 108)
     assert out.index.name == "sim_trial_index"
+    assert ISFDataBase(isf_db).partition_lengths("table") == [3, 3, 3]
     whole = out.compute()
     expected = pd.concat(categorical)
     assert whole["cell"].dtype == object  # the categorized dumper's categories undone

@@ -1,5 +1,6 @@
 """The ``zdb`` command line: ``zdb demo PATH`` builds a demo database; ``zdb import-simrun
-SIMRESULT_PATH DB_PATH`` imports a campaign of ISF simulations into a database."""
+SIMRESULT_PATH DB_PATH`` imports a campaign of ISF simulations into a database; ``zdb
+migrate OLD NEW`` converts an ISF database into a zdb database."""
 
 from __future__ import annotations
 
@@ -18,9 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     p_demo.add_argument("path", help="folder of the database to create (must not exist)")
     p_demo.add_argument("--trials", type=int, default=200, help="number of simulated trials")
     _add_import_simrun(sub)
+    _add_migrate(sub)
     args = parser.parse_args(argv)
     if args.command == "import-simrun":
         return _import_simrun(parser, args)
+    if args.command == "migrate":
+        return _migrate(args)
     if args.command == "demo":
         db = demo.build(args.path, n_trials=args.trials)
         db.ls()
@@ -127,6 +131,45 @@ def _import_simrun(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
             client.close()
     print(f"imported {args.simresult_path} into {args.db_path}")
     return 0
+
+
+def _add_migrate(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "migrate",
+        help="convert an ISF database into a zdb database",
+        description="Convert the ISF database OLD into a zdb database at NEW (a new or empty "
+        "folder; run it again on the same NEW to finish an interrupted migration). OLD is "
+        "only read. Keys that cannot be decoded are kept byte for byte and reported.",
+    )
+    p.add_argument("old", metavar="OLD", help="the ISF database (a folder with db_state.json)")
+    p.add_argument("new", metavar="NEW", help="the zdb database to create")
+    p.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="read and convert pickled keys (unpickling runs code: only if you trust OLD)",
+    )
+    p.add_argument("--jobs", type=int, default=None, metavar="N", help="keys converted at once")
+    p.add_argument("--json", action="store_true", help="print the report as one JSON object")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _migrate(args: argparse.Namespace) -> int:
+    from .exceptions import DataBaseException
+    from .isf_migration import migrate
+
+    try:
+        report = migrate(
+            args.old,
+            args.new,
+            allow_pickle=args.allow_pickle,
+            jobs=args.jobs,
+            progress=not (args.quiet or args.json),
+        )
+    except DataBaseException as e:
+        print(f"zdb migrate: error: {e}", file=sys.stderr)
+        return 1
+    print(json.dumps(report.as_json()) if args.json else report.text())
+    return 1 if report.failed else 0
 
 
 if __name__ == "__main__":

@@ -176,9 +176,11 @@ def save_database_node(db: DbRef) -> DbRef:
     return dataclasses.replace(db, unique_id=unique_id)
 
 
-def create_sub(db: DbRef, name: str) -> DbRef:
-    """The sub-database ``name`` of ``db``, created (exclusively) if it is missing."""
-    created, node = _create_node(db.store, db.path(name, ZARR_JSON), new_database_node(db.store))
+def create_sub(db: DbRef, name: str, new: DatabaseNode | None = None) -> DbRef:
+    """The sub-database ``name`` of ``db``, created (exclusively) as ``new`` (by default
+    with a fresh unique id) if it is missing."""
+    new = new or new_database_node(db.store)
+    created, node = _create_node(db.store, db.path(name, ZARR_JSON), new)
     if not isinstance(node, DatabaseNode):
         raise KeyKindError(
             f"key {name!r} in {db.where} holds data, not a sub-database; delete it first or "

@@ -97,9 +97,12 @@ def for_new_key(store: Store, db_prefix: str, db_id: str | None = None) -> dict[
 
 
 def expand(store: Store, db_prefix: str, stored: dict[str, Any], dumper: str | None) -> dict:
-    """The full metadata dict of a key from its stored form; every field is present."""
+    """The full metadata dict of a key from its stored form; every field is present, and
+    fields beyond zdb's own (``isf``: the metadata of a key migrated from ISF) too."""
     out: dict[str, Any] = {"dumper": dumper}
     out.update({f: stored.get(f) for f in provenance.FIELDS})
+    refs = set(BLOB_FIELDS.values())
+    out.update({k: v for k, v in stored.items() if k not in out and k not in refs})
     errors = [stored["error"]] if stored.get("error") else []
     for field, ref in BLOB_FIELDS.items():
         digest = stored.get(ref)

@@ -25,7 +25,7 @@ from ..exceptions import (
     UnsafePathError,
 )
 from ..storage import LocalStore, join
-from . import layout, loaders
+from . import frames, layout, loaders
 from .layout import DbState, KeyFolder
 from .metadata import key_metadata
 
@@ -83,6 +83,16 @@ class ISFDataBase:
     def basedir(self) -> str:
         """The absolute path of the database's folder."""
         return self._store.full(self._prefix)
+
+    @property
+    def store(self) -> LocalStore:
+        """The store of the ISF database's files (reads refuse links and ``..``)."""
+        return self._store
+
+    @property
+    def prefix(self) -> str:
+        """The path of this (sub-)database's folder in :attr:`store`."""
+        return self._prefix
 
     @property
     def readonly(self) -> bool:
@@ -196,6 +206,18 @@ class ISFDataBase:
         """The name of the ISF dumper that wrote ``key``."""
         db, name = self._locate(_parts(key))
         return db._folder(name).dumper
+
+    def partition_lengths(self, key: Key) -> list[int] | None:
+        """The rows of each partition of a dask key, from its files' descriptions (None
+        for other keys, or when the files do not say)."""
+        db, name = self._locate(_parts(key))
+        folder = db._folder(name)
+        if folder.dumper not in loaders.LAZY_DUMPERS:
+            return None
+        try:
+            return frames.partition_lengths(folder)
+        except (OSError, ValueError):
+            return None
 
     def path_of(self, key: Key) -> str:
         """The path of the key's folder (ISF's files of its value)."""

@@ -29,7 +29,7 @@ import numpy as np
 from ..exceptions import CorruptKeyError
 from ..tables.dask_frames import dask_frame
 from .layout import KeyFolder, read_json
-from .msgpack_format import FormatError, read_msgpack
+from .msgpack_format import FormatError, frame_length, read_msgpack
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -211,6 +211,26 @@ def load_dask_parquet(folder: KeyFolder, how: Reading) -> Any:
     reader = partial(_parquet_part, folder.store, columns=_parquet_columns(how.columns), meta=meta)
     paths = [folder.file(found[i]) for i in range(len(found))]
     return _done(_from_parts(reader, paths, divisions, folder), how)
+
+
+def partition_lengths(folder: KeyFolder) -> list[int] | None:
+    """The rows of each partition of a dask key, read from the files' own descriptions
+    (parquet footers, msgpack block shapes) without decoding the data; None when they
+    do not say (a writer then learns them by computing the partitions)."""
+    names = folder.store.list_dir(folder.path)
+    if folder.dumper == "dask_to_parquet":
+        import pyarrow.parquet as pq
+
+        parts = sorted((int(m[2]), m[0]) for m in map(_PARQUET_PART.fullmatch, names) if m)
+        return [
+            pq.read_metadata(io.BytesIO(folder.store.read_bytes(folder.file(n)))).num_rows
+            for _, n in parts
+        ]
+    lengths = [
+        frame_length(folder.store.read_bytes(folder.file(n)))
+        for n in sorted(m[0] for m in map(_MSGPACK_PART.fullmatch, names) if m)
+    ]
+    return None if not lengths or None in lengths else [n for n in lengths if n is not None]
 
 
 def _uncategorize(frame: Any, meta: dict[str, Any] | None) -> Any:

@@ -81,6 +81,19 @@ def read_msgpack(data: bytes) -> Any:
     return objects[0] if len(objects) == 1 else objects
 
 
+def frame_length(data: bytes) -> int | None:
+    """The rows of the frame packed in ``data``, from its blocks' shapes, without
+    decompressing or building anything (None when it is no frame with blocks)."""
+    import msgpack
+
+    try:
+        doc = msgpack.unpackb(data, raw=False, use_list=False, strict_map_key=False)
+        blocks = doc["blocks"] if doc.get("typ") == "block_manager" else ()
+        return int(blocks[0]["shape"][-1]) if blocks else None
+    except Exception:  # damaged: the full read says what is wrong
+        return None
+
+
 def _dtype(name: Any) -> np.dtype | str:
     """The numpy dtype a written dtype name or code stands for; ``"category"`` and
     timezone-aware names are returned as they are."""
@@ -250,12 +263,13 @@ def _series(obj: dict) -> Any:
 
 
 def _block_manager(obj: dict) -> Any:
-    """A DataFrame from its blocks: each block's rows go to the columns at its ``locs``."""
+    """A DataFrame from its blocks: each block holds the columns at its ``locs`` (a 2-D
+    block of one dtype becomes one 2-D frame, so wide frames cost no work per column)."""
     import pandas as pd
 
     columns, index = obj["axes"]
     nrows = None
-    placed: dict[int, Any] = {}
+    parts: list[tuple[list[int], Any]] = []  # (column positions, values: 2-D or one column)
     for block in obj["blocks"]:
         shape = tuple(block["shape"])
         kind = _dtype(block["dtype"])
@@ -267,7 +281,7 @@ def _block_manager(obj: dict) -> Any:
                 values = _with_tz(pd.DatetimeIndex(values), kind).array
             if len(locs) != 1:
                 raise FormatError("a one-column block placed at several columns")
-            placed[locs[0]] = values
+            parts.append((locs, values))
             nrows = len(values)
             continue
         values = values.reshape(shape)
@@ -275,24 +289,30 @@ def _block_manager(obj: dict) -> Any:
             values = values.reshape(1, -1)
         if len(locs) != values.shape[0]:
             raise FormatError(f"a block of {values.shape[0]} columns placed at {len(locs)}")
-        for row, loc in enumerate(locs):
-            placed[loc] = values[row]
+        parts.append((locs, values))
         nrows = values.shape[1]
     if nrows is None:
         nrows = 0 if isinstance(index, _RangeWithoutBounds) else len(index)
     index = _resolve(index, nrows)
-    columns = _resolve(columns, len(placed))
-    if sorted(placed) != list(range(len(columns))):
+    positions = [loc for locs, _ in parts for loc in locs]
+    columns = _resolve(columns, len(positions))
+    if sorted(positions) != list(range(len(columns))):
         raise FormatError("the blocks do not place every column exactly once")
-    # an explicit dtype keeps object columns object (pandas >= 3 would infer strings)
-    frame = pd.DataFrame(
-        {
-            i: pd.Series(v, index=index, dtype=v.dtype if isinstance(v, np.ndarray) else None)
-            for i, v in ((i, placed[i]) for i in range(len(columns)))
-        },
-        index=index,
-        copy=False,
-    )
+    frames = []
+    for locs, values in parts:
+        if isinstance(values, np.ndarray):
+            # an explicit dtype keeps object columns object (pandas >= 3 infers strings)
+            frames.append(pd.DataFrame(values.T, index=index, columns=locs, dtype=values.dtype))
+        else:
+            frames.append(pd.DataFrame({locs[0]: values}, index=index))
+    if not frames:
+        frame = pd.DataFrame(index=index)
+    elif len(frames) == 1:
+        frame = frames[0]
+    else:
+        frame = pd.concat(frames, axis=1)
+    if positions != sorted(positions):
+        frame = frame.iloc[:, np.argsort(positions, kind="stable")]
     frame.columns = columns
     return frame
 

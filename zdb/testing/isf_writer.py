@@ -203,7 +203,7 @@ class _Packer:
             else:
                 groups.setdefault(np.dtype(dtype).name, []).append(i)
         for name, locs in groups.items():
-            values = np.stack([frame.iloc[:, i].to_numpy(dtype=name) for i in locs])
+            values = np.ascontiguousarray(frame.iloc[:, locs].to_numpy(dtype=name).T)
             out.append(
                 {
                     "locs": np.array(locs),
