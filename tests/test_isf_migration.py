@@ -265,3 +265,14 @@ def test_migrating_into_a_folder_that_holds_something_else_is_refused(isf_db, tm
     with pytest.raises(NotADataBaseError, match="ModelDataBase"):
         migrate(mdb, tmp_path / "from_mdb", progress=False)
     assert not (tmp_path / "from_mdb").exists()
+
+
+def test_a_key_zdb_cannot_name_is_reported_as_failed_and_the_rest_migrates(tmp_path, capsys):
+    db = isf_writer.create_database(str(tmp_path / "isf"))
+    isf_writer.write_key(db, ".hidden", "numpy_to_npy", np.arange(3))  # ISF allowed it
+    isf_writer.write_key(db, "good", "numpy_to_npy", np.arange(3))
+    report = migrate(db, tmp_path / "new", progress=False)
+    assert report.converted == ["good"] and list(report.failed) == [".hidden"]
+    assert "InvalidKeyError" in report.failed[".hidden"]
+    assert main(["migrate", db, str(tmp_path / "again"), "--quiet"]) == 1
+    assert "failed:" in capsys.readouterr().out
