@@ -37,9 +37,10 @@ class ISFDataBase:
 
     ``allow_pickle`` decides whether pickled keys are read (unpickling runs code): True
     reads them; False and None (the default: zdb did not create this database) do not.
-    ``readonly`` and ``nocreate`` are accepted for ISF's signature; the database is
-    always read-only and never created. A folder of ISF's older ModelDataBase
-    (``sqlitedict.db``) raises :class:`~zdb.exceptions.NotADataBaseError` saying so.
+    ``readonly``, ``nocreate`` and ``suppress_errors`` are accepted for ISF's signature;
+    the database is always read-only and never created, and writes always raise. A
+    folder of ISF's older ModelDataBase (``sqlitedict.db``) raises
+    :class:`~zdb.exceptions.NotADataBaseError` saying so.
     """
 
     def __init__(
@@ -48,6 +49,7 @@ class ISFDataBase:
         readonly: bool = True,
         nocreate: bool = True,
         allow_pickle: bool | None = None,
+        suppress_errors: bool = False,
     ) -> None:
         kind = layout.folder_kind(path)
         if kind == layout.KIND_MODEL_DATA_BASE:
