@@ -269,11 +269,13 @@ def _block_manager(obj: dict) -> Any:
 
     columns, index = obj["axes"]
     nrows = None
-    parts: list[tuple[list[int], Any]] = []  # (column positions, values: 2-D or one column)
+    parts: list[tuple[np.ndarray, Any]] = []  # (column positions, values: 2-D or one column)
     for block in obj["blocks"]:
         shape = tuple(block["shape"])
         kind = _dtype(block["dtype"])
-        locs = [int(i) for i in np.asarray(block["locs"]).ravel()]
+        locs = np.asarray(block["locs"]).ravel()
+        if locs.dtype.kind not in "iu":
+            raise FormatError("a block placed at column positions that are no integers")
         count = int(np.prod(shape)) if shape else None
         values = _values(block["values"], kind, block.get("compress"), count)
         if isinstance(values, pd.Categorical) or (isinstance(kind, str) and len(shape) == 1):
@@ -294,9 +296,11 @@ def _block_manager(obj: dict) -> Any:
     if nrows is None:
         nrows = 0 if isinstance(index, _RangeWithoutBounds) else len(index)
     index = _resolve(index, nrows)
-    positions = [loc for locs, _ in parts for loc in locs]
+    positions = np.concatenate([locs for locs, _ in parts]) if parts else np.zeros(0, int)
     columns = _resolve(columns, len(positions))
-    if sorted(positions) != list(range(len(columns))):
+    in_order = bool(np.all(positions[1:] > positions[:-1]))
+    placed = positions if in_order else np.sort(positions)
+    if len(placed) != len(columns) or not np.array_equal(placed, np.arange(len(columns))):
         raise FormatError("the blocks do not place every column exactly once")
     frames = []
     for locs, values in parts:
@@ -304,14 +308,14 @@ def _block_manager(obj: dict) -> Any:
             # an explicit dtype keeps object columns object (pandas >= 3 infers strings)
             frames.append(pd.DataFrame(values.T, index=index, columns=locs, dtype=values.dtype))
         else:
-            frames.append(pd.DataFrame({locs[0]: values}, index=index))
+            frames.append(pd.DataFrame({int(locs[0]): values}, index=index))
     if not frames:
         frame = pd.DataFrame(index=index)
     elif len(frames) == 1:
         frame = frames[0]
     else:
         frame = pd.concat(frames, axis=1)
-    if positions != sorted(positions):
+    if not in_order:
         frame = frame.iloc[:, np.argsort(positions, kind="stable")]
     frame.columns = columns
     return frame
