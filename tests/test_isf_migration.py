@@ -20,7 +20,7 @@ import zdb
 from zdb import isf_migration
 from zdb.__main__ import main
 from zdb.exceptions import CorruptKeyError, DataBaseException, NotADataBaseError
-from zdb.format import KeyNode
+from zdb.format import DatabaseNode, KeyNode
 from zdb.isf_data_base import ISFDataBase, SharedNumpyStore, migrate
 from zdb.testing import isf_writer
 
@@ -276,3 +276,13 @@ def test_a_key_zdb_cannot_name_is_reported_as_failed_and_the_rest_migrates(tmp_p
     assert "InvalidKeyError" in report.failed[".hidden"]
     assert main(["migrate", db, str(tmp_path / "again"), "--quiet"]) == 1
     assert "failed:" in capsys.readouterr().out
+
+
+def test_a_target_a_kill_left_unregistered_is_adopted_and_registered(isf_db, tmp_path):
+    new = tmp_path / "new"
+    new.mkdir()  # as a run killed right after it created the new root leaves it
+    node = DatabaseNode(unique_id=ISFDataBase(isf_db).unique_id, created="2024-01-01T00:00:00")
+    (new / "zarr.json").write_bytes(node.document())
+    migrate(isf_db, new, allow_pickle=True, progress=False)
+    assert zdb.DataBase(new).created_here  # its pickles are trusted like any it created
+    assert_migrated(isf_db, new)

@@ -218,6 +218,9 @@ def _open_target(src: ISFDataBase, source: str, target: str) -> tuple[DataBase, 
                 f"{target} holds a zdb database that is no migration of {source}: choose a new "
                 "or empty folder"
             )
+        if dst.unique_id:  # a run killed before it registered the database it created
+            registry.note_opened(dst.unique_id, target, created=True)
+            dst = DataBase(target, nocreate=True)
     else:
         if os.path.isdir(target) and os.listdir(target):
             raise NotADataBaseError(
@@ -253,10 +256,8 @@ def _walk(src: ISFDataBase, dst: DataBase, prefix: tuple[str, ...]) -> Iterator[
 
 
 def _sub_database(dst: DataBase, name: str, src: ISFDataBase) -> DataBase:
-    if name in dst:
-        sub = dst[name]
-        if isinstance(sub, DataBase):
-            return sub
+    """The sub-database ``name`` of ``dst``, created with the unique id of ``src`` if
+    missing, and registered (again: a killed run may have created it unregistered)."""
     node = DatabaseNode(
         unique_id=src.unique_id or commit.new_unique_id(),
         created=now_iso(),
