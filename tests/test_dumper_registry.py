@@ -115,7 +115,7 @@ ISF_ALIAS_MODULES = {
     "pandas_to_msgpack": "pandas_to_zarr",
     "dask_to_msgpack": "dask_to_zarr",
     "dask_to_categorized_msgpack": "dask_to_zarr",
-    "to_pickle": "to_cloudpickle",
+    "to_pickle": "to_pickle",
     "to_msgpack": "to_cloudpickle",
     "just_create_isf_db": "sub_database",
 }
@@ -143,6 +143,7 @@ def _value_for(zdb_name: str):
         "pandas_to_zarr": frame,
         "dask_to_zarr": dd.from_pandas(frame, npartitions=2),
         "to_cloudpickle": {"params": (1, 2)},
+        "to_pickle": {"params": (1, 2)},
         "sub_database": None,
     }[zdb_name]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import numpy as np
 import pytest
 
 import zdb
@@ -40,3 +41,30 @@ def test_isf_warning_class_can_be_filtered_and_raised():
         warnings.simplefilter("error", zdb.exceptions.DataBaseWarning)
         with pytest.raises(zdb.exceptions.DataBaseWarning, match="careful"):
             warnings.warn("careful", zdb.exceptions.DataBaseWarning, stacklevel=1)
+
+
+def test_loader_dumper_functions_read_a_key_by_its_folder(tmp_path):
+    from zdb.IO import LoaderDumper
+
+    db = zdb.DataBase(tmp_path / "db", allow_pickle=True)
+    db["sub", "arr"] = np.arange(5)
+    db.set("p", {"a": (1, 2)}, dumper=LoaderDumper.to_pickle)
+    for folder in (db.path_of(("sub", "arr")), str(tmp_path / "db" / "sub" / "arr")):
+        assert LoaderDumper.get_dumper_string_by_savedir(folder) == "numpy_to_zarr"
+        np.testing.assert_array_equal(LoaderDumper.load(folder), np.arange(5))
+    assert LoaderDumper.load(db.path_of("p")) == {"a": (1, 2)}
+    assert db.metadata["p"]["dumper"] == "to_pickle"
+    assert LoaderDumper.load(db.path_of("p"), load_data=False).name == "to_pickle"
+    assert LoaderDumper.get_dumper_string_by_dumper_module(LoaderDumper.numpy_to_zarr) == (
+        "numpy_to_zarr"
+    )
+    with pytest.raises(zdb.exceptions.NotADataBaseError, match="not the folder of a key"):
+        LoaderDumper.load(tmp_path)
+    with pytest.raises(zdb.exceptions.DataBaseException, match="not a dumper module"):
+        LoaderDumper.get_dumper_string_by_dumper_module(np)
+
+
+def test_to_pickle_is_never_chosen_by_itself(tmp_path):
+    db = zdb.DataBase(tmp_path / "db")
+    db["f"] = lambda x: x
+    assert db.metadata["f"]["dumper"] == "to_cloudpickle"

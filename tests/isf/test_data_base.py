@@ -11,7 +11,7 @@ import pytest
 
 from zdb.data_base import DataBase
 from zdb.exceptions import DataBaseException
-from zdb.IO.LoaderDumper import to_pickle
+from zdb.IO.LoaderDumper import get_dumper_string_by_dumper_module, to_pickle
 
 
 def test_unique_id_is_set_on_initialization(empty_db):
@@ -20,6 +20,16 @@ def test_unique_id_is_set_on_initialization(empty_db):
 
 def test_unique_id_stays_the_same_on_reload(empty_db):
     assert DataBase(empty_db.basedir)._unique_id == empty_db._unique_id
+
+
+def test_get_dumper_string_by_dumper_module():
+    assert get_dumper_string_by_dumper_module(to_pickle) == "to_pickle"
+
+
+def test_get_dumper_string_by_savedir(empty_db):
+    empty_db.set("test", 1, dumper=to_pickle)
+    s1 = empty_db._detect_dumper_string_of_existing_key("test")
+    assert s1 == get_dumper_string_by_dumper_module(to_pickle)
 
 
 def test_new_unique_id_is_generated_if_it_is_not_set_yet(empty_db):

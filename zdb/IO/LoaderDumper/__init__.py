@@ -50,7 +50,7 @@ ISF_DUMPERS = {
     "pandas_to_msgpack": pandas_to_zarr,
     "dask_to_msgpack": dask_to_zarr,
     "dask_to_categorized_msgpack": dask_to_zarr,
-    "to_pickle": to_cloudpickle,
+    "to_pickle": to_pickle,
     "to_msgpack": to_cloudpickle,
     "just_create_isf_db": sub_database,
 }

@@ -91,4 +91,17 @@ def _read_allowed(target: Target, path: str) -> bytes:
     return data
 
 
+class ToPickle(ToCloudpickle):
+    """``to_pickle``: ISF's pickle dumper under its own name. Named explicitly, it stores
+    the value as ``to_cloudpickle`` does (read under the same policy) and the key records
+    ``to_pickle``, as ISF's metadata did; it is never chosen by itself."""
+
+    name = "to_pickle"
+    role = None
+
+    def handles(self, value: Any) -> bool:
+        return False
+
+
 dumper = register(ToCloudpickle())
+register(ToPickle())

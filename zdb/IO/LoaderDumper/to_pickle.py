@@ -1,7 +1,12 @@
-"""ISF's ``to_pickle`` dumper: zdb's ``to_cloudpickle`` takes its place for any picklable
-value, which ISF pickled. ``dumper=zdb.IO.LoaderDumper.to_pickle`` (or ``"to_pickle"``)
-writes with ``to_cloudpickle``, and the key records ``to_cloudpickle``."""
+"""``to_pickle``: ISF's pickle dumper, under its own name.
 
-from ...dumper_registry import alias_dumper
+Named explicitly (``dumper=zdb.IO.LoaderDumper.to_pickle`` or ``"to_pickle"``), it
+stores the value as :mod:`~zdb.IO.LoaderDumper.to_cloudpickle` does (one pickle file,
+read under the same pickle policy) and the key records ``to_pickle``, as ISF's metadata
+did. It is never chosen by itself: values no other dumper stores go to
+``to_cloudpickle``. The dumper is defined beside ``to_cloudpickle``, whose code it shares.
+"""
 
-dumper = alias_dumper("to_pickle", "to_cloudpickle")
+from ...dumper_registry import get_dumper
+
+dumper = get_dumper("to_pickle")
