@@ -240,6 +240,8 @@ COMPONENTS = {
         "zdb.keys",
         "zdb.registry",
     },
+    "zdb.leftovers": {"zdb.commit", "zdb.exceptions", "zdb.format", "zdb.storage"},
+    "zdb.provenance_diff": set(),
     "zdb.database": {
         "zdb.commit",
         "zdb.dumper",
@@ -255,6 +257,17 @@ COMPONENTS = {
         "zdb.registry",
         "zdb.storage",
         "zdb.tree",
+    },
+    "zdb.describe": {"zdb.commit", "zdb.database", "zdb.format", "zdb.keys"},
+    "zdb.check": {
+        "zdb.commit",
+        "zdb.database",
+        "zdb.dumper_registry",
+        "zdb.exceptions",
+        "zdb.format",
+        "zdb.keys",
+        "zdb.leftovers",
+        "zdb.metadata",
     },
 }
 

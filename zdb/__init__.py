@@ -33,6 +33,14 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         return importlib.import_module(".isf_data_base", __name__)
+    if name == "fsck":
+        from .check import fsck
+
+        return fsck
+    if name == "gc":
+        from .leftovers import gc
+
+        return gc
     raise AttributeError(f"module 'zdb' has no attribute {name!r}")
 
 
@@ -44,6 +52,8 @@ __all__ = [
     "__version__",
     "exceptions",
     "export_zip",
+    "fsck",
+    "gc",
     "get_db_by_unique_id",
     "is_data_base",
     "is_sub_data_base",

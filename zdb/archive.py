@@ -1,8 +1,11 @@
-"""Zip archives of databases: one file to hand on, opened read-only with
-``zdb.DataBase("campaign.zip")``.
+"""Exports of databases: zip archives, one file to hand on, opened read-only with
+``zdb.DataBase("campaign.zip")``, and copies to another location (a folder or an
+object store).
 
 Members are stored uncompressed: Zarr chunks are compressed already, and stored
 members can be read in place, so opening an archive reads only what is asked for.
+Both leave out what no reader needs: zdb's scratch folders, temporary files and
+version folders that no pointer names.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ import os
 import secrets
 import stat
 import zipfile
+from collections.abc import Iterator
 
 from .database import DataBase
 from .exceptions import DataBaseException
-from .format import BOOKKEEPING, KeyNode, is_version_name
+from .format import BOOKKEEPING, ZARR_JSON, KeyNode, is_version_name
 from .registry import DataBaseRegister
 from .storage import join, open_store
 
@@ -31,14 +35,15 @@ def _skipped(inner: str) -> bool:
     return inner.endswith(".tmp") or any(f"/{s}" in f"/{inner}" for s in _SCRATCH)
 
 
-def export_zip(db: DataBase, path: str | os.PathLike) -> str:
+def export_zip(db: DataBase, path: str | os.PathLike, progress: bool = False) -> str:
     """Write ``db`` (a database or sub-database) into the zip archive ``path``.
 
     The archive is written beside its final name and renamed when complete, so an
     interrupted export never leaves a truncated archive under that name. Symbolic
     links (in managed folders) are stored as links, as ``zip --symlinks`` does: the
     archive never holds what they point to. An archive of a database you created is
-    trusted like the database by the default pickle policy.
+    trusted like the database by the default pickle policy. ``progress`` shows a
+    progress bar of the files written.
     """
     target = os.path.abspath(os.fspath(path))
     if os.path.exists(target):
@@ -48,10 +53,7 @@ def export_zip(db: DataBase, path: str | os.PathLike) -> str:
     store, prefix = db.ref.store, db.ref.prefix
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as z:
-            for rel in store.files(prefix):
-                inner = rel[len(prefix) + 1 :] if prefix else rel
-                if _skipped(inner) or not _is_current(inner, current):
-                    continue
+            for rel, inner in _bar(_exported(store.files(prefix), prefix, current), progress):
                 link = store.read_link(rel)
                 if link is None:
                     z.writestr(inner, store.read_bytes(rel))
@@ -67,6 +69,66 @@ def export_zip(db: DataBase, path: str | os.PathLike) -> str:
             os.remove(tmp)
         raise
     return target
+
+
+def export_copy(
+    db: DataBase,
+    url: str | os.PathLike,
+    storage_options: dict | None = None,
+    progress: bool = False,
+) -> DataBase:
+    """Copy ``db`` (a database or sub-database) to ``url``, a new or empty folder or
+    object-store location, and return the copy, opened.
+
+    The copy keeps the database's unique id (it is the same database elsewhere; the
+    registry keeps pointing at the original). Its root ``zarr.json`` is written last,
+    so an interrupted copy is no database: delete it and export again. On an object
+    store the copy gets its key index when it is opened at the end. Symbolic links
+    (in managed folders) cannot be copied: export to a zip archive, which keeps them.
+    """
+    target = open_store(url, storage_options)
+    where = target.full("")
+    if target.read_only:
+        raise DataBaseException(f"cannot export to {where}: it is read-only; choose a folder")
+    if target.list_dir(""):
+        raise DataBaseException(
+            f"cannot export to {where}: it is not empty; choose a new location or empty it"
+        )
+    store, prefix = db.ref.store, db.ref.prefix
+    current = _current_versions(db)
+    files = list(_exported(store.files(prefix), prefix, current))
+    for rel, _ in files:
+        if store.read_link(rel) is not None:
+            raise DataBaseException(
+                f"{store.full(rel)} is a symbolic link, which a copy to {where} cannot keep; "
+                "export to a zip archive instead (zdb export DB OUT.zip)"
+            )
+    root = None
+    for rel, inner in _bar(files, progress):
+        if inner == ZARR_JSON:
+            root = rel
+            continue
+        target.write_bytes(inner, store.read_bytes(rel))
+    if root is not None:
+        target.write_atomic(ZARR_JSON, store.read_bytes(root))
+    return DataBase(url, nocreate=True, storage_options=storage_options)
+
+
+def _exported(files: list[str], prefix: str, current: set[str]) -> list[tuple[str, str]]:
+    """(store path, path inside the database) of each file an export keeps."""
+    out = []
+    for rel in files:
+        inner = rel[len(prefix) + 1 :] if prefix else rel
+        if not _skipped(inner) and _is_current(inner, current):
+            out.append((rel, inner))
+    return out
+
+
+def _bar(files: list[tuple[str, str]], progress: bool) -> Iterator[tuple[str, str]]:
+    """``files``, with a progress bar when ``progress``."""
+    from tqdm.auto import tqdm
+
+    yield from tqdm(files, desc="exporting", unit="file", disable=not progress, leave=False)
 
 
 def _current_versions(db: DataBase) -> set[str]:

@@ -244,13 +244,51 @@ def write(
     value: Any,
     dumper: Dumper,
     kwargs: dict[str, Any],
+    copy_of: tuple[DbRef, KeyNode] | None = None,
 ) -> None:
     """Store ``value`` with ``dumper`` at the key ``rest`` below ``db``; sub-databases on
-    the way that do not exist yet are created with it, all visible at once."""
+    the way that do not exist yet are created with it, all visible at once. With
+    ``copy_of`` (the database of a stored key and its pointer), the pointer keeps that
+    key's dumper name and provenance, whose blobs are copied along."""
     if len(rest) > 1:
-        _write_new_path(db, rest, value, dumper, kwargs)
+        _write_new_path(db, rest, value, dumper, kwargs, copy_of)
     else:
-        _write_key(db, rest[0], value, dumper, kwargs)
+        _write_key(db, rest[0], value, dumper, kwargs, copy_of)
+
+
+def copy_value(src: DbRef, name: str, node: KeyNode, dst: DbRef, rest: tuple[str, ...]) -> None:
+    """Copy the value of key ``name`` of ``src`` (pointer ``node``) with its provenance
+    to the key ``rest`` below ``dst``, which may be in another store: committed there
+    as any write is."""
+    write(dst, rest, None, _Copier(src, name, node), {}, (src, node))
+
+
+class _Copier(Dumper):
+    """Copies the files of a stored version into a new one, file by file (the two
+    stores may differ); symbolic links in managed folders are refused, not followed."""
+
+    name = "copy"
+
+    def __init__(self, src: DbRef, name: str, node: KeyNode) -> None:
+        self.src, self.key, self.node = src, name, node
+
+    def dump(self, value: Any, target: Target, **kwargs: Any) -> dict[str, Any]:
+        if self.node.version:
+            store, folder = self.src.store, self.src.path(self.key, self.node.version)
+            for path in store.files(folder):
+                if store.read_link(path) is not None:
+                    raise DataBaseException(
+                        f"key {self.key!r} in {self.src.where} holds the symbolic link "
+                        f"{store.full(path)}, which a copy cannot keep; export the database "
+                        "to a zip archive instead, which keeps links"
+                    )
+                target.store.write_bytes(
+                    join(target.path, path[len(folder) + 1 :]), store.read_bytes(path)
+                )
+        return dict(self.node.loader)
+
+    def wrote_files(self, info: dict[str, Any]) -> bool | None:
+        return self.node.version is not None
 
 
 def _write_key(
@@ -259,6 +297,7 @@ def _write_key(
     value: Any,
     dumper: Dumper,
     kwargs: dict[str, Any],
+    copy_of: tuple[DbRef, KeyNode] | None = None,
 ) -> None:
     store = db.store
     key_path = db.path(name)
@@ -279,11 +318,18 @@ def _write_key(
     has_data = dumper.wrote_files(info)
     if has_data is None:
         has_data = store.exists(target.path)
+    provenance: dict[str, Any] | None
+    if copy_of is None:
+        stored_as, provenance = dumper.name, metadata.for_new_key(store, db.prefix, db.unique_id)
+    else:
+        source, original = copy_of
+        metadata.copy_blobs(source.store, source.prefix, db.prefix, original.metadata, store)
+        stored_as, provenance = original.dumper, original.metadata
     node = KeyNode(
-        dumper=dumper.name,
+        dumper=stored_as,
         version=version if has_data else None,
         loader=info,
-        metadata=metadata.for_new_key(store, db.prefix, db.unique_id),
+        metadata=provenance,
         dumper_version=dumper.format_version,
     )
     publish(store, key_path, node)
@@ -312,6 +358,7 @@ def _write_new_path(
     value: Any,
     dumper: Dumper,
     kwargs: dict[str, Any],
+    copy_of: tuple[DbRef, KeyNode] | None = None,
 ) -> None:
     """Write a key whose sub-databases on the way do not exist yet.
 
@@ -328,7 +375,7 @@ def _write_new_path(
         for part in rest[1:-1]:
             sub = create_sub(chain[-1], part)
             chain.append(dataclasses.replace(sub, where=f"{chain[-1].where}/{part}"))
-        _write_key(chain[-1], rest[-1], value, dumper, kwargs)
+        _write_key(chain[-1], rest[-1], value, dumper, kwargs, copy_of)
         _move_into_place(db, chain, rest)
     finally:
         store.remove(chain[0].prefix)
@@ -660,10 +707,15 @@ def listed_names(db: DbRef) -> list[str]:
 
 
 def repair_index(
-    db: DbRef, at: tuple[str, ...], recurse: bool, report: dict[str, list[tuple[str, ...]]]
+    db: DbRef,
+    at: tuple[str, ...],
+    recurse: bool,
+    report: dict[str, list[tuple[str, ...]]],
+    dry_run: bool = False,
 ) -> None:
     """Make the key index of ``db`` agree with its folder (see ``DataBase.repair_index``),
-    adding what it did to ``report``; ``at`` is the key of ``db`` below the root."""
+    adding what it did to ``report``; ``at`` is the key of ``db`` below the root. With
+    ``dry_run``, only report what it would do."""
     found = sorted(n for n in db.store.list_dir(db.prefix) if not n.startswith("."))
     nodes: dict[str, Node | None] = {}  # None: a damaged pointer, still a key
     for name in found:
@@ -692,9 +744,9 @@ def repair_index(
             if not entry[3] and name not in nodes and not has_pointer(db, name):
                 changes.append((name, None))
                 report["removed"].append((*at, name))
-        if changes:
+        if changes and not dry_run:
             db.note(changes)
     if recurse:
         for name, node in nodes.items():
             if isinstance(node, DatabaseNode):
-                repair_index(db.child(name, node), (*at, name), recurse, report)
+                repair_index(db.child(name, node), (*at, name), recurse, report, dry_run)

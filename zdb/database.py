@@ -455,6 +455,34 @@ class DataBase(ISFMethods):
         dst, rest = self._locate_existing(new_parts)
         commit.rename(src._ref, src_name, dst._ref, rest, node)
 
+    @_storage_errors("copying")
+    def copy_to(self, key: Key, other: DataBase, new_key: Key | None = None) -> None:
+        """Copy the value at ``key`` with its provenance to ``new_key`` (default: the
+        same key) of the database ``other``, which may be on another store; a
+        sub-database is copied key by key. The copy is committed as any write is;
+        an existing key there is replaced."""
+        parts = normalize_key(key)
+        target = parts if new_key is None else normalize_key(new_key)
+        other._check_writable(format_key(target))
+        check_path_length(other._ref.store, other._ref.prefix, target)
+        src, name = self._locate(parts)
+        node = commit.read_node(src._ref, name)
+        if node is None:
+            raise KeyError(key)
+        if isinstance(node, DatabaseNode):
+            other.create_sub_db(target)
+            child = src._child(name, node)
+            for sub in child.keys(recurse=True):
+                child.copy_to(sub, other, (*target, *sub))
+            return
+        if not isinstance(node, KeyNode):
+            raise DataBaseException(
+                f"key {key!r} in {self.basedir} is a Zarr node that zdb did not write; copy "
+                "it with the tool that wrote it (its path: db.path_of(key))"
+            )
+        dst, rest = other._locate_existing(target)
+        commit.copy_value(src._ref, name, node, dst._ref, rest)
+
     # -- reading ---------------------------------------------------------------------
 
     @_storage_errors("reading")

@@ -117,17 +117,26 @@ def expand(store: Store, db_prefix: str, stored: dict[str, Any], dumper: str | N
 
 
 def copy_blobs(
-    store: Store, src_prefix: str, dst_prefix: str, stored: dict[str, Any] | None
+    store: Store,
+    src_prefix: str,
+    dst_prefix: str,
+    stored: dict[str, Any] | None,
+    dst_store: Store | None = None,
 ) -> None:
-    """Make the blobs a key refers to available in another database (for rename)."""
+    """Make the blobs a key refers to available in another database (for rename and
+    copies), in ``dst_store`` when it is another store. A blob missing at the source
+    is skipped: the copy's field reads as missing, as the original's does."""
     if not stored:
         return
+    target = store if dst_store is None else dst_store
     for ref in BLOB_FIELDS.values():
         digest = stored.get(ref)
-        if digest and not store.exists(_blob_path(dst_prefix, digest)):
-            store.write_atomic(
-                _blob_path(dst_prefix, digest), store.read_bytes(_blob_path(src_prefix, digest))
-            )
+        if digest and not target.exists(_blob_path(dst_prefix, digest)):
+            try:
+                data = store.read_bytes(_blob_path(src_prefix, digest))
+            except FileNotFoundError:
+                continue
+            target.write_atomic(_blob_path(dst_prefix, digest), data)
 
 
 def post_hoc(store: Store, path: str) -> dict[str, Any]:

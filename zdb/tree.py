@@ -1,4 +1,5 @@
-"""The text tree of a database that ``db.ls()`` prints and ``repr(db)`` shows.
+"""The text tree of a database that ``db.ls()`` prints and ``repr(db)`` shows, and the
+same listing as records (``zdb ls --json``).
 
 One line per key: dumper, type, shape/dtype, size and when it was written; a damaged
 key gets a line saying so, and the listing goes on with the others.
@@ -6,11 +7,14 @@ key gets a line saying so, and the listing goes on with the others.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import commit
 from .exceptions import DataBaseException
-from .format import DatabaseNode, ForeignNode
+from .format import KIND_DATABASE, KIND_FOREIGN, DatabaseNode, ForeignNode
+
+#: the kind of a key whose pointer cannot be read
+DAMAGED = "damaged"
 
 if TYPE_CHECKING:
     from .database import DataBase
@@ -39,28 +43,82 @@ def _lines(
             lines.append(f"{indent}...")
             return
         branch, deeper = ("└── ", "    ") if i == len(names) - 1 else ("├── ", "│   ")
-        try:
-            node = commit.read_node(db.ref, name)
-        except DataBaseException as e:
-            lines.append(f"{indent}{branch}{name}  <damaged: {e}>")
+        item = entry(db, name, (name,))
+        if item is None:
             continue
-        if node is None:
+        lines.append(f"{indent}{branch}{line(item)}")
+        if item["kind"] == KIND_DATABASE and (max_depth is None or max_depth > 0):
+            _lines(db[name], lines, indent + deeper, max_lines, _less(max_depth))
+
+
+def line(item: dict[str, Any]) -> str:
+    """The text of one record of :func:`entry`, without the tree's branches."""
+    name = item["name"]
+    if item["kind"] == DAMAGED:
+        return f"{name}  <damaged: {item['error']}>"
+    if item["kind"] == KIND_DATABASE:
+        return f"{name}/  (sub-database)"
+    size = human_size(item["size"])
+    if item["kind"] == KIND_FOREIGN:
+        return f"{name}  (zarr {item['type']}, not zdb)  {size}"
+    written = str(item["time"] or "")[:19].replace("T", " ")
+    return f"{name}  {item['dumper']}  {item['type']}  {item['summary']}  {size}  {written}"
+
+
+def entry(db: DataBase, name: str, key: tuple[str, ...]) -> dict[str, Any] | None:
+    """The record of key ``name`` of ``db`` (``key``: its parts from the top of the
+    listing): ``key``, ``name``, ``kind`` (``data``, ``database``, ``foreign`` or
+    ``damaged``), ``dumper``, ``type``, ``summary`` (shape and dtype or similar), ``size``
+    in bytes, ``time`` written and ``error``; None when it is gone."""
+    out: dict[str, Any] = {
+        "key": list(key),
+        "name": name,
+        "kind": DAMAGED,
+        "dumper": None,
+        "type": None,
+        "summary": None,
+        "size": None,
+        "time": None,
+        "error": None,
+    }
+    try:
+        node = commit.read_node(db.ref, name)
+    except DataBaseException as e:
+        out["error"] = str(e)
+        return out
+    if node is None:
+        return None
+    out["kind"] = node.kind
+    if isinstance(node, DatabaseNode):
+        out["time"] = node.created
+        return out
+    out["size"] = db.ref.store.size(db.ref.path(name))
+    if isinstance(node, ForeignNode):
+        out["type"] = node.node_type
+        return out
+    out["dumper"] = node.dumper
+    out["type"] = node.loader.get("type")
+    out["summary"] = node.loader.get("summary")
+    out["time"] = (node.metadata or {}).get("time")
+    return out
+
+
+def listing(
+    db: DataBase, max_depth: int | None = None, at: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    """The records (:func:`entry`) of every key of ``db``, in key order; a
+    sub-database's record holds its keys' records in ``children``, down to ``max_depth``
+    levels of sub-databases (None: all; deeper ones have ``children`` None)."""
+    out = []
+    for name in db.keys():
+        item = entry(db, name, (*at, name))
+        if item is None:
             continue
-        if isinstance(node, DatabaseNode):
-            lines.append(f"{indent}{branch}{name}/  (sub-database)")
-            if max_depth is None or max_depth > 0:
-                child = db[name]
-                _lines(child, lines, indent + deeper, max_lines, _less(max_depth))
-            continue
-        size = human_size(db.ref.store.size(db.ref.path(name)))
-        if isinstance(node, ForeignNode):
-            lines.append(f"{indent}{branch}{name}  (zarr {node.node_type}, not zdb)  {size}")
-            continue
-        written = str((node.metadata or {}).get("time") or "")
-        lines.append(
-            f"{indent}{branch}{name}  {node.dumper}  {node.loader.get('type', '')}  "
-            f"{node.loader.get('summary', '')}  {size}  {written[:19].replace('T', ' ')}"
-        )
+        if item["kind"] == KIND_DATABASE:
+            deeper = max_depth is None or max_depth > 0
+            item["children"] = listing(db[name], _less(max_depth), (*at, name)) if deeper else None
+        out.append(item)
+    return out
 
 
 def _less(depth: int | None) -> int | None:
