@@ -299,6 +299,15 @@ def test_each_layer_imports_only_the_layers_below_it():
     assert wrong == set(), "update README's Architecture section if a layer must change"
 
 
+def test_only_the_entry_point_imports_the_command_line():
+    importers = {
+        name
+        for name, targets in import_graph().items()
+        if not name.startswith("zdb.cli") and any(t.startswith("zdb.cli") for t in targets)
+    }
+    assert importers == {"zdb.__main__"}
+
+
 def test_the_database_knows_no_dumper_by_name():
     from zdb.dumper_registry import all_dumpers
 
