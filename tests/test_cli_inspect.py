@@ -51,6 +51,8 @@ def test_ls_shows_a_tree_with_long_fields_down_to_the_depth_asked(capsys, place)
     assert "run1" not in long.out
     sub = run(capsys, "ls", place.url, "params", *place.args, "--json")
     assert [r["key"] for r in sub.json()] == [["params", "deeper"], ["params", "run1"]]
+    not_sub = run(capsys, "ls", place.url, "vm", *place.args)
+    assert not_sub.code == 1 and "zdb info" in not_sub.err
 
 
 def test_info_says_what_a_key_holds_and_where(capsys, place):

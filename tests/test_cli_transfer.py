@@ -136,3 +136,26 @@ def test_the_zdb_command_runs_as_a_process_without_progress_bars(tmp_path):
     )
     assert broken.returncode == 1 and broken.stdout == ""
     assert "no key 'missing'" in broken.stderr
+
+
+def test_storage_options_are_read_as_json_and_nest_with_dots():
+    import argparse
+
+    from zdb.cli.common import CommandError, storage_options
+
+    args = argparse.Namespace(
+        storage_option=[
+            "anon=true",
+            "endpoint_url=http://127.0.0.1:9000",
+            "client_kwargs.region_name=eu-west-1",
+            "client_kwargs.retries=3",
+        ]
+    )
+    assert storage_options(args) == {
+        "anon": True,
+        "endpoint_url": "http://127.0.0.1:9000",
+        "client_kwargs": {"region_name": "eu-west-1", "retries": 3},
+    }
+    assert storage_options(argparse.Namespace(storage_option=[])) is None
+    with pytest.raises(CommandError, match="set twice"):
+        storage_options(argparse.Namespace(storage_option=["a=1", "a.b=2"]))

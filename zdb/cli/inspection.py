@@ -7,7 +7,7 @@ import argparse
 import json
 from typing import Any
 
-from .common import add_command, emit_json, open_db, parse_key, show_key
+from .common import CommandError, add_command, emit_json, open_db, parse_key, show_key
 
 #: provenance fields shown one per line before the long ones
 _SHORT_FIELDS = (
@@ -73,12 +73,12 @@ def run_ls(args: argparse.Namespace) -> int:
     db = open_db(args, args.db)
     at: tuple[str, ...] = ()
     if args.key:
-        at = parse_key(args.key)
-        db = db[at]
-        if not hasattr(db, "keys"):
-            from .common import CommandError
+        from ..format import DatabaseNode
 
+        at = parse_key(args.key)
+        if not isinstance(db.node(at), DatabaseNode):  # never read a value to find out
             raise CommandError(f"{show_key(at)} is a key, not a sub-database; see zdb info")
+        db = db[at]
     records = listing(db, args.depth, at)
     if args.json:
         emit_json(records)
@@ -167,8 +167,6 @@ def run_diff(args: argparse.Namespace) -> int:
     db1 = open_db(args, args.db)
     db2 = open_db(args, args.other) if args.other else db1
     if db2 is db1 and key1 == key2:
-        from .common import CommandError
-
         raise CommandError("name two keys (KEY1 KEY2), or a second database with --other")
     labels = (f"{db1.basedir}:{show_key(key1)}", f"{db2.basedir}:{show_key(key2)}")
     result = compare(db1.metadata[key1], db2.metadata[key2], labels)
