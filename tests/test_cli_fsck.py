@@ -204,3 +204,14 @@ def test_a_damaged_database_node_is_found_and_repair_gives_a_new_unique_id(capsy
         assert run(capsys, "fsck", str(tmp_path / "db"), "--repair").code == 0
     assert zdb.DataBase(tmp_path / "db").unique_id != "../../elsewhere"
     assert run(capsys, "fsck", str(tmp_path / "db")).code == 0
+
+
+def test_values_too_large_to_read_whole_are_checked_chunk_by_chunk(place, monkeypatch):
+    monkeypatch.setattr(check, "_EAGER_BYTES", 0)  # every value is "large"
+    db = place.db()
+    db.set("frame", pd.DataFrame({"a": np.arange(1000)}), chunk_rows=100)
+    assert zdb.fsck(db).ok
+    plant.remove_a_chunk(db, "vm")
+    plant.remove_a_chunk(db, "frame")
+    found = {f.key: f.problem for f in zdb.fsck(db).findings}
+    assert found == {("vm",): check.UNREADABLE_VALUE, ("frame",): check.UNREADABLE_VALUE}

@@ -27,6 +27,9 @@ from .keys import format_key
 
 #: how many chunks or partitions are read at once while a value is checked
 _BATCH = 16
+#: values stored in at most this many bytes are read whole (compressed data may grow
+#: a thousandfold in memory, so this stays small)
+_EAGER_BYTES = 1 << 20
 
 DAMAGED_POINTER = "damaged pointer"
 NEWER_FORMAT = "newer format"
@@ -204,8 +207,11 @@ def _check_key(
             return
         for problem in _missing_blobs(ref, node):
             found(MISSING_BLOB, f"key {_show(key)}: {problem}")
+    # small values are read whole (a lazy read costs more than the value); larger ones
+    # lazily, chunk by chunk, so that a value larger than memory is checked too
+    lazy = ref.store.size(ref.path(name)) > _EAGER_BYTES
     try:
-        _drain(db.get(name, lazy=True))
+        _drain(db.get(name, lazy=lazy))
     except PickleRefusedError:
         report.not_read.append(key)
     except DataBaseException as e:  # before KeyError: CorruptKeyError is one
