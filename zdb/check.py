@@ -21,7 +21,12 @@ from typing import Any
 
 from . import commit, leftovers, metadata
 from .database import DataBase
-from .exceptions import DataBaseException, FormatVersionError, PickleRefusedError
+from .exceptions import (
+    DataBaseException,
+    FormatVersionError,
+    PickleRefusedError,
+    ReadOnlyError,
+)
 from .format import BLOB_FIELDS, ZARR_JSON, DatabaseNode, KeyNode, parse_node
 from .keys import format_key
 
@@ -102,8 +107,11 @@ def fsck(db: DataBase, repair: bool = False, progress: bool = False) -> FsckRepo
     must be writable). ``progress`` shows a progress bar of the keys checked."""
     from tqdm.auto import tqdm
 
-    if repair:
-        db._check_writable("(repairing the database)")
+    if repair and db.readonly:
+        raise ReadOnlyError(
+            f"cannot repair {db.basedir}: it is open read-only; open it with readonly=False "
+            "(an archive cannot be repaired: repair the database it was exported from)"
+        )
     report = FsckReport(database=db.basedir, repair=repair)
     _check_root(db, report)
     with tqdm(desc="checking keys", unit="key", disable=not progress, leave=False) as bar:

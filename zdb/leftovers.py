@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import commit
 from .commit import STAGING, STALE_VERSION_SECONDS, TRASH, DbRef
-from .exceptions import DataBaseException
+from .exceptions import DataBaseException, ReadOnlyError
 from .format import BOOKKEEPING, ZARR_JSON, DatabaseNode, KeyNode, is_version_name
 from .storage import join
 
@@ -107,8 +107,11 @@ def gc(db: DataBase, dry_run: bool = False) -> GcReport:
     what is older than the format's age limit, never a live key's pointer or current
     version; safe while others read and write. With ``dry_run``, remove nothing and
     report what would be removed."""
-    if not dry_run:
-        db._check_writable("(the leftovers of killed writers)")
+    if not dry_run and db.readonly:
+        raise ReadOnlyError(
+            f"cannot remove leftovers in {db.basedir}: it is open read-only; open it with "
+            "readonly=False, or use dry_run=True to list them"
+        )
     everything = find(db.ref)
     report = GcReport(
         dry_run=dry_run,
