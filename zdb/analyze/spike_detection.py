@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._common import AnalyzeError, is_data_array
+
 
 def spike_times_from_arrays(
     t: np.ndarray, values: np.ndarray, threshold: float = 0.0
@@ -57,15 +59,20 @@ def spike_detection(vt: Any, scheduler: Any = None, threshold: float = 0.0) -> p
     """Spike times of every trial of a voltage-trace table.
 
     ``vt`` is a pandas or dask DataFrame with one row per trial and one column per time
-    step, labelled by its time (as ``db['voltage_traces']``). Returns a pandas DataFrame
-    with the same index, in the same order, and integer columns ``0, 1, ...`` up to the
-    largest number of spikes of a trial, padded with NaN. Partitions of a dask frame are
-    processed in parallel with ``scheduler`` (the active dask scheduler when None).
+    step, labelled by its time (as ``db['voltage_traces']``), or a 2-D (trials, t)
+    DataArray (as ``db.get('voltage_traces', as_xarray=True)``), lazy or not. Returns a
+    pandas DataFrame with the same index, in the same order, and integer columns ``0,
+    1, ...`` up to the largest number of spikes of a trial, padded with NaN. Partitions
+    of a dask frame (blocks of trials of a DataArray) are processed in parallel with
+    ``scheduler`` (the active dask scheduler when None).
     """
     if isinstance(vt, pd.DataFrame):
         index, counts, times = _partition_spikes(vt, threshold)
         return padded_frame(index, counts, times)
     import dask
+
+    if is_data_array(vt):
+        return _data_array_spikes(vt, scheduler, threshold)
 
     parts = [dask.delayed(_partition_spikes)(p, threshold) for p in vt.to_delayed()]
     results = dask.compute(*parts, scheduler=scheduler)
@@ -77,7 +84,27 @@ def spike_detection(vt: Any, scheduler: Any = None, threshold: float = 0.0) -> p
     return padded_frame(index, counts, times)
 
 
+def _data_array_spikes(vt: Any, scheduler: Any, threshold: float) -> pd.DataFrame:
+    """Spikes of a 2-D (trials, t) DataArray, one task per block of trials."""
+    import dask
+
+    if vt.ndim != 2:
+        raise AnalyzeError(f"spike_detection takes a 2-D (trials, t) DataArray, got {vt.dims}")
+    trials, t_dim = vt.dims
+    t = vt[t_dim].values if t_dim in vt.coords else np.arange(vt.shape[1], dtype=np.float64)
+    if hasattr(vt.data, "dask"):
+        blocks = list(vt.data.rechunk({1: -1}).to_delayed().ravel())
+    else:
+        blocks = [vt.values]
+    task = dask.delayed(spike_times_from_arrays, pure=True)
+    results = dask.compute(*[task(t, b, threshold) for b in blocks], scheduler=scheduler)
+    index = pd.Index(vt[trials].values if trials in vt.coords else range(vt.shape[0]), name=trials)
+    counts = np.concatenate([r[0] for r in results])
+    times = np.concatenate([r[1] for r in results])
+    return padded_frame(index, counts, times)
+
+
 def spike_in_interval(st: pd.DataFrame | np.ndarray, tmin: float, tmax: float) -> np.ndarray:
     """For each trial (row of a spike-time table), whether it spikes in [tmin, tmax)."""
     st = np.asarray(st, dtype=np.float64)
-    return ((st >= tmin) & (st < tmax)).any(axis=1)
+    return np.asarray(((st >= tmin) & (st < tmax)).any(axis=1))

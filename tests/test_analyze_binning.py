@@ -1,0 +1,253 @@
+"""zdb.analyze's histograms: pandas, dask and xarray inputs give the same numbers as a
+plain numpy histogram of the same values (property-based), dask inputs are read once
+and stay lazy where ISF's were lazy."""
+
+from __future__ import annotations
+
+import threading
+
+import dask
+import dask.array
+import dask.dataframe as dd
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from zdb.analyze import AnalyzeError, spatiotemporal_binning, temporal_binning, voltage_binning
+from zdb.analyze.spatial_binning import spatial_binning
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+times = st.one_of(st.just(np.nan), st.floats(-5, 60, allow_nan=False).map(lambda x: round(x, 2)))
+
+
+@st.composite
+def activation_tables(draw, min_rows=0):
+    """A synapse-activation-like table: a string and a distance column, then time
+    columns '0', '1', ... holding times or NaN; and a number of partitions."""
+    rows = draw(st.integers(min_rows, 25))
+    n_times = draw(st.integers(0, 4))
+    frame = pd.DataFrame(
+        {
+            "synapse_type": draw(
+                st.lists(
+                    st.sampled_from(["L5tt_C2", "VPM_C2", "L1_D1"]), min_size=rows, max_size=rows
+                )
+            ),
+            "soma_distance": draw(
+                st.lists(st.floats(0, 400).map(lambda x: round(x, 1)), min_size=rows, max_size=rows)
+            ),
+        },
+        index=pd.Index([f"trial/{i:06d}" for i in range(rows)], name="sim_trial_index"),
+    )
+    for c in range(n_times):
+        frame[str(c)] = draw(st.lists(times, min_size=rows, max_size=rows))
+    return frame, draw(st.integers(1, 4))
+
+
+def all_times(frame: pd.DataFrame) -> np.ndarray:
+    values = frame[[c for c in frame.columns if c.isdigit()]].to_numpy(dtype=float).ravel()
+    return values[~np.isnan(values)]
+
+
+bins = st.tuples(st.sampled_from([0.5, 1.0, 2.5, 10.0]), st.integers(-5, 10), st.integers(0, 70))
+
+
+@SETTINGS
+@given(activation_tables(min_rows=1), bins, st.booleans(), st.booleans())
+def test_temporal_binning_equals_numpy_on_pandas_dask_and_xarray(table, b, normalize, rate):
+    frame, nparts = table
+    size, lo, span = b
+    hi = lo + span
+    ddf = dd.from_pandas(frame, npartitions=nparts)
+    kw = {"bin_size": size, "min_time": lo, "max_time": hi, "normalize": normalize}
+    edges, pd_hist = temporal_binning.universal(frame, rate=rate, **kw)
+    d_edges, dask_hist = temporal_binning.universal(ddf, rate=rate, scheduler="sync", **kw)
+    matrix = frame[[c for c in frame.columns if c.isdigit()]].astype(float)
+    da = xr.DataArray(matrix.to_numpy(), dims=("sim_trial_index", "spike"))
+    x_edges, x_hist = temporal_binning.universal(da, rate=rate, **kw)
+    lazy = da.chunk({"sim_trial_index": 3})
+    l_edges, l_hist = temporal_binning.universal(lazy, rate=rate, **kw)
+
+    expected_edges = np.arange(lo, hi + size, size)
+    expected = np.histogram(all_times(frame), expected_edges)[0].astype(float)
+    if normalize:
+        expected = expected / len(frame)
+    if rate:
+        expected = expected / np.diff(expected_edges)
+    for e in (edges, d_edges, x_edges, l_edges):
+        np.testing.assert_array_equal(e, expected_edges)
+    for h in (pd_hist, dask_hist, x_hist, l_hist):
+        np.testing.assert_allclose(h, expected, rtol=1e-12)
+
+
+@SETTINGS
+@given(activation_tables(), st.sampled_from([5.0, 50.0, 120.0]), bins)
+def test_spatiotemporal_binning_equals_numpy_per_distance_bin(table, space, b):
+    frame, nparts = table
+    size, lo, span = b
+    pd_result = spatiotemporal_binning.universal(frame, "soma_distance", space, lo, lo + span, size)
+    ddf = dd.from_pandas(frame, npartitions=nparts)
+    dask_result = spatiotemporal_binning.universal(
+        ddf, "soma_distance", space, lo, lo + span, size, scheduler="sync"
+    )
+    edges = np.arange(lo, lo + span + size, size)
+    zbins = np.floor(frame["soma_distance"].to_numpy() / space).astype(int)
+    rows = zbins.max() + 1 if len(frame) else 0
+    expected = np.array(
+        [np.histogram(all_times(frame[zbins == z]), edges)[0] for z in range(rows)]
+    ).reshape(rows, len(edges) - 1)
+    np.testing.assert_array_equal(pd_result, expected)
+    np.testing.assert_array_equal(dask_result, expected)
+    assert pd_result.dtype == np.int64
+
+
+@SETTINGS
+@given(activation_tables(min_rows=1), st.sampled_from([7.5, 50.0, 500.0]), st.integers(-5, 30))
+def test_spatial_binning_counts_times_in_the_window_per_right_closed_distance_bin(table, size, lo):
+    frame, nparts = table
+    hi = lo + 20
+    edges, counts = spatial_binning(frame, lo, hi, size)
+    d_edges, d_counts = spatial_binning(dd.from_pandas(frame, npartitions=nparts), lo, hi, size)
+    expected_edges = np.arange(0, frame["soma_distance"].max() + size, size)
+    if len(expected_edges) == 1:  # all distances 0: one bin
+        expected_edges = np.array([0, size])
+    cut = pd.cut(frame["soma_distance"], expected_edges, include_lowest=True, labels=False)
+    expected = np.zeros(len(expected_edges) - 1, dtype=int)
+    for position in range(len(frame)):
+        if not np.isnan(cut.iloc[position]):
+            t = all_times(frame.iloc[[position]])
+            expected[int(cut.iloc[position])] += ((t >= lo) & (t <= hi)).sum()
+    np.testing.assert_array_equal(edges, expected_edges)
+    np.testing.assert_array_equal(d_edges, expected_edges)
+    np.testing.assert_array_equal(counts, expected)
+    np.testing.assert_array_equal(d_counts, expected)
+
+
+voltages = st.one_of(st.just(np.nan), st.floats(-110, 60).map(lambda x: round(x, 3)))
+
+
+@SETTINGS
+@given(
+    st.integers(1, 12),
+    st.integers(1, 9),
+    st.data(),
+    st.sampled_from([0.5, 5.0, 20.0]),
+    st.integers(1, 4),
+)
+def test_voltage_density_equals_numpy_per_time_point(n_trials, n_t, data, size, nparts):
+    t = np.round(np.arange(n_t) * 0.025 + 100, 3)
+    values = np.array(
+        [data.draw(st.lists(voltages, min_size=n_t, max_size=n_t)) for _ in range(n_trials)]
+    )
+    frame = pd.DataFrame(values, columns=list(t))
+    bins = voltage_binning.get_bins(size, -100, 50)
+    expected = np.array([np.histogram(c[~np.isnan(c)], bins)[0] for c in values.T]).T
+    pd_result = voltage_binning.calculate_vdensity_array(frame, size)
+    dask_result = voltage_binning.calculate_vdensity_array(
+        dd.from_pandas(frame, npartitions=nparts), size
+    )
+    da = xr.DataArray(values, dims=("sim_trial_index", "t"), coords={"t": t})
+    x_result = voltage_binning.calculate_vdensity_array(da, bin_size=size)
+    lazy = voltage_binning.calculate_vdensity_array(da.chunk({"sim_trial_index": 2, "t": 4}), size)
+    assert isinstance(dask_result, dask.array.Array)
+    assert isinstance(lazy.data, dask.array.Array)
+    np.testing.assert_array_equal(pd_result, expected)
+    np.testing.assert_array_equal(dask_result.compute(scheduler="sync"), expected)
+    np.testing.assert_array_equal(x_result.values, expected)
+    np.testing.assert_array_equal(lazy.values, expected)
+    np.testing.assert_array_equal(x_result["voltage"], bins[:-1])
+
+
+def counted_frame(calls: list[int], n: int = 3) -> dd.DataFrame:
+    """A dask frame of ``n`` partitions that records each partition it computes."""
+    lock = threading.Lock()
+    base = pd.DataFrame(
+        {
+            "synapse_type": ["L5tt_C2"] * 4,
+            "soma_distance": [0.0, 60.0, 120.0, 10.0],
+            "0": [1.0, 2.0, 3.0, 4.0],
+            "1": [5.0, np.nan, 7.0, 8.0],
+        }
+    )
+
+    def part(i: int) -> pd.DataFrame:
+        with lock:
+            calls.append(i)
+        return base.set_axis([f"t{i}/{j}" for j in range(4)])
+
+    return dd.from_delayed([dask.delayed(part)(i) for i in range(n)], meta=base.iloc[:0])
+
+
+@pytest.mark.parametrize(
+    "run",
+    [
+        lambda f: temporal_binning.temporal_binning_dask(f, 1, 0, 10),
+        lambda f: spatiotemporal_binning.universal(f, "soma_distance"),
+        lambda f: spatial_binning(f),
+        lambda f: voltage_binning.calculate_vdensity_array(f[["0", "1"]], 1, 0, 10).compute(),
+    ],
+    ids=["temporal", "spatiotemporal", "spatial", "vdensity"],
+)
+def test_dask_versions_compute_each_partition_once(run):
+    calls: list[int] = []
+    frame = counted_frame(calls)
+    run(frame)
+    assert sorted(calls) == [0, 1, 2]
+
+
+def test_voltage_density_of_a_dask_frame_is_lazy_until_computed():
+    calls: list[int] = []
+    frame = counted_frame(calls)[["0", "1"]]
+    result = voltage_binning.calculate_vdensity_array_dask(frame, 1, 0, 10)
+    assert calls == [] and result.shape == (10, 2)
+    assert result.sum().compute() == 21
+
+
+def test_xmin_and_xmax_choose_the_time_points():
+    frame = pd.DataFrame([[-70.0, -60.0, 10.0]], columns=[100.0, 100.5, 101.0])
+    out = voltage_binning.calculate_vdensity_array_pd(frame, 10, -100, 50, xmin=100.5)
+    assert out.shape == (15, 2)
+    np.testing.assert_array_equal(out.sum(axis=0), [1, 1])
+
+
+def test_temporal_binning_dask_needs_min_and_max_time():
+    ddf = dd.from_pandas(pd.DataFrame({"0": [1.0]}), npartitions=1)
+    with pytest.raises(AnalyzeError, match="min_time and max_time"):
+        temporal_binning.temporal_binning_dask(ddf, 1)
+
+
+def test_bin_borders_replace_size_and_range_but_not_together():
+    frame = pd.DataFrame({"0": [1.0, 2.0, 7.0]})
+    edges, hist = temporal_binning.temporal_binning_pd(
+        frame, bin_borders=[0, 2, 8], normalize=False
+    )
+    np.testing.assert_array_equal(hist, [1, 2])
+    with pytest.raises(AnalyzeError, match="bin_borders or bin_size"):
+        temporal_binning.temporal_binning_pd(frame, bin_size=1, bin_borders=[0, 2])
+    with pytest.raises(AnalyzeError, match="increasing"):
+        temporal_binning.temporal_binning_pd(frame, bin_borders=[2, 0])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: temporal_binning.universal([1, 2]),
+        lambda: spatiotemporal_binning.universal(np.zeros((2, 2)), "d"),
+        lambda: voltage_binning.calculate_vdensity_array({"a": 1}),
+        lambda: spatial_binning(pd.Series([1.0])),
+    ],
+)
+def test_inputs_of_another_type_are_refused_naming_the_type(call):
+    with pytest.raises(AnalyzeError):
+        call()
+
+
+def test_missing_or_negative_distances_are_refused_naming_the_column():
+    frame = pd.DataFrame({"soma_distance": [1.0, np.nan], "0": [1.0, 2.0]})
+    with pytest.raises(AnalyzeError, match="soma_distance"):
+        spatiotemporal_binning.universal_pd(frame, "soma_distance")
+    with pytest.raises(AnalyzeError, match="no distance column 'depth'"):
+        spatiotemporal_binning.universal_pd(frame, "depth")

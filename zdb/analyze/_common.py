@@ -1,0 +1,141 @@
+"""What the analyses share: their errors, recognising pandas, dask and xarray inputs,
+the exact histogram they all count with, and summing per-partition results on dask.
+
+Per-partition results are combined with dask's own tree reductions (``dask.array``
+sums) or, where partitions give arrays of different shapes, with a pairwise tree of
+delayed calls: only small histograms travel between workers, never a table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DataBaseException
+
+#: how many partial results one task of a tree reduction combines
+SPLIT_EVERY = 8
+
+
+class AnalyzeError(DataBaseException, ValueError):
+    """An analysis cannot run on the input it was given (wrong type, missing column,
+    inconsistent bins); the message names what is wrong and how to fix it."""
+
+
+class MissingDependencyError(DataBaseException, ImportError):
+    """An analysis needs an optional package that is not installed."""
+
+
+def require(module: str, extra: str, purpose: str) -> Any:
+    """Import ``module`` or raise :class:`MissingDependencyError` naming the extra."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingDependencyError(
+            f"{purpose} needs the package {module!r}: pip install 'zdb[{extra}]'"
+        ) from exc
+
+
+def is_dask_frame(obj: Any) -> bool:
+    """True for a dask DataFrame (without importing dask for pandas inputs)."""
+    module = type(obj).__module__
+    if not module.startswith("dask"):
+        return False
+    import dask.dataframe as dd
+
+    return isinstance(obj, dd.DataFrame)
+
+
+def is_data_array(obj: Any) -> bool:
+    """True for an ``xarray.DataArray``."""
+    if not type(obj).__module__.startswith("xarray"):
+        return False
+    import xarray as xr
+
+    return isinstance(obj, xr.DataArray)
+
+
+def kind_error(obj: Any, function: str, accepted: str) -> AnalyzeError:
+    return AnalyzeError(
+        f"{function} takes {accepted}, got {type(obj).__module__}.{type(obj).__name__}"
+    )
+
+
+def int_like(label: Any) -> bool:
+    """ISF's ``is_int``: whether ``int(label)`` works (``'3'``, ``3``, ``2.5``; not
+    ``'soma_distance'``, ``'2.5'`` or NaN)."""
+    try:
+        int(label)
+    except (TypeError, ValueError, OverflowError):
+        return False
+    return True
+
+
+def time_columns(columns: Sequence[Any]) -> list[Any]:
+    """The columns that hold times (spike or activation times, or voltage samples at a
+    time): those whose label converts to int, as ISF selects them."""
+    return [c for c in columns if int_like(c)]
+
+
+def histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``numpy.histogram(values, edges)[0]`` with NaN ignored, as int64.
+
+    Written out because ``numpy.histogram`` sorts its input when given edges; looking
+    each value up in the edges (``searchsorted``) and counting with ``bincount`` gives
+    the same bins (half-open, the last one closed) in linear time."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    n = len(edges) - 1
+    if n < 1:
+        return np.zeros(0, dtype=np.int64)
+    index = bin_index(values, edges)
+    return np.bincount(index[index >= 0], minlength=n)[:n].astype(np.int64)
+
+
+def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """The histogram bin of each value (``-1`` outside the edges or NaN)."""
+    n = len(edges) - 1
+    index = np.searchsorted(edges, values, side="right") - 1
+    index[values == edges[-1]] = n - 1
+    index[(index >= n) | np.isnan(values)] = -1
+    return index
+
+
+def frame_times(df: pd.DataFrame, columns: Sequence[Any] | None = None) -> np.ndarray:
+    """The time columns of ``df`` as a float64 matrix (rows x columns, NaN for none)."""
+    columns = time_columns(df.columns) if columns is None else columns
+    if not len(columns):
+        return np.zeros((len(df), 0))
+    return df[list(columns)].to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def partitions(ddf: Any) -> list[Any]:
+    """The partitions of a dask frame as delayed objects (its graph optimised first, so
+    that a column selection reads only those columns)."""
+    return list(ddf.to_delayed(optimize_graph=True))
+
+
+def tree_reduce(parts: list[Any], combine: Callable[..., Any]) -> Any:
+    """Combine delayed partial results ``SPLIT_EVERY`` at a time into one delayed."""
+    import dask
+
+    if not parts:
+        raise AnalyzeError("the dask frame has no partitions")
+    task = dask.delayed(combine, pure=True)
+    while len(parts) > 1:
+        parts = [task(*parts[i : i + SPLIT_EVERY]) for i in range(0, len(parts), SPLIT_EVERY)]
+    return parts[0]
+
+
+def compute(obj: Any, client: Any = None, scheduler: Any = None) -> Any:
+    """Compute one dask object on ``client`` (a ``distributed.Client``), else on
+    ``scheduler`` (a name, a client or None for the active scheduler)."""
+    import dask
+
+    if client is not None:
+        return client.compute(obj).result()
+    return dask.compute(obj, scheduler=scheduler)[0]

@@ -1,0 +1,216 @@
+"""Histograms of the times in spike-time and synapse-activation tables (ISF's
+``data_base.analyze.temporal_binning``; ``universal`` is ISF's ``I.temporal_binning``).
+
+A table's times are the values of its columns whose label converts to int (``'0'``,
+``'1'``, ... of ``synapse_activation``, ``0, 1, ...`` of ``spike_times``), NaN ignored.
+The bins are ``numpy.arange(min_time, max_time + bin_size, bin_size)``, half-open
+except the last, as ``numpy.histogram`` counts. ``normalize`` divides by the number of
+rows (trials of a spike-time table), ``rate`` by the bins' widths.
+
+On a dask frame each partition is binned where it lives, reading only the time
+columns, and the histograms are summed in a tree: the frame is computed once and no
+table is gathered anywhere. An ``xarray.DataArray`` counts all its values, per entry
+of its first dimension (its rows).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._common import (
+    AnalyzeError,
+    compute,
+    frame_times,
+    histogram,
+    is_dask_frame,
+    is_data_array,
+    kind_error,
+    partitions,
+    time_columns,
+    tree_reduce,
+)
+
+
+def make_edges(min_time: float, max_time: float, bin_size: float) -> np.ndarray:
+    """ISF's bin borders: ``numpy.arange(min_time, max_time + bin_size, bin_size)``."""
+    if not bin_size or bin_size <= 0 or not np.isfinite(bin_size):
+        raise AnalyzeError(f"bin_size must be a positive number, got {bin_size!r}")
+    if not (np.isfinite(min_time) and np.isfinite(max_time)):
+        raise AnalyzeError(f"min_time and max_time must be finite, got {min_time!r}, {max_time!r}")
+    return np.arange(min_time, max_time + bin_size, bin_size)
+
+
+def checked_edges(bin_borders: Any) -> np.ndarray:
+    """``bin_borders`` as a float array, refused unless increasing with two or more."""
+    edges = np.asarray(bin_borders, dtype=np.float64)
+    if edges.ndim != 1 or len(edges) < 2 or np.any(np.diff(edges) <= 0):
+        raise AnalyzeError(
+            f"bin_borders must be at least two increasing numbers, got {bin_borders!r}"
+        )
+    return edges
+
+
+def _scaled(
+    counts: np.ndarray, rows: int, edges: np.ndarray, normalize: bool, rate: bool
+) -> np.ndarray:
+    data: np.ndarray = counts
+    if normalize:
+        data = data / float(rows)
+    if rate:
+        data = data / np.diff(edges)
+    return data
+
+
+def temporal_binning_pd(
+    df: pd.DataFrame,
+    bin_size: float | None = None,
+    min_time: float | None = None,
+    max_time: float | None = None,
+    normalize: bool = True,
+    bin_borders: Any = None,
+    rate: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(bin_borders, histogram)`` of the times in a pandas DataFrame.
+
+    Without ``bin_borders`` the bins are ``bin_size`` wide (default 1) from ``min_time``
+    to ``max_time`` (default: the smallest and largest time); with ``bin_borders``,
+    ``bin_size``, ``min_time`` and ``max_time`` must be None.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise kind_error(df, "temporal_binning_pd", "a pandas DataFrame")
+    times = frame_times(df)
+    edges = _edges(times, bin_size, min_time, max_time, bin_borders)
+    counts = histogram(times, edges)
+    return edges, _scaled(counts, len(df), edges, normalize, rate)
+
+
+def _edges(
+    times: np.ndarray | None,
+    bin_size: float | None,
+    min_time: float | None,
+    max_time: float | None,
+    bin_borders: Any,
+) -> np.ndarray:
+    if bin_borders is not None:
+        given = {"bin_size": bin_size, "min_time": min_time, "max_time": max_time}
+        clash = [name for name, value in given.items() if value is not None]
+        if clash:
+            raise AnalyzeError(f"give either bin_borders or {', '.join(clash)}, not both")
+        return checked_edges(bin_borders)
+    if min_time is None or max_time is None:
+        finite = np.zeros(0) if times is None else times[~np.isnan(times)]
+        if not len(finite):
+            raise AnalyzeError(
+                "the table holds no times to take min_time or max_time from; give both"
+            )
+        min_time = float(finite.min()) if min_time is None else min_time
+        max_time = float(finite.max()) if max_time is None else max_time
+    return make_edges(min_time, max_time, 1 if bin_size is None else bin_size)
+
+
+def _partition_histogram(part: pd.DataFrame, edges: np.ndarray) -> tuple[np.ndarray, int]:
+    return histogram(frame_times(part), edges), len(part)
+
+
+def _sum_histograms(*results: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
+    counts = np.sum([r[0] for r in results], axis=0)
+    return counts, sum(r[1] for r in results)
+
+
+def lazy_histogram(ddf: Any, edges: np.ndarray) -> Any:
+    """A delayed ``(counts, rows)`` of the times of a dask frame: one task per
+    partition, reading only the time columns (none: rows are still counted), summed in
+    a tree."""
+    import dask
+
+    columns = time_columns(ddf.columns)
+    task = dask.delayed(_partition_histogram, pure=True)
+    parts = [task(p, edges) for p in partitions(ddf[columns])]
+    return tree_reduce(parts, _sum_histograms)
+
+
+def temporal_binning_dask(
+    ddf: Any,
+    bin_size: float = 1,
+    min_time: float | None = None,
+    max_time: float | None = None,
+    normalize: bool = True,
+    client: Any = None,
+    *,
+    bin_borders: Any = None,
+    rate: bool = False,
+    scheduler: Any = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(bin_borders, histogram)`` of the times in a dask DataFrame, as
+    :func:`temporal_binning_pd` gives for the computed frame.
+
+    ``min_time`` and ``max_time`` are required (as in ISF: finding them would read the
+    frame twice), or ``bin_borders``. Runs on ``client`` if given, else on
+    ``scheduler`` (default: the active dask scheduler).
+    """
+    if not is_dask_frame(ddf):
+        raise kind_error(ddf, "temporal_binning_dask", "a dask DataFrame")
+    if bin_borders is None and (min_time is None or max_time is None):
+        raise AnalyzeError(
+            "temporal_binning_dask needs min_time and max_time (or bin_borders): finding "
+            "them would read the whole frame an extra time"
+        )
+    if bin_borders is not None:
+        edges = _edges(None, None, min_time, max_time, bin_borders)
+    else:
+        edges = _edges(None, bin_size, min_time, max_time, None)
+    counts, rows = compute(lazy_histogram(ddf, edges), client, scheduler)
+    return edges, _scaled(counts, rows, edges, normalize, rate)
+
+
+def temporal_binning_xarray(
+    da: Any,
+    bin_size: float | None = None,
+    min_time: float | None = None,
+    max_time: float | None = None,
+    normalize: bool = True,
+    bin_borders: Any = None,
+    rate: bool = False,
+    client: Any = None,
+    scheduler: Any = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(bin_borders, histogram)`` of all values of a DataArray (NaN ignored), one row
+    per entry of its first dimension; a dask-backed array is binned block by block."""
+    if not is_data_array(da):
+        raise kind_error(da, "temporal_binning_xarray", "an xarray DataArray")
+    rows = da.shape[0] if da.ndim else 1
+    if not hasattr(da.data, "dask"):
+        times = np.asarray(da.values, dtype=np.float64).ravel()
+        edges = _edges(times, bin_size, min_time, max_time, bin_borders)
+        return edges, _scaled(histogram(times, edges), rows, edges, normalize, rate)
+    if bin_borders is None and (min_time is None or max_time is None):
+        raise AnalyzeError("a dask-backed DataArray needs min_time and max_time (or bin_borders)")
+    edges = _edges(None, bin_size, min_time, max_time, bin_borders)
+    import dask
+    import dask.array
+
+    flat = [dask.delayed(histogram, pure=True)(b, edges) for b in da.data.to_delayed().ravel()]
+    total = dask.array.stack(
+        [dask.array.from_delayed(f, (len(edges) - 1,), np.int64) for f in flat]
+    ).sum(axis=0)
+    counts = compute(total, client, scheduler)
+    return edges, _scaled(counts, rows, edges, normalize, rate)
+
+
+def universal(*args: Any, **kwargs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """``(bin_borders, histogram)`` of a pandas or dask DataFrame's times, or of an
+    ``xarray.DataArray``'s values (see :func:`temporal_binning_pd`,
+    :func:`temporal_binning_dask`, :func:`temporal_binning_xarray`)."""
+    if not args:
+        raise AnalyzeError("temporal_binning takes the table to bin as its first argument")
+    first = args[0]
+    if isinstance(first, pd.DataFrame):
+        return temporal_binning_pd(*args, **kwargs)
+    if is_dask_frame(first):
+        return temporal_binning_dask(*args, **kwargs)
+    if is_data_array(first):
+        return temporal_binning_xarray(*args, **kwargs)
+    raise kind_error(first, "temporal_binning", "a pandas or dask DataFrame or a DataArray")
