@@ -198,6 +198,18 @@ def test_dask_versions_compute_each_partition_once(run):
     assert sorted(calls) == [0, 1, 2]
 
 
+def test_histograms_of_selections_computed_together_share_the_partition_reads():
+    calls: list[int] = []
+    frame = counted_frame(calls)
+    edges = temporal_binning.make_edges(0, 10, 1)
+    selections = [frame[frame["soma_distance"] < 50], frame[frame["soma_distance"] >= 50]]
+    lazy = [temporal_binning.lazy_histogram(s, edges, shared=True) for s in selections]
+    (near, n_near), (far, n_far) = dask.compute(*lazy)
+    assert sorted(calls) == [0, 1, 2]
+    assert (n_near, n_far) == (6, 6)
+    np.testing.assert_array_equal(near + far, np.histogram([1, 2, 3, 4, 5, 7, 8] * 3, edges)[0])
+
+
 def test_voltage_density_of_a_dask_frame_is_lazy_until_computed():
     calls: list[int] = []
     frame = counted_frame(calls)[["0", "1"]]

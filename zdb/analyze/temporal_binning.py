@@ -120,15 +120,17 @@ def _sum_histograms(*results: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
     return counts, sum(r[1] for r in results)
 
 
-def lazy_histogram(ddf: Any, edges: np.ndarray) -> Any:
+def lazy_histogram(ddf: Any, edges: np.ndarray, *, shared: bool = False) -> Any:
     """A delayed ``(counts, rows)`` of the times of a dask frame: one task per
     partition, reading only the time columns (none: rows are still counted), summed in
-    a tree."""
+    a tree. With ``shared``, histograms of several selections of one frame (by cell
+    type, say) computed in one ``dask.compute`` read each of its partitions once, all
+    columns, instead of once per selection."""
     import dask
 
     columns = time_columns(ddf.columns)
     task = dask.delayed(_partition_histogram, pure=True)
-    parts = [task(p, edges) for p in partitions(ddf[columns])]
+    parts = [task(p, edges) for p in partitions(ddf[columns], optimize_graph=not shared)]
     return tree_reduce(parts, _sum_histograms)
 
 
