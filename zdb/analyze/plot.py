@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from ._common import require
+from ._common import is_dask_frame, require
 from .psth import psth as make_psth
 from .psth import spike_raster
 
@@ -43,6 +43,8 @@ def plot_raster(spike_times: Any, ax: Any = None, **kwargs: Any) -> Any:
     """Draw a spike raster: one row per trial of a spike-time table, one tick per
     spike. ``kwargs`` go to ``ax.scatter`` (default: small black ticks)."""
     require("matplotlib", "plot", "zdb.analyze.plot")
+    if is_dask_frame(spike_times):  # one row per trial: small
+        spike_times = spike_times.compute()
     raster = spike_raster(spike_times)
     ax = _axes(ax)
     style = {"marker": "|", "s": 20, "color": "k", "linewidths": 0.8, **kwargs}
