@@ -188,8 +188,9 @@ def counted_frame(calls: list[int], n: int = 3) -> dd.DataFrame:
         lambda f: spatiotemporal_binning.universal(f, "soma_distance"),
         lambda f: spatial_binning(f),
         lambda f: voltage_binning.calculate_vdensity_array(f[["0", "1"]], 1, 0, 10).compute(),
+        lambda f: temporal_binning.by_group(f, "synapse_type", 1, 0, 10),
     ],
-    ids=["temporal", "spatiotemporal", "spatial", "vdensity"],
+    ids=["temporal", "spatiotemporal", "spatial", "vdensity", "by_group"],
 )
 def test_dask_versions_compute_each_partition_once(run):
     calls: list[int] = []
@@ -198,16 +199,26 @@ def test_dask_versions_compute_each_partition_once(run):
     assert sorted(calls) == [0, 1, 2]
 
 
-def test_histograms_of_selections_computed_together_share_the_partition_reads():
-    calls: list[int] = []
-    frame = counted_frame(calls)
-    edges = temporal_binning.make_edges(0, 10, 1)
-    selections = [frame[frame["soma_distance"] < 50], frame[frame["soma_distance"] >= 50]]
-    lazy = [temporal_binning.lazy_histogram(s, edges, shared=True) for s in selections]
-    (near, n_near), (far, n_far) = dask.compute(*lazy)
-    assert sorted(calls) == [0, 1, 2]
-    assert (n_near, n_far) == (6, 6)
-    np.testing.assert_array_equal(near + far, np.histogram([1, 2, 3, 4, 5, 7, 8] * 3, edges)[0])
+@SETTINGS
+@given(activation_tables(min_rows=1), bins, st.booleans())
+def test_by_group_equals_temporal_binning_of_each_group_on_pandas_and_dask(table, b, normalize):
+    frame, nparts = table
+    size, lo, span = b
+    kw = {"bin_size": size, "min_time": lo, "max_time": lo + span, "normalize": normalize}
+    expected = {
+        group: temporal_binning.temporal_binning_pd(rows, **kw)
+        for group, rows in frame.groupby("synapse_type")
+    }
+    on_pandas = temporal_binning.by_group(frame, "synapse_type", **kw)
+    ddf = dd.from_pandas(frame, npartitions=nparts)
+    on_dask = temporal_binning.by_group(
+        ddf, lambda f: f["synapse_type"].str.split("_").str[0], scheduler="sync", **kw
+    )
+    assert list(on_pandas) == sorted(expected)
+    for group, (edges, hist) in expected.items():
+        np.testing.assert_array_equal(on_pandas[group][0], edges)
+        np.testing.assert_allclose(on_pandas[group][1], hist, rtol=1e-12)
+        np.testing.assert_allclose(on_dask[group.split("_")[0]][1], hist, rtol=1e-12)
 
 
 def test_voltage_density_of_a_dask_frame_is_lazy_until_computed():

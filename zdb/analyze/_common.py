@@ -113,12 +113,10 @@ def frame_times(df: pd.DataFrame, columns: Sequence[Any] | None = None) -> np.nd
     return df[list(columns)].to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def partitions(ddf: Any, optimize_graph: bool = True) -> list[Any]:
-    """The partitions of a dask frame as delayed objects: with ``optimize_graph`` its
-    graph is optimised first, so that a column selection reads only those columns;
-    without, its tasks keep their names, so that results computed together from
-    selections of one frame share the reads of its partitions."""
-    return list(ddf.to_delayed(optimize_graph=optimize_graph))
+def partitions(ddf: Any) -> list[Any]:
+    """The partitions of a dask frame as delayed objects (its graph optimised first, so
+    that a column selection reads only those columns)."""
+    return list(ddf.to_delayed(optimize_graph=True))
 
 
 def tree_reduce(parts: list[Any], combine: Callable[..., Any]) -> Any:

@@ -15,6 +15,7 @@ of its first dimension (its rows).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,7 @@ import pandas as pd
 
 from ._common import (
     AnalyzeError,
+    bin_index,
     compute,
     frame_times,
     histogram,
@@ -120,18 +122,93 @@ def _sum_histograms(*results: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
     return counts, sum(r[1] for r in results)
 
 
-def lazy_histogram(ddf: Any, edges: np.ndarray, *, shared: bool = False) -> Any:
+def lazy_histogram(ddf: Any, edges: np.ndarray) -> Any:
     """A delayed ``(counts, rows)`` of the times of a dask frame: one task per
     partition, reading only the time columns (none: rows are still counted), summed in
-    a tree. With ``shared``, histograms of several selections of one frame (by cell
-    type, say) computed in one ``dask.compute`` read each of its partitions once, all
-    columns, instead of once per selection."""
+    a tree."""
     import dask
 
     columns = time_columns(ddf.columns)
     task = dask.delayed(_partition_histogram, pure=True)
-    parts = [task(p, edges) for p in partitions(ddf[columns], optimize_graph=not shared)]
+    parts = [task(p, edges) for p in partitions(ddf[columns])]
     return tree_reduce(parts, _sum_histograms)
+
+
+GroupBy = str | Callable[[pd.DataFrame], Any]
+
+
+def _partition_groups(
+    part: pd.DataFrame, by: GroupBy, edges: np.ndarray
+) -> dict[Any, tuple[np.ndarray, int]]:
+    """``{group: (counts, rows)}`` of one frame; rows without a group are left out."""
+    labels = np.asarray(by(part)) if callable(by) else part[by].to_numpy()
+    if len(labels) != len(part):
+        raise AnalyzeError(f"by gave {len(labels)} labels for a partition of {len(part)} rows")
+    codes, groups = pd.factorize(labels)
+    n = len(edges) - 1
+    index = bin_index(frame_times(part), edges)
+    ok = (index >= 0) & (codes[:, None] >= 0)
+    flat = (np.broadcast_to(codes[:, None], index.shape) * n + index)[ok]
+    counts = np.bincount(flat, minlength=len(groups) * n).reshape(len(groups), n)
+    rows = np.bincount(codes[codes >= 0], minlength=len(groups))
+    return {g: (counts[k].astype(np.int64), int(rows[k])) for k, g in enumerate(groups)}
+
+
+def _merge_groups(*results: dict[Any, tuple[np.ndarray, int]]) -> dict[Any, tuple[np.ndarray, int]]:
+    out: dict[Any, tuple[np.ndarray, int]] = {}
+    for result in results:
+        for group, (counts, rows) in result.items():
+            if group in out:
+                out[group] = (out[group][0] + counts, out[group][1] + rows)
+            else:
+                out[group] = (counts, rows)
+    return out
+
+
+def by_group(
+    df: Any,
+    by: GroupBy,
+    bin_size: float | None = None,
+    min_time: float | None = None,
+    max_time: float | None = None,
+    normalize: bool = True,
+    bin_borders: Any = None,
+    rate: bool = False,
+    *,
+    client: Any = None,
+    scheduler: Any = None,
+) -> dict[Any, tuple[np.ndarray, np.ndarray]]:
+    """``{group: (bin_borders, histogram)}``: what :func:`temporal_binning_pd` gives for
+    the rows of each group, all groups in one pass over a pandas or dask frame.
+
+    ``by`` names the column holding each row's group, or is a function of a frame
+    returning one label per row (e.g. the cell type of ``synapse_type``); rows without
+    a group (NaN) are left out. Every group has the same bins: without ``bin_borders``
+    and ``min_time``/``max_time``, those of all the frame's times (a dask frame needs
+    them given). ``normalize`` divides by the group's number of rows. On dask, one
+    task per partition bins every group (reading the time columns and ``by``'s column,
+    or every column for a function); the per-group histograms are summed in a tree.
+    """
+    if isinstance(df, pd.DataFrame):
+        edges = _edges(frame_times(df), bin_size, min_time, max_time, bin_borders)
+        result = _partition_groups(df, by, edges)
+    elif is_dask_frame(df):
+        import dask
+
+        if bin_borders is None and (min_time is None or max_time is None):
+            raise AnalyzeError(
+                "by_group on a dask frame needs min_time and max_time (or bin_borders)"
+            )
+        edges = _edges(None, bin_size, min_time, max_time, bin_borders)
+        if not callable(by):
+            df = df[[by, *(c for c in time_columns(df.columns) if c != by)]]
+        task = dask.delayed(_partition_groups, pure=True)
+        total = tree_reduce([task(p, by, edges) for p in partitions(df)], _merge_groups)
+        result = compute(total, client, scheduler)
+    else:
+        raise kind_error(df, "temporal_binning.by_group", "a pandas or dask DataFrame")
+    keys = sorted(result, key=lambda g: (str(type(g)), g))
+    return {g: (edges, _scaled(result[g][0], result[g][1], edges, normalize, rate)) for g in keys}
 
 
 def temporal_binning_dask(
