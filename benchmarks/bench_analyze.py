@@ -1,0 +1,260 @@
+"""Benchmark of ``zdb.analyze`` on the synthetic campaign of ``bench_import.py``.
+
+The campaign (default 5 x 200 = 1,000 trials, 500 synapses per trial, 4,000 samples per
+trace) is generated and imported once into ``--workdir``. Then, for
+
+- ``temporal``: temporal binning of all synapse activations by cell type (the part of
+  ``synapse_type`` before ``_``; 1 ms bins over the trial) with
+  ``temporal_binning.by_group``, all cell types in one pass,
+- ``spatiotemporal``: ``spatiotemporal_binning.universal(sa, 'soma_distance')``
+  (50 um x 1 ms bins),
+- ``vdensity``: ``voltage_binning.calculate_vdensity_array`` of all somatic traces
+  (0.5 mV bins, every time point),
+
+it times, best of ``--repeat``:
+
+- ``pandas``: the zdb function on a pandas frame already in memory, in this process;
+- ``pandas+read``: the same including ``db.get(key, lazy=False)``;
+- ``dask``: the zdb function on the database's dask frame, on a ``distributed``
+  cluster of ``--workers`` worker processes with one thread each (the workers read
+  the partitions; only histograms come back);
+- ``dask read only``: the scheduler's cost: the same cluster reading the same
+  partitions and returning their lengths, nothing binned;
+- ``dask threads``: the zdb function on the dask frame with dask's threaded scheduler
+  (``--workers`` threads in this process);
+- ``numpy``: the floor, a plain NumPy histogram of the same values already in memory
+  as arrays (``numpy.histogram`` per cell type, ``numpy.histogram2d`` for the 2-D
+  ones).
+
+Times are reported per million activations (per million voltage samples for
+``vdensity``) and as ratios to the NumPy floor. Results are checked to be equal.
+
+    python benchmarks/bench_analyze.py [--workdir DIR] [--repeat 3] [--json out.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import dask
+import dask.dataframe  # noqa: F401  (imported before timing)
+import distributed
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_import import campaign  # noqa: E402  (the same generated campaign)
+
+import zdb  # noqa: E402
+from zdb.analyze import spatiotemporal_binning, temporal_binning, voltage_binning  # noqa: E402
+from zdb.analyze._common import partitions  # noqa: E402
+from zdb.db_initializers import load_simrun_general  # noqa: E402
+
+T_STOP = 400.0
+V_BIN = 0.5
+
+
+def imported(workdir: Path, source: Path) -> zdb.DataBase:
+    """The campaign imported into ``workdir/analyze_db`` (imported on first use)."""
+    path = workdir / "analyze_db"
+    marker = workdir / "analyze_db.complete"
+    if not marker.exists():
+        import shutil
+
+        shutil.rmtree(path, ignore_errors=True)
+        db = zdb.DataBase(path)
+        load_simrun_general.init(db, source, parameterfiles=False, progress=False)
+        marker.write_text("")
+    return zdb.DataBase(path, readonly=True)
+
+
+def best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return min(times), result
+
+
+def celltype(synapse_type: pd.Series) -> np.ndarray:
+    """The cell type of each row (before the first ``_``), each distinct type split once."""
+    codes, uniques = pd.factorize(synapse_type)
+    return np.array([str(u).split("_", 1)[0] for u in uniques], dtype=object)[codes]
+
+
+def temporal_by_type(sa: Any) -> dict[str, np.ndarray]:
+    """Per cell type, the histogram of its activation times: one pass, pandas or dask."""
+    result = temporal_binning.by_group(
+        sa, lambda f: celltype(f["synapse_type"]), 1, 0, T_STOP, normalize=False
+    )
+    return {c: hist for c, (_, hist) in result.items()}
+
+
+def floor_histogram(times: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Plain NumPy: the histogram of the times of a (rows x columns) matrix."""
+    values = times.ravel()
+    return np.histogram(values[~np.isnan(values)], edges)[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--folders", type=int, default=5)
+    parser.add_argument("--trials", type=int, default=200)
+    parser.add_argument("--samples", type=int, default=4000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", type=Path, default=None, help="write the figures here")
+    args = parser.parse_args(argv)
+    workdir = args.workdir or Path(tempfile.gettempdir()) / "zdb_bench_import"
+    workdir.mkdir(parents=True, exist_ok=True)
+    source = campaign(workdir, args.folders, args.trials, args.samples)
+    db = imported(workdir, source)
+
+    sa_pd = db.get("synapse_activation", lazy=False)
+    vt_pd = db.get("voltage_traces", lazy=False)
+    time_cols = [c for c in sa_pd.columns if str(c).isdigit()]
+    times = sa_pd[time_cols].to_numpy(dtype=np.float64)
+    n_act = int((~np.isnan(times)).sum())
+    n_samples = vt_pd.size
+    ct = celltype(sa_pd["synapse_type"])
+    types = sorted(set(ct))
+    print(
+        f"campaign: {source}\n{len(sa_pd):,} synapse rows, {n_act:,} activations, "
+        f"{len(types)} cell types, {vt_pd.shape[0]:,} traces x {vt_pd.shape[1]:,} samples"
+    )
+
+    # the floor: NumPy on arrays already in memory
+    t_edges = np.arange(0, T_STOP + 1, 1)
+    distance = np.repeat(sa_pd["soma_distance"].to_numpy(), times.shape[1])
+    flat_t = times.ravel()
+    keep = ~np.isnan(flat_t)
+    distance, flat_t = distance[keep], flat_t[keep]
+    z_edges = np.arange(0, (np.floor(distance.max() / 50) + 2) * 50, 50)
+    v = vt_pd.to_numpy()
+    v_bins = voltage_binning.get_bins(V_BIN, -100, 50)
+    col = np.tile(np.arange(v.shape[1]), v.shape[0])
+    floors = {
+        "temporal": lambda: {c: floor_histogram(times[ct == c], t_edges) for c in types},
+        "spatiotemporal": lambda: np.histogram2d(distance, flat_t, [z_edges, t_edges])[0],
+        "vdensity": lambda: np.histogram2d(
+            v.ravel(), col, [v_bins, np.arange(v.shape[1] + 1) - 0.5]
+        )[0],
+    }
+    pandas_runs = {
+        "temporal": lambda: temporal_by_type(sa_pd),
+        "spatiotemporal": lambda: spatiotemporal_binning.universal(
+            sa_pd, "soma_distance", 50, 0, T_STOP, 1
+        ),
+        "vdensity": lambda: voltage_binning.calculate_vdensity_array(vt_pd, V_BIN),
+    }
+    read = {
+        "temporal": lambda: temporal_by_type(db.get("synapse_activation", lazy=False)),
+        "spatiotemporal": lambda: spatiotemporal_binning.universal(
+            db.get("synapse_activation", lazy=False), "soma_distance", 50, 0, T_STOP, 1
+        ),
+        "vdensity": lambda: voltage_binning.calculate_vdensity_array(
+            db.get("voltage_traces", lazy=False), V_BIN
+        ),
+    }
+    dask_runs = {
+        "temporal": lambda: temporal_by_type(db["synapse_activation"]),
+        "spatiotemporal": lambda: spatiotemporal_binning.universal(
+            db["synapse_activation"], "soma_distance", 50, 0, T_STOP, 1
+        ),
+        "vdensity": lambda: voltage_binning.calculate_vdensity_array(
+            db["voltage_traces"], V_BIN
+        ).compute(),
+    }
+    sa_cols = ["synapse_type", "soma_distance", *time_cols]
+    read_only = {  # the scheduler's cost: the same partitions read, nothing binned
+        "temporal": lambda: dask.compute(
+            *[dask.delayed(len)(p) for p in db["synapse_activation"].to_delayed()]
+        ),
+        "spatiotemporal": lambda: dask.compute(
+            *[dask.delayed(len)(p) for p in partitions(db["synapse_activation"][sa_cols[1:]])]
+        ),
+        "vdensity": lambda: dask.compute(
+            *[dask.delayed(len)(p) for p in db["voltage_traces"].to_delayed()]
+        ),
+    }
+    figures: dict[str, object] = {
+        "activations": n_act,
+        "voltage_samples": int(n_samples),
+        "synapse_partitions": db["synapse_activation"].npartitions,
+        "voltage_partitions": db["voltage_traces"].npartitions,
+        "workers": args.workers,
+        "load_average_start": round(os.getloadavg()[0], 1),
+    }
+    results: dict[str, dict[str, object]] = {}
+    for name in floors:
+        per = (n_act if name != "vdensity" else n_samples) / 1e6
+        t_floor, r_floor = best(floors[name], args.repeat)
+        t_pd, r_pd = best(pandas_runs[name], args.repeat)
+        t_read, _ = best(read[name], args.repeat)
+        results[name] = {"floor": (t_floor, r_floor), "pandas": (t_pd, r_pd), "read": t_read}
+        figures[name] = {
+            "numpy_s_per_million": round(t_floor / per, 4),
+            "pandas_s_per_million": round(t_pd / per, 4),
+            "pandas_with_read_s_per_million": round(t_read / per, 4),
+            "pandas_over_numpy": round(t_pd / t_floor, 2),
+        }
+    with (
+        distributed.LocalCluster(
+            n_workers=args.workers, threads_per_worker=1, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        for name in floors:
+            per = (n_act if name != "vdensity" else n_samples) / 1e6
+            dask_runs[name]()  # warm the workers (imports)
+            t_dask, r_dask = best(dask_runs[name], args.repeat)
+            t_cost, _ = best(read_only[name], args.repeat)
+            check(name, results[name]["pandas"][1], r_dask, results[name]["floor"][1])
+            t_pd = results[name]["pandas"][0]
+            figures[name].update(  # type: ignore[union-attr]
+                dask_s_per_million=round(t_dask / per, 4),
+                dask_read_only_s_per_million=round(t_cost / per, 4),
+                dask_over_numpy=round(t_dask / results[name]["floor"][0], 2),
+                dask_over_pandas=round(t_dask / t_pd, 2),
+                dask_over_pandas_with_read=round(t_dask / results[name]["read"], 2),
+            )
+    with dask.config.set(scheduler="threads", num_workers=args.workers):
+        for name in floors:
+            per = (n_act if name != "vdensity" else n_samples) / 1e6
+            t_threads, _ = best(dask_runs[name], args.repeat)
+            figures[name].update(  # type: ignore[union-attr]
+                dask_threads_s_per_million=round(t_threads / per, 4),
+                dask_threads_over_pandas_with_read=round(t_threads / results[name]["read"], 2),
+            )
+    figures["load_average_end"] = round(os.getloadavg()[0], 1)
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    return 0
+
+
+def check(name: str, pandas_result: object, dask_result: object, floor: object) -> None:
+    """The three results of ``name`` are the same histogram."""
+    if name == "temporal":
+        for c, h in pandas_result.items():  # type: ignore[attr-defined]
+            np.testing.assert_array_equal(h, dask_result[c])  # type: ignore[index]
+            np.testing.assert_array_equal(h, floor[c])  # type: ignore[index]
+        return
+    np.testing.assert_array_equal(pandas_result, dask_result)
+    f = np.asarray(floor)
+    np.testing.assert_array_equal(np.asarray(pandas_result)[: f.shape[0]], f[: len(pandas_result)])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
