@@ -274,3 +274,39 @@ def test_missing_or_negative_distances_are_refused_naming_the_column():
         spatiotemporal_binning.universal_pd(frame, "soma_distance")
     with pytest.raises(AnalyzeError, match="no distance column 'depth'"):
         spatiotemporal_binning.universal_pd(frame, "depth")
+
+
+def test_helper_functions_as_isf_documents_them():
+    from zdb.analyze._helper_functions import (
+        is_int,
+        map_return_to_series,
+        pd_to_array,
+        time_list_from_pd,
+    )
+
+    df = pd.DataFrame(
+        {
+            "name1": [1, 2, 3],
+            "name2": [4, 5, 6],
+            "1": [7, 8, 9],
+            "2": [10, 11, 12],
+            "3": [13, 14, 15],
+        }
+    )
+    np.testing.assert_array_equal(time_list_from_pd(df), np.arange(7, 16))
+    with_nan = pd.DataFrame({"0": [1.0, np.nan], "x": [5.0, 6.0], "1": [np.nan, 2.0]})
+    np.testing.assert_array_equal(time_list_from_pd(with_nan), [1.0, 2.0])
+    assert [is_int(x) for x in ("3", 3, 2.5, "a", "2.5", np.nan, None)] == [
+        True, True, True, False, False, False, False,
+    ]  # fmt: skip
+    assert map_return_to_series(lambda x: x * 2)(3).to_dict() == {"A": 6}
+    np.testing.assert_array_equal(pd_to_array(df), df.to_numpy())
+
+
+def test_spatial_binning_takes_the_bin_width_not_a_number_of_bins():
+    frame = pd.DataFrame({"soma_distance": [0.0, 50.0, 50.5, 120.0], "0": [1.0, 2.0, 3.0, 400.0]})
+    edges, counts = spatial_binning(frame, spatial_bin_size=50)
+    np.testing.assert_array_equal(edges, [0, 50, 100, 150])  # ISF: 50 equal-width bins
+    np.testing.assert_array_equal(counts, [2, 1, 0])  # 400 ms is outside [0, 295]
+    with pytest.raises(AnalyzeError, match="positive number"):
+        spatial_binning(frame, spatial_bin_size=[0, 50, 100])
