@@ -101,6 +101,10 @@ def test_import_writes_isf_keys(imported):
         "parameterfiles",
         "parameterfiles_cell_folder",
         "parameterfiles_network_folder",
+        "morphology",
+        "recsites_folder",
+        "syn_folder",
+        "con_folder",
     } <= keys
 
 
@@ -304,13 +308,18 @@ def test_copied_parameter_files_reference_their_copies_by_reldb_paths(imported, 
     synapses = next(iter(network["network"].values()))["synapses"]
     references = [hoc, landmark, synapses["distributionFile"], synapses["connectionFile"]]
     originals = [campaign.model_files[k] for k in ("hoc", "landmark", "syn", "con")]
-    for reference, original, copy_of in zip(
-        references, originals, [neuron_copy, neuron_copy, network_copy, network_copy], strict=True
+    folders = ["morphology", "recsites_folder", "syn_folder", "con_folder"]
+    for reference, original, copy_of, folder in zip(
+        references,
+        originals,
+        [neuron_copy, neuron_copy, network_copy, network_copy],
+        folders,
+        strict=True,
     ):
-        assert reference.startswith("reldb://parameterfiles_")
+        # ISF's folder per kind of file, the copy under the original's basename
+        assert reference == f"reldb://{folder}/{original.name}"
         resolved = Path(resolve_db_path(reference, relative_to=copy_of))
-        assert resolved.suffix == original.suffix
-        assert resolved.name[:64] == hashlib.sha256(resolved.read_bytes()).hexdigest()
+        assert resolved == Path(imported[folder]) / original.name
         if original.suffix != ".con":
             assert resolved.read_bytes() == original.read_bytes()
     # the .con file's comment naming its .syn file now names the copy
@@ -434,7 +443,7 @@ def test_linked_and_swc_morphologies_are_copied(tmp_path):
     db = zdb.DataBase(tmp_path / "db")
     only = {"voltage_traces": False, "synapse_activation": False, "spike_times": False}
     lsg.init(db, info.path, progress=False, dendritic_voltage_traces=False, **only)
-    copies = list(Path(db["parameterfiles_cell_folder"]).glob("*.SWC"))
+    copies = list(Path(db["morphology"]).glob("*.SWC"))
     assert [c.read_bytes() for c in copies] == [info.model_files["hoc"].read_bytes()]
 
 
@@ -575,8 +584,8 @@ def test_isf_keywords_are_accepted_and_unknown_ones_refused(campaign, tmp_path):
     db = zdb.DataBase(tmp_path / "db")
     with pytest.raises(TypeError, match="no_such_option"):
         lsg.init(db, campaign.path, no_such_option=1)
-    with pytest.raises(lsg.SimrunImportError, match="rewrite_in_optimized_format"):
-        lsg.init(db, campaign.path, rewrite_in_optimized_format=False)
+    with pytest.raises(lsg.SimrunImportError, match="burst_times"):
+        lsg.init(db, campaign.path, burst_times=True)
 
 
 def test_command_line_imports_a_campaign(campaign, tmp_path, capsys):
@@ -648,13 +657,16 @@ def test_real_example_parameter_files_are_copied_and_rewritten(example):
     row = db["parameterfiles"].iloc[0]
     neuron_copy = Path(db["parameterfiles_cell_folder"]) / row.hash_neuron
     text = neuron_copy.read_text()
-    assert "/gpfs/" not in text and "reldb://parameterfiles_cell_folder/" in text
+    assert "/gpfs/" not in text and "reldb://morphology/86_C2_center.hoc" in text
     network_copy = Path(db["parameterfiles_network_folder"]) / row.hash_network
     assert "/gpfs/" not in network_copy.read_text()
-    con = [n for n in os.listdir(db["parameterfiles_network_folder"]) if n.endswith(".con")]
-    assert len(con) == 1
+    assert os.listdir(db["morphology"]) == ["86_C2_center.hoc"]
+    assert os.listdir(db["recsites_folder"]) == ["apical_proximal_distal_rec_sites.landmarkAscii"]
+    assert os.listdir(db["syn_folder"]) == ["example_embedding_86_C2_center.syn"]
+    con = os.listdir(db["con_folder"])
+    assert con == ["example_embedding_86_C2_center.con"]
     # line 2 names a .syn file that does not exist under that name: kept, with a warning
-    lines = (Path(db["parameterfiles_network_folder"]) / con[0]).read_text().splitlines()
+    lines = (Path(db["con_folder"]) / con[0]).read_text().splitlines()
     assert lines[1] == "# 86_C2_center.syn"
     assert any(
         issubclass(w.category, lsg.SimrunImportWarning) and "86_C2_center.syn" in str(w.message)
@@ -679,7 +691,7 @@ def test_a_synapse_file_with_latin1_bytes_is_copied_byte_for_byte(tmp_path):
     db = zdb.DataBase(tmp_path / "db")
     only = {"voltage_traces": False, "synapse_activation": False, "spike_times": False}
     lsg.init(db, info.path, progress=False, dendritic_voltage_traces=False, **only)
-    copies = list(Path(db["parameterfiles_network_folder"]).glob("*.syn"))
+    copies = list(Path(db["syn_folder"]).glob("*.syn"))
     assert len(copies) == 1 and copies[0].read_bytes().endswith(b"caf\xe9: a comment in latin-1\n")
 
 

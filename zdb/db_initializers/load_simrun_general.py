@@ -1,9 +1,9 @@
 """Import the raw output of ISF simulation campaigns ("simrun" format) into a database.
 
 :func:`init` scans a campaign folder for result folders (folders holding a
-``*_vm_all_traces.csv`` file; folders whose name ends in ``_running`` are skipped),
-parses their files in parallel on dask and writes these keys, with ISF's names and
-meanings:
+``*_vm_all_traces.csv`` or ``.npz`` file; folders whose name ends in ``_running`` are
+skipped), parses their files in parallel on dask and writes these keys, with ISF's
+names and meanings:
 
 =============================  ========================================================
 ``simresult_path``             the absolute path of the campaign folder (str)
@@ -33,10 +33,13 @@ meanings:
 ``parameterfiles``             per trial the original paths and SHA-256 content hashes
                                of its neuron and network parameter files
 ``parameterfiles_cell_folder`` managed folder: neuron parameter files (named by the
-                               hash of the original file) and the morphologies and
-                               recording-site files they reference
-``parameterfiles_network_folder``  managed folder: network parameter files and the
-                               synapse (``.syn``) and connection (``.con``) files
+                               SHA-256 hash of the original file)
+``parameterfiles_network_folder``  managed folder: network parameter files (likewise)
+``morphology``                 managed folder: the morphologies (``.hoc``/``.swc``)
+                               they reference, under their original basenames
+``recsites_folder``            managed folder: the recording-site files
+``syn_folder``, ``con_folder`` managed folders: the synapse (``.syn``) and connection
+                               (``.con``) files
 =============================  ========================================================
 
 The sim_trial_index of a trial is ``<result folder relative to simresult_path>/<trial
@@ -49,7 +52,14 @@ process; the work runs on the active dask scheduler, or on ``client``.
 
 Copies of parameter files have their references to other files rewritten to
 ``reldb://`` paths into the managed folders, so the database stays usable when moved;
-copies of the referenced files are named by the SHA-256 hash of their content.
+copies of the referenced files keep their basenames (different files of one basename
+are told apart by a content hash, see ``docs/import.md``).
+:func:`load_param_files_from_db` reads a trial's parameter files back.
+
+An incomplete result folder is skipped with a warning (``on_incomplete='skip'``) or
+stops the import (``'raise'``). :func:`optimize` and :func:`reoptimize_db` rewrite
+tables stored in another format natively; :func:`add_dendritic_voltage_traces` adds the
+dendritic traces to an import made without them.
 
 ``init(..., incremental=True)`` adds the trials of new result folders to an existing
 import, parsing only their files; see :func:`init`.
@@ -83,7 +93,18 @@ from .simrun_import.campaign import (
     scan_campaign,
     sim_trial_index,
 )
-from .simrun_import.parameter_files import CELL_FOLDER, NETWORK_FOLDER
+from .simrun_import.optimize import optimize, reoptimize_db
+from .simrun_import.parameter_files import (
+    CELL_FOLDER,
+    CON_FOLDER,
+    MORPHOLOGY_FOLDER,
+    NETWORK_FOLDER,
+    PARAMETER_FOLDERS,
+    RECSITES_FOLDER,
+    SYN_FOLDER,
+    ParameterTree,
+    load_param_files_from_db,
+)
 from .simrun_import.partitions import (
     TARGET_PARTITIONS,
     TableParts,
@@ -92,7 +113,7 @@ from .simrun_import.partitions import (
     hold,
 )
 from .simrun_import.reporting import SimrunImportError, SimrunImportWarning
-from .simrun_import.run import CONCURRENT_TABLES, init
+from .simrun_import.run import CONCURRENT_TABLES, add_dendritic_voltage_traces, init
 from .simrun_import.spike_times import add_dendritic_spike_times, parsed_spike_table
 from .simrun_import.voltage_traces import (
     TIME_NAME,
@@ -108,6 +129,16 @@ __all__ = [
     "ACTIVATION_PARTITION_BYTES",
     "CELL_FOLDER",
     "CONCURRENT_TABLES",
+    "CON_FOLDER",
+    "MORPHOLOGY_FOLDER",
+    "PARAMETER_FOLDERS",
+    "RECSITES_FOLDER",
+    "SYN_FOLDER",
+    "ParameterTree",
+    "add_dendritic_voltage_traces",
+    "load_param_files_from_db",
+    "optimize",
+    "reoptimize_db",
     "INDEX_NAME",
     "NETWORK_FOLDER",
     "NETWORK_PARAM_SUFFIX",

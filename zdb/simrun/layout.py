@@ -4,7 +4,8 @@ A campaign folder holds result folders (any depth below it); one result folder h
 for a uid such as ``20240`` or ``seed12_pid34``:
 
 - ``<uid>_vm_all_traces.csv``: the somatic voltage traces, whose header names the
-  trials (:mod:`zdb.simrun.voltage_traces`);
+  trials (:mod:`zdb.simrun.voltage_traces`), or ``<uid>_vm_all_traces.npz`` (trials
+  numbered 0, 1, ...);
 - ``<uid>_<site label>_vm_dend_traces.csv``: the traces of each dendritic recording site;
 - ``simulation_runNNNN_synapses.csv`` and ``simulation_runNNNN_presynaptic_cells.csv``
   per trial (:mod:`zdb.simrun.activation`);
@@ -28,6 +29,9 @@ from .text import PathLike, SimrunFormatError
 from .voltage_traces import read_voltage_trace_header
 
 VM_ALL_TRACES_SUFFIX = "_vm_all_traces.csv"
+VM_ALL_TRACES_NPZ_SUFFIX = "_vm_all_traces.npz"
+#: the somatic voltage-trace file of a result folder ends in one of these
+TRACE_SUFFIXES = (VM_ALL_TRACES_SUFFIX, VM_ALL_TRACES_NPZ_SUFFIX)
 VM_DEND_TRACES_SUFFIX = "_vm_dend_traces.csv"
 RUNNING_SUFFIX = "_running"
 NEURON_PARAM_SUFFIX = "_neuron_model.param"
@@ -46,7 +50,7 @@ def trial_file(folder: PathLike, trial: int, kind: ActivationKind) -> Path:
 class ResultFolderFiles:
     """The files of one result folder by role (names, not paths)."""
 
-    #: the ``<uid>_vm_all_traces.csv`` file
+    #: the ``<uid>_vm_all_traces.csv`` (or ``.npz``) file
     trace_file: str
     #: the activation files by kind (``synapses``, ``presynaptic_cells``) and trial
     trial_files: Mapping[str, Mapping[int, str]]
@@ -59,7 +63,11 @@ class ResultFolderFiles:
     @property
     def uid(self) -> str:
         """The uid prefixing the folder's files (``20240``, ``seed12_pid34``)."""
-        return self.trace_file[: -len(VM_ALL_TRACES_SUFFIX)]
+        return _trace_uid(self.trace_file)
+
+
+def _trace_uid(trace_file: str) -> str:
+    return trace_file[: -len(next(s for s in TRACE_SUFFIXES if trace_file.endswith(s)))]
 
 
 def list_result_folder(folder: PathLike) -> ResultFolderFiles:
@@ -68,14 +76,14 @@ def list_result_folder(folder: PathLike) -> ResultFolderFiles:
         names = os.listdir(folder)
     except FileNotFoundError:
         raise SimrunFormatError(f"result folder {os.fspath(folder)} does not exist") from None
-    traces = sorted(n for n in names if n.endswith(VM_ALL_TRACES_SUFFIX))
+    traces = sorted(n for n in names if n.endswith(TRACE_SUFFIXES))
     if len(traces) != 1:
         raise SimrunFormatError(
             f"result folder {os.fspath(folder)} must hold exactly one "
-            f"'*{VM_ALL_TRACES_SUFFIX}' file, found {len(traces)}: {traces}; remove the "
-            "extra files or the folder"
+            f"'*{VM_ALL_TRACES_SUFFIX}' or '*{VM_ALL_TRACES_NPZ_SUFFIX}' file, found "
+            f"{len(traces)}: {traces}; remove the extra files or the folder"
         )
-    uid = traces[0][: -len(VM_ALL_TRACES_SUFFIX)]
+    uid = _trace_uid(traces[0])
     trial_files: dict[str, dict[int, str]] = {kind: {} for kind in FIXED_COLUMNS}
     dendritic: dict[str, str] = {}
     for name in names:
@@ -116,7 +124,7 @@ def check_trials(folder: PathLike, header_trials: Sequence[int], files: ResultFo
 
 
 def soma_trace_file(folder: PathLike) -> Path:
-    """The one ``<uid>_vm_all_traces.csv`` file of a result folder."""
+    """The one ``<uid>_vm_all_traces.csv`` (or ``.npz``) file of a result folder."""
     return Path(folder) / list_result_folder(folder).trace_file
 
 
@@ -162,7 +170,7 @@ def find_trials(folder: PathLike) -> list[int]:
 
 
 def find_result_folders(campaign: PathLike) -> list[Path]:
-    """Every result folder (a folder holding a ``*_vm_all_traces.csv`` file) below a
+    """Every result folder (a folder holding a ``*_vm_all_traces.csv`` or ``.npz`` file) below a
     campaign folder, sorted, skipping folders whose name ends in ``_running`` and
     everything below them."""
     campaign = Path(campaign)
@@ -171,6 +179,6 @@ def find_result_folders(campaign: PathLike) -> list[Path]:
     found = []
     for root, dirs, files in os.walk(campaign):
         dirs[:] = sorted(d for d in dirs if not d.endswith(RUNNING_SUFFIX))
-        if any(f.endswith(VM_ALL_TRACES_SUFFIX) for f in files):
+        if any(f.endswith(TRACE_SUFFIXES) for f in files):
             found.append(Path(root))
     return sorted(found)

@@ -5,12 +5,18 @@ dendritic recording site): tab separated, header ``t``, ``Vm run 00``, ``Vm run 
 (the trial numbers), then one row per time step. Parsing goes through pyarrow's CSV
 reader, which is exact and strict about the number of fields; writing gives the bytes
 ISF writes.
+
+``<uid>_vm_all_traces.npz`` (somatic traces as ISF's newer simulations may write them,
+read by ISF's ``read_voltage_traces_from_npz``): a NumPy ``.npz`` archive whose array
+``arr_0`` has one row per time step, the time in column 0 and one column per trial after
+it; the trials are numbered 0, 1, ... in column order (the file names none).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import zipfile
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -29,6 +35,10 @@ from .text import (
 )
 
 _TRACE_COLUMN = re.compile(r"Vm run (\d+)")
+#: the suffix of NumPy voltage-trace files
+NPZ_SUFFIX = ".npz"
+#: the array of a ``.npz`` voltage-trace file
+NPZ_ARRAY = "arr_0"
 
 
 class VoltageTraceArrays(NamedTuple):
@@ -62,8 +72,62 @@ def _trials_from_header(header: str, path: PathLike) -> np.ndarray:
     return np.array(trials, dtype=np.int64)
 
 
+def _is_npz(path: PathLike) -> bool:
+    return os.fspath(path).endswith(NPZ_SUFFIX)
+
+
+def _npz_error(path: PathLike, problem: str) -> SimrunFormatError:
+    return SimrunFormatError(
+        f"{os.fspath(path)} is not a voltage-trace .npz file ({problem}): it must hold one "
+        f"2-D float array {NPZ_ARRAY!r} with the time in column 0 and a column per trial"
+    )
+
+
+def _npz_shape(path: PathLike) -> tuple[int, ...]:
+    """The shape of the array of a ``.npz`` voltage-trace file, from its header alone."""
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(f"{NPZ_ARRAY}.npy") as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+            else:
+                shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+    except FileNotFoundError:
+        raise SimrunFormatError(f"{os.fspath(path)} does not exist") from None
+    except (KeyError, OSError, ValueError, zipfile.BadZipFile) as e:
+        raise _npz_error(path, str(e)) from None
+    if len(shape) != 2 or shape[1] < 1 or dtype.kind not in "fiu":
+        raise _npz_error(path, f"its array has shape {shape} and dtype {dtype}")
+    return tuple(shape)
+
+
+def read_npz_voltage_trace_arrays(path: PathLike) -> VoltageTraceArrays:
+    """Read a ``*_vm_all_traces.npz`` file: ``t`` is column 0 of its array (ISF's reader
+    assumed 0.025 ms steps from 0 instead, right only for such files), trial ``i`` is
+    column ``i + 1``."""
+    n_samples, n_columns = _npz_shape(path)
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            data = np.asarray(archive[NPZ_ARRAY], dtype=np.float64)
+    except (OSError, ValueError) as e:
+        raise _npz_error(path, str(e)) from None
+    trials = np.arange(n_columns - 1, dtype=np.int64)
+    return VoltageTraceArrays(data[:, 0].copy(), trials, np.ascontiguousarray(data[:, 1:].T))
+
+
+def write_npz_voltage_trace_arrays(path: PathLike, t: np.ndarray, values: np.ndarray) -> None:
+    """Write a ``.npz`` voltage-trace file of ``values`` (one row per trial, numbered from
+    0) sampled at ``t``."""
+    t = np.asarray(t, dtype=np.float64)
+    values = np.asarray(values, dtype=np.float64).reshape(-1, len(t))
+    np.savez(path, **{NPZ_ARRAY: np.column_stack([t, values.T])})
+
+
 def read_voltage_trace_header(path: PathLike) -> np.ndarray:
-    """The trial numbers named in a voltage-trace file's header, reading only that line."""
+    """The trial numbers named in a voltage-trace file's header, reading only that line
+    (of a ``.npz`` file: 0, 1, ... per trial column, read from the array's header)."""
+    if _is_npz(path):
+        return np.arange(_npz_shape(path)[1] - 1, dtype=np.int64)
     try:
         # undecodable bytes become U+FFFD, which the header check then names
         with open(path, encoding="utf-8", errors="replace") as f:
@@ -80,8 +144,11 @@ def read_voltage_trace_arrays(path: PathLike, *, use_threads: bool = True) -> Vo
     trial ``trials[i]``. pyarrow's CSV reader is exact, strict about the number of fields
     and, unlike pandas', runs without holding the GIL, so threads parse files in
     parallel; ``use_threads=False`` keeps it from starting threads of its own (for
-    callers whose threads already occupy the cores, such as dask tasks).
+    callers whose threads already occupy the cores, such as dask tasks). A ``.npz`` file
+    is read by :func:`read_npz_voltage_trace_arrays`.
     """
+    if _is_npz(path):
+        return read_npz_voltage_trace_arrays(path)
     header, body = read_header_and_body(path)
     trials = _trials_from_header(header, path)
     n_columns = 1 + len(trials)

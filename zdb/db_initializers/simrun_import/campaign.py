@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -11,8 +12,9 @@ from pathlib import Path
 from ...exceptions import DataBaseException
 from ...keys import normalize_key
 from ...simrun import layout
+from ...simrun.text import SimrunFormatError
 from ...simrun.voltage_traces import read_voltage_trace_header
-from .reporting import SimrunImportError
+from .reporting import SimrunImportError, SimrunImportWarning
 
 INDEX_NAME = "sim_trial_index"
 
@@ -70,12 +72,32 @@ def sim_trial_index(rel: str, number: int) -> str:
     return f"{rel}/{number:06d}" if rel else f"{number:06d}"
 
 
-def _scan_folder(folder: Path, root: Path, check_activation: bool) -> ResultFolder:
+#: what :func:`scan_campaign` does with an incomplete result folder
+ON_INCOMPLETE = ("skip", "raise")
+
+
+def _check_param_files(folder: Path, files: layout.ResultFolderFiles) -> None:
+    for names, suffix in (
+        (files.neuron_params, layout.NEURON_PARAM_SUFFIX),
+        (files.network_params, layout.NETWORK_PARAM_SUFFIX),
+    ):
+        if len(names) != 1:
+            raise SimrunFormatError(
+                f"result folder {folder} must hold exactly one '*{suffix}' file, found "
+                f"{list(names)}; add or remove files, or import with parameterfiles=False"
+            )
+
+
+def _scan_folder(
+    folder: Path, root: Path, check_activation: bool, check_params: bool
+) -> ResultFolder:
     """One result folder: its files, and its trials from the voltage-trace header."""
     files = layout.list_result_folder(folder)
     trials = tuple(read_voltage_trace_header(folder / files.trace_file).tolist())
     if check_activation:
         layout.check_trials(folder, trials, files)
+    if check_params:
+        _check_param_files(folder, files)
     rel = folder.relative_to(root).as_posix()
     return ResultFolder(
         path=str(folder),
@@ -90,22 +112,62 @@ def _scan_folder(folder: Path, root: Path, check_activation: bool) -> ResultFold
     )
 
 
-def scan_campaign(simresult_path: str | os.PathLike, check_activation: bool = True) -> Campaign:
+def scan_campaign(
+    simresult_path: str | os.PathLike,
+    check_activation: bool = True,
+    *,
+    check_params: bool = False,
+    on_incomplete: str = "raise",
+) -> Campaign:
     """Find the result folders below ``simresult_path`` and their trials.
 
     With ``check_activation`` every folder must hold a synapse and a presynaptic cell
-    activation file for exactly the trials its voltage-trace header names.
+    activation file for exactly the trials its voltage-trace header names; with
+    ``check_params`` one neuron and one network parameter file. A folder that does not
+    (or whose voltage-trace header cannot be read) is incomplete: ``on_incomplete='raise'``
+    raises its :class:`~zdb.simrun.text.SimrunFormatError`, ``'skip'`` leaves it out with
+    a :class:`SimrunImportWarning` naming it and why.
     """
+    if on_incomplete not in ON_INCOMPLETE:
+        raise SimrunImportError(
+            f"on_incomplete must be one of {ON_INCOMPLETE}, not {on_incomplete!r}"
+        )
     root = Path(simresult_path).absolute()
     paths = layout.find_result_folders(root)
     if not paths:
         raise SimrunImportError(
             f"{root} holds no result folder (a folder with a '*{layout.VM_ALL_TRACES_SUFFIX}' "
-            "file, not ending in '_running'); check the path"
+            f"or '*{layout.VM_ALL_TRACES_NPZ_SUFFIX}' file, not ending in '_running'); check "
+            "the path"
         )
+
+    def scan(path: Path) -> ResultFolder | SimrunFormatError:
+        try:
+            return _scan_folder(path, root, check_activation, check_params)
+        except SimrunFormatError as e:
+            if on_incomplete == "raise":
+                raise
+            return e
+
     # reading folder listings and header lines is IO: threads overlap its latency
     with ThreadPoolExecutor(8) as pool:
-        folders = list(pool.map(lambda p: _scan_folder(p, root, check_activation), paths))
+        scanned = list(pool.map(scan, paths))
+    folders = []
+    for path, result in zip(paths, scanned, strict=True):
+        if isinstance(result, ResultFolder):
+            folders.append(result)
+            continue
+        warnings.warn(
+            f"skipping the incomplete result folder {path}: {result} (on_incomplete='skip'; "
+            "on_incomplete='raise' stops the import instead)",
+            SimrunImportWarning,
+            stacklevel=3,
+        )
+    if not folders:
+        raise SimrunImportError(
+            f"every result folder below {root} is incomplete ({len(paths)} skipped, see the "
+            "warnings); complete them, or check the path"
+        )
     trials = [
         Trial(sim_trial_index(f.rel, n), i, n) for i, f in enumerate(folders) for n in f.trials
     ]

@@ -1,5 +1,11 @@
 """The parameter files of a campaign: hashed, copied with the files they reference into
-managed folders, their references rewritten to ``reldb://`` paths of the copies."""
+ISF's managed folders, their references rewritten to ``reldb://`` paths of the copies.
+
+As in ISF, the copies of parameter files are named by the hash of the original file
+(``parameterfiles_cell_folder``, ``parameterfiles_network_folder``), the files they
+reference keep their basenames, in one folder per kind (``morphology``,
+``recsites_folder``, ``syn_folder``, ``con_folder``). Different files that share a
+basename do not overwrite each other: see :func:`_CopyNames.name`."""
 
 from __future__ import annotations
 
@@ -18,6 +24,7 @@ import pandas as pd
 
 from ...database import DataBase
 from ...dbopen import create_reldb_path
+from ...IO.LoaderDumper.just_create_folder import ManagedFolder
 from ...simrun import parameter_files as pf
 from ...simrun import references
 from ...simrun.layout import NETWORK_PARAM_SUFFIX, NEURON_PARAM_SUFFIX
@@ -26,6 +33,19 @@ from .reporting import SimrunImportError, SimrunImportWarning, logger
 
 CELL_FOLDER = "parameterfiles_cell_folder"
 NETWORK_FOLDER = "parameterfiles_network_folder"
+MORPHOLOGY_FOLDER = "morphology"
+RECSITES_FOLDER = "recsites_folder"
+SYN_FOLDER = "syn_folder"
+CON_FOLDER = "con_folder"
+#: every managed folder an import writes, in ISF's names
+PARAMETER_FOLDERS = (
+    CELL_FOLDER,
+    NETWORK_FOLDER,
+    MORPHOLOGY_FOLDER,
+    RECSITES_FOLDER,
+    SYN_FOLDER,
+    CON_FOLDER,
+)
 
 
 def _sha256(path: str) -> str:
@@ -48,11 +68,11 @@ def _one_param_file(folder: ResultFolder, names: tuple[str, ...], suffix: str) -
 #: the managed folder that holds each kind of file: parameter files and the files they
 #: reference
 _FOLDER_OF_KIND = {
-    "hoc": CELL_FOLDER,
-    "landmark": CELL_FOLDER,
+    "hoc": MORPHOLOGY_FOLDER,
+    "landmark": RECSITES_FOLDER,
     "neuron": CELL_FOLDER,
-    "syn": NETWORK_FOLDER,
-    "con": NETWORK_FOLDER,
+    "syn": SYN_FOLDER,
+    "con": CON_FOLDER,
     "network": NETWORK_FOLDER,
 }
 
@@ -133,11 +153,59 @@ def _replace_reference(text: str, kind: str, here: str, targets: Mapping[str, st
     return text[: found.start] + target + text[found.end :]
 
 
-def _write_file(folder: str, name: str, data: bytes, overwrite: bool) -> None:
+class _CopyNames:
+    """The names of the copies in one managed folder of referenced files.
+
+    A copy keeps the basename of its original, as in ISF. When a different file (by
+    content) already has that name in the folder, from this import or, in an incremental
+    import, from an earlier one, the copy is named ``<stem>_<first 12 hex digits of the
+    SHA-256 of its content><suffix>`` instead, with a warning naming both files: ISF
+    would silently overwrite one with the other. Files are copied in the order of their
+    original paths, so the name each gets does not depend on the order of the trials.
+    """
+
+    def __init__(self, key: str, folder: str, keep_existing: bool) -> None:
+        self.key = key
+        #: name -> (SHA-256 of the content, the original path or None for a stored file)
+        self.taken: dict[str, tuple[str, str | None]] = {}
+        if keep_existing:
+            for name in os.listdir(folder):
+                path = os.path.join(folder, name)
+                if os.path.isfile(path) and not os.path.islink(path):
+                    self.taken[name] = (hashlib.sha256(Path(path).read_bytes()).hexdigest(), None)
+
+    def name(self, original: str, digest: str) -> tuple[str, bool]:
+        """The name of the copy of ``original`` (content hash ``digest``), and whether it
+        must be written (False: the folder already holds that content under that name)."""
+        base = os.path.basename(original)
+        stem, suffix = os.path.splitext(base)
+        for candidate in (base, f"{stem}_{digest[:12]}{suffix}", f"{stem}_{digest}{suffix}"):
+            held = self.taken.get(candidate)
+            if held is None:
+                self.taken[candidate] = (digest, original)
+                if candidate != base:
+                    other = self.taken[base][1] or f"the file stored in {self.key!r}"
+                    warnings.warn(
+                        f"{original} and {other} are different files with the same name "
+                        f"{base!r}; the copy of {original} is named {candidate!r} in the "
+                        f"managed folder {self.key!r}, and the parameter files referencing "
+                        "it point there",
+                        SimrunImportWarning,
+                        stacklevel=3,
+                    )
+                return candidate, True
+            if held[0] == digest:
+                return candidate, False
+        raise SimrunImportError(
+            f"the managed folder {self.key!r} holds other files under every name the copy of "
+            f"{original} may have ({base!r} and with its content hash); remove them or "
+            "import into a new database"
+        )
+
+
+def _write_file(folder: str, name: str, data: bytes) -> None:
     """Write a file of a managed folder atomically (other readers may use the folder)."""
     path = os.path.join(folder, name)
-    if not overwrite and os.path.exists(path):
-        return
     tmp = f"{path}.{secrets.token_hex(6)}.tmp"
     with open(tmp, "wb") as f:
         f.write(data)
@@ -146,7 +214,13 @@ def _write_file(folder: str, name: str, data: bytes, overwrite: bool) -> None:
 
 def _managed_folder(db: DataBase, key: str) -> str:
     if key in db:
-        return str(db[key])
+        value = db[key]
+        if not isinstance(value, ManagedFolder):
+            raise SimrunImportError(
+                f"the key {key!r} of {db.basedir} holds {type(value).__name__}, not the "
+                "managed folder the import copies files into; delete or move that key"
+            )
+        return str(value)
     return str(db.create_managed_folder(key))
 
 
@@ -193,15 +267,20 @@ def import_parameterfiles(
             f"{' ...' if len(missing) > 5 else ''}. Give path_map={{old prefix: new "
             "prefix} to say where they are now, or import with parameterfiles=False"
         )
-    folders = {k: _managed_folder(db, k) for k in (CELL_FOLDER, NETWORK_FOLDER)}
+    folders = {k: _managed_folder(db, k) for k in PARAMETER_FOLDERS}
     prefixes = {k: create_reldb_path(os.path.join(f, "_"))[:-1] for k, f in folders.items()}
+    names = {
+        key: _CopyNames(key, folders[key], keep_existing=not prune)
+        for key in {_FOLDER_OF_KIND[kind] for kind in references.REFERENCE_SUFFIXES}
+    }
     written: dict[str, set[str]] = {k: set() for k in folders}
     copies: dict[str, dict[str, str]] = {}  # kind -> resolved original -> reldb path
 
     def copy(kind: str, path: str, data: bytes) -> None:
         key = _FOLDER_OF_KIND[kind]
-        name = hashlib.sha256(data).hexdigest() + Path(path).suffix
-        _write_file(folders[key], name, data, overwrite=False)
+        name, new = names[key].name(path, hashlib.sha256(data).hexdigest())
+        if new:
+            _write_file(folders[key], name, data)
         written[key].add(name)
         copies.setdefault(kind, {})[path] = prefixes[key] + name
 
@@ -224,7 +303,7 @@ def import_parameterfiles(
         key = _FOLDER_OF_KIND[p.kind]
         # named by the hash of the original file, as ISF does; rewritten every time, since
         # the copy depends on path_map
-        _write_file(folders[key], p.digest, text.encode(), overwrite=True)
+        _write_file(folders[key], p.digest, text.encode())
         written[key].add(p.digest)
     if old is not None:
         table = pd.concat([old[~old.index.isin(table.index)], table]).sort_index(kind="stable")
@@ -234,3 +313,65 @@ def import_parameterfiles(
             for name in os.listdir(folder):
                 if name not in written[key]:
                     os.remove(os.path.join(folder, name))
+
+
+class ParameterTree(dict):
+    """A parsed parameter file: a dict whose keys also read as attributes
+    (``neup.neuron.filename``), as ISF's ``ParameterSet`` does. Hand-written because
+    ISF's own class needs NEURON's stack; nested dicts are converted on construction."""
+
+    def __init__(self, value: Mapping[str, Any]) -> None:
+        super().__init__({k: _tree(v) for k, v in value.items()})
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def _tree(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return ParameterTree(value)
+    if isinstance(value, list):
+        return [_tree(v) for v in value]
+    return value
+
+
+def load_param_files_from_db(db: DataBase, sti: str) -> tuple[Any, Any]:
+    """The neuron and network parameters of trial ``sti`` (a sim_trial_index) as stored
+    by the import, with ``reldb://`` paths to the copies in the database (ISF's
+    ``load_param_files_from_db``). With ISF's ``single_cell_parser`` installed they are
+    its ``ParameterSet`` objects, as in ISF; otherwise :class:`ParameterTree` dicts."""
+    for key in ("parameterfiles", CELL_FOLDER, NETWORK_FOLDER):
+        if key not in db:
+            raise SimrunImportError(
+                f"the database {db.basedir} has no key {key!r}: import the campaign with "
+                "parameterfiles=True first"
+            )
+    table = db["parameterfiles"]
+    if sti not in table.index:
+        raise SimrunImportError(
+            f"the trial {sti!r} is not in the key 'parameterfiles' of {db.basedir}; give a "
+            "sim_trial_index of db['sim_trial_index']"
+        )
+    row = table.loc[sti]
+    names = (str(row["hash_neuron"]), str(row["hash_network"]))
+    for name in names:  # read from the database: never join anything but a hash
+        if not name.isalnum() or not name.isascii():
+            raise SimrunImportError(
+                f"the key 'parameterfiles' of {db.basedir} names the parameter file "
+                f"{name!r} for trial {sti!r}, which is no content hash; the database is "
+                "damaged: import the campaign again"
+            )
+    paths = (
+        os.path.join(db[CELL_FOLDER], names[0]),
+        os.path.join(db[NETWORK_FOLDER], names[1]),
+    )
+    try:
+        import single_cell_parser as scp  # type: ignore[import-not-found]
+    except ImportError:
+        return ParameterTree(pf.read_param_file(paths[0])), ParameterTree(
+            pf.read_param_file(paths[1])
+        )
+    return scp.build_parameters(paths[0]), scp.build_parameters(paths[1])

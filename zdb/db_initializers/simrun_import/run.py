@@ -232,8 +232,10 @@ def init(
     path_map: Mapping[str, str] | None = None,
     *,
     incremental: bool = False,
+    on_incomplete: str = "skip",
     progress: bool = True,
     scheduler: Any = None,
+    rewrite_in_optimized_format: bool = True,
     **isf_options: Any,
 ) -> None:
     """Import the simulation campaign at ``simresult_path`` into ``db`` (the keys are
@@ -247,7 +249,10 @@ def init(
     on (or ``scheduler``, any dask scheduler; default: the active one). ``path_map``:
     ``{old prefix: new prefix}`` for absolute paths in parameter files, such as those of
     the cluster that ran the simulations; a file they reference that cannot be found
-    raises, naming it. ``progress`` shows a tqdm progress bar.
+    raises, naming it. ``progress`` shows a tqdm progress bar. An incomplete result
+    folder (activation or parameter files missing for the trials of its voltage traces,
+    an unreadable voltage-trace file) is left out with a ``SimrunImportWarning`` naming it
+    (``on_incomplete='skip'``) or stops the import (``'raise'``).
 
     Every key is replaced atomically; ``metadata`` is removed first and written last, so
     a database without it holds no complete import, and an interrupted import can simply
@@ -255,22 +260,18 @@ def init(
     the stored ``metadata`` (those of new result folders) are parsed and merged into the
     stored tables, which keep sorted, known divisions; imported trials stay as they
     are. ISF's keywords ``repartition``, ``n_chunks`` and ``dumper`` are accepted and
-    ignored (zdb chooses partitions and stores every table with its own dumpers).
+    ignored (zdb chooses partitions and stores every table with its own dumpers), and so
+    is ``rewrite_in_optimized_format``: zdb always stores the data in its native format
+    (ISF's ``False`` stored tables that point at the raw files).
     """
     import dask
 
-    unknown = sorted(
-        set(isf_options) - {*_ISF_IGNORED, "rewrite_in_optimized_format", "burst_times"}
-    )
+    unknown = sorted(set(isf_options) - {*_ISF_IGNORED, "burst_times"})
     if unknown:
         raise TypeError(f"init() got unexpected keyword arguments {unknown}")
     if isf_options.get("burst_times"):
         raise SimrunImportError("burst_times is not supported (ISF deprecated it as well)")
-    if isf_options.get("rewrite_in_optimized_format", True) is False:
-        raise SimrunImportError(
-            "rewrite_in_optimized_format=False (tables that point at the raw files) is not "
-            "supported: zdb always stores the data, which is what makes it fast"
-        )
+    del rewrite_in_optimized_format  # accepted for ISF's callers: zdb always stores the data
     if incremental and not core:
         raise SimrunImportError("an incremental import needs core=True (it updates metadata)")
     root = str(Path(simresult_path).absolute())
@@ -280,7 +281,12 @@ def init(
     distributed = chosen is not None and "Client" in type(chosen).__name__
     with context, progress_bar(progress, distributed) as step:
         step("scanning result folders")
-        campaign = scan_campaign(root, check_activation=synapse_activation)
+        campaign = scan_campaign(
+            root,
+            check_activation=synapse_activation,
+            check_params=parameterfiles,
+            on_incomplete=on_incomplete,
+        )
         run = _Import(db, campaign, old_meta, step)
         if run.incremental and not run.new_trials:
             logger.info("simrun import: no new trials in %s", root)
@@ -311,3 +317,40 @@ def init(
         if core:
             run.core()
         step("done")
+
+
+def add_dendritic_voltage_traces(
+    db: DataBase,
+    rewrite_in_optimized_format: bool = True,
+    dendritic_spike_times: bool = True,
+    repartition: bool = True,
+    dendritic_spike_times_threshold: float = -30.0,
+    scheduler: Any = None,
+    client: Any = None,
+) -> None:
+    """Import the dendritic voltage traces (and, with ``dendritic_spike_times``, their
+    spike times at ``dendritic_spike_times_threshold`` mV) of the trials of an import
+    into ``db`` (ISF's ``add_dendritic_voltage_traces``), for a database imported with
+    ``dendritic_voltage_traces=False``. Only the trials in the stored ``metadata`` are
+    read; the keys of each recording site are replaced. ``rewrite_in_optimized_format``
+    and ``repartition`` are accepted for ISF's callers (zdb always stores the data)."""
+    del rewrite_in_optimized_format, repartition
+    if "metadata" not in db or "simresult_path" not in db:
+        raise SimrunImportError(
+            f"the database {db.basedir} holds no complete import (keys 'metadata' and "
+            "'simresult_path'); run init first"
+        )
+    imported = set(db["metadata"]["sim_trial_index"].tolist())
+    root = str(db["simresult_path"])
+    chosen = client if client is not None else scheduler
+    import dask
+
+    context = dask.config.set(scheduler=chosen) if chosen is not None else nullcontext()
+    with context:
+        scanned = scan_campaign(root, check_activation=False, on_incomplete="skip")
+        trials = tuple(t for t in scanned.trials if t.index in imported)
+        campaign = Campaign(scanned.path, scanned.folders, trials)
+        run = _Import(db, campaign, None, lambda _: None)
+        threshold = dendritic_spike_times_threshold if dendritic_spike_times else None
+        for label in run.dendritic_labels(threshold):
+            run.dendritic(label, threshold)
