@@ -15,6 +15,7 @@ import pytest
 
 import zdb
 from zdb.db_initializers import load_simrun_general as lsg
+from zdb.db_initializers import synapse_activation_binning as sab
 from zdb.dbopen import resolve_db_path
 from zdb.simrun.voltage_traces import read_voltage_trace_arrays, write_npz_voltage_trace_arrays
 from zdb.synthetic import generate_campaign
@@ -221,3 +222,29 @@ def test_add_dendritic_voltage_traces_adds_what_a_full_import_has(tmp_path):
             db["dendritic_recordings"][key].compute(), full["dendritic_recordings"][key].compute()
         )
 
+
+def test_binning_hooks_are_called_as_isf_calls_them(tmp_path):
+    info = generate_campaign(tmp_path / "sim", seed=11, **SMALL)
+    db = zdb.DataBase(tmp_path / "db")
+    lsg.init(db, info.path, progress=False, parameterfiles=False, dendritic_voltage_traces=False)
+    sab.init(db, groupby="EI", maxtime=100)
+    fast = {k: db["synapse_activation_binned"]["t1"]["EI"][k] for k in ("EXC", "INH")}
+    seen = []
+
+    def counting(pdf, maxtime=None):
+        seen.append(maxtime)
+        return sab.applyfun(pdf, maxtime=maxtime)
+
+    sab.init(db, groupby="EI", maxtime=100, applyfun=counting, postfun=sab.postfun)
+    hooked = db["synapse_activation_binned"]["t1"]["EI"]
+    assert seen and set(seen) == {100}
+    for key, array in fast.items():
+        np.testing.assert_array_equal(hooked[key], array)
+
+    def total(s, maxtime=None):
+        return sab.postfun(s, maxtime=maxtime).sum(axis=1, keepdims=True)
+
+    sab.init(db, groupby="EI", maxtime=100, postfun=total)
+    sums = db["synapse_activation_binned"]["t1"]["EI"]
+    for key, array in fast.items():
+        np.testing.assert_array_equal(sums[key][:, 0], array.sum(axis=1))

@@ -21,8 +21,12 @@ What ISF computed, and what differs:
   entry of ``db['sim_trial_index']`` (the same, unless a trial has an empty synapse
   file: its row is zeros instead of missing, so rows stay aligned with the trials).
 - values: float64 counts (ISF's arrays were float64 whenever a trial lacked a group).
-- ISF's ``applyfun`` and ``postfun`` hooks are not taken: binning is vectorised over
-  whole partitions instead of applied per trial and group, which is what makes it fast.
+- ISF's ``applyfun`` (bins one trial's synapses of one group) and ``postfun`` (stacks
+  a group's per-trial results, zeros where a trial lacks the group) hooks: with the
+  defaults, :func:`applyfun` and :func:`postfun`, the binning is vectorised over whole
+  partitions (the same counts, much faster); passing either runs ISF's per-trial and
+  per-group computation with them, whose rows are then the trials present in
+  ``synapse_activation``, as in ISF. Both are called with ``maxtime=`` as in ISF.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -178,6 +183,43 @@ def _partition_trials(trials: Sequence[str], divisions: Sequence[str], i: int) -
     return list(trials[lo:hi])
 
 
+def applyfun(pdf: pd.DataFrame, maxtime: float | None = None) -> np.ndarray:
+    """ISF's default ``applyfun``: the activation times of ``pdf`` (one trial's synapses
+    of one group) counted in 1 ms bins from 0 to ``maxtime`` (default 400)."""
+    edges = bin_edges(0, 400 if maxtime is None else maxtime, 1)
+    times = pdf[[c for c in pdf.columns if str(c).isdigit()]].to_numpy(dtype=np.float64)
+    return np.histogram(times[~np.isnan(times)], bins=edges)[0].astype(np.float64)
+
+
+def postfun(s: pd.Series, maxtime: float | None = None) -> np.ndarray:
+    """ISF's default ``postfun``: stack a group's per-trial arrays into trials x bins,
+    with zeros (``maxtime`` of them) for trials that lack the group."""
+    zeros = np.zeros(int(400 if maxtime is None else maxtime))
+    filled = [zeros if x is None or (isinstance(x, float) and np.isnan(x)) else x for x in s]
+    return np.vstack(filled)
+
+
+def _hooked_partition(
+    pdf: pd.DataFrame,
+    groupby: str | Sequence[str],
+    prefun: Callable[..., pd.DataFrame],
+    applyfun: Callable[[pd.DataFrame], Any],
+    postfun: Callable[[pd.Series], np.ndarray],
+) -> tuple[dict[Any, np.ndarray], tuple[int, int]]:
+    """One partition binned as ISF did, by ``applyfun`` per trial and group and
+    ``postfun`` per group; rows are the partition's trials, sorted."""
+    columns = _groupby_list(groupby)
+    df = prefun(pdf, columns) if prefun is _DEFAULT_PREFUN else prefun(pdf)
+    if df.empty:
+        return {}, (0, 0)
+    groups = df.groupby([df.index, *[df[c] for c in columns]]).apply(applyfun)
+    for _ in columns:
+        groups = groups.unstack(1)
+    out = {key: np.asarray(postfun(groups[key])) for key in groups.columns}
+    first = next(iter(out.values()))
+    return out, (len(first), first.shape[1] if first.ndim > 1 else 1)
+
+
 def synapse_activation_postprocess_dask(
     ddf: Any,
     groupby: str | Sequence[str] = "EI",
@@ -239,12 +281,16 @@ def init(
     prefun: Callable[..., pd.DataFrame] = prefun,
     maxtime: float = 400,
     *,
+    applyfun: Callable[..., Any] = applyfun,
+    postfun: Callable[..., np.ndarray] = postfun,
     bin_size: float = 1,
     min_time: float = 0,
     client: Any = None,
 ) -> None:
     """Bin ``db['synapse_activation']`` per trial and group and store the arrays (see the
-    module docstring). ``scheduler`` or ``client`` choose where dask runs the binning."""
+    module docstring). ``scheduler`` or ``client`` choose where dask runs the binning;
+    ``applyfun``/``postfun`` other than the defaults are ISF's hooks, called with
+    ``maxtime=``."""
     import dask
 
     if "synapse_activation" not in db:
@@ -259,7 +305,21 @@ def init(
     edges = bin_edges(min_time, maxtime, bin_size)
     context = dask.config.set(scheduler=client) if client is not None else nullcontext()
     with context:
-        result = synapse_activation_postprocess_dask(
-            ddf, groupby, prefun, edges, trials, scheduler=scheduler
-        )
+        if applyfun is _DEFAULT_APPLYFUN and postfun is _DEFAULT_POSTFUN:
+            result = synapse_activation_postprocess_dask(
+                ddf, groupby, prefun, edges, trials, scheduler=scheduler
+            )
+        else:
+            _groupby_list(groupby)
+            hooks = (partial(applyfun, maxtime=maxtime), partial(postfun, maxtime=maxtime))
+            tasks = [
+                dask.delayed(_hooked_partition)(part, groupby, prefun, *hooks)
+                for part in ddf.to_delayed()
+            ]
+            done = [r for r in dask.compute(*tasks, scheduler=scheduler) if r[0]]
+            result = merge_results_together([r for r, _ in done], [shape for _, shape in done])
     save_groupby(db, result, groupby, bin_size)
+
+
+_DEFAULT_APPLYFUN = applyfun
+_DEFAULT_POSTFUN = postfun
