@@ -248,3 +248,30 @@ def test_binning_hooks_are_called_as_isf_calls_them(tmp_path):
     sums = db["synapse_activation_binned"]["t1"]["EI"]
     for key, array in fast.items():
         np.testing.assert_array_equal(sums[key][:, 0], array.sum(axis=1))
+
+
+def test_npz_campaign_with_an_incomplete_folder_imports_on_worker_processes(tmp_path):
+    """The .npz files are parsed, and the incomplete folder skipped, with every table
+    built by tasks in two worker processes."""
+    from distributed import Client, LocalCluster
+
+    info = generate_campaign(tmp_path / "sim", seed=12, **SMALL)
+    reference = zdb.DataBase(tmp_path / "reference")
+    broken = _break_a_folder(info)
+    with pytest.warns(lsg.SimrunImportWarning, match=str(broken)):
+        lsg.init(reference, info.path, progress=False)
+    _to_npz(info)
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        db = zdb.DataBase(tmp_path / "db")
+        with pytest.warns(lsg.SimrunImportWarning, match=str(broken)):
+            lsg.init(db, info.path, client=client, progress=False)
+        lsg.optimize(db, client=client)
+    for key in ("voltage_traces", "synapse_activation", "cell_activation"):
+        pd.testing.assert_frame_equal(db[key].compute(), reference[key].compute())
+    pd.testing.assert_frame_equal(db["spike_times"], reference["spike_times"])
+    assert sorted(os.listdir(db["morphology"])) == [info.model_files["hoc"].name]
