@@ -232,6 +232,7 @@ COMPONENTS = {
         "zdb.tables",
     },
     "zdb.tree": {"zdb.commit", "zdb.exceptions", "zdb.format"},
+    "zdb.display": {"zdb.format", "zdb.tree"},
     "zdb.registry": {"zdb.exceptions", "zdb.format"},
     "zdb.isf_methods": {
         "zdb.commit",
@@ -258,6 +259,7 @@ COMPONENTS = {
         "zdb.registry",
         "zdb.storage",
         "zdb.tree",
+        "zdb.display",
     },
     "zdb.describe": {"zdb.commit", "zdb.database", "zdb.format", "zdb.keys"},
     "zdb.check": {

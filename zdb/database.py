@@ -665,14 +665,33 @@ class DataBase(ISFMethods):
 
         return tree(self, max_lines=50)
 
+    def _repr_html_(self) -> str:
+        """What Jupyter shows: the collapsible tree of :mod:`zdb.display`."""
+        from .display import database_html
+
+        return database_html(self)
+
 
 class _MetadataView(Mapping):
-    """``db.metadata``: key -> the key's metadata dict."""
+    """``db.metadata``: key -> the key's metadata dict (shown as a table in Jupyter)."""
 
     def __init__(self, db: DataBase) -> None:
         self._db = db
 
+    def __repr__(self) -> str:
+        return f"<metadata of the {len(self)} keys of {self._db.basedir}>"
+
+    def _repr_html_(self) -> str:
+        from .display import metadata_table_html
+
+        return metadata_table_html(self, self._db.keys())
+
     def __getitem__(self, key: Key) -> dict[str, Any]:
+        from .display import KeyMetadata
+
+        return KeyMetadata(self._fields(key))
+
+    def _fields(self, key: Key) -> dict[str, Any]:
         db, name = self._db._locate(normalize_key(key))
         node = commit.read_node(db._ref, name)
         if node is None:
