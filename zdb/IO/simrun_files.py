@@ -35,14 +35,18 @@ from ..simrun.layout import (
 from ..simrun.text import PathLike, SimrunFormatError, format_floats
 from ..simrun.voltage_traces import (
     VoltageTraceArrays,
+    read_npz_voltage_trace_arrays,
     read_voltage_trace_arrays,
     read_voltage_trace_header,
     read_voltage_traces,
+    write_npz_voltage_trace_arrays,
     write_voltage_trace_arrays,
     write_voltage_traces,
 )
 
 __all__ = [
+    "read_npz_voltage_trace_arrays",
+    "write_npz_voltage_trace_arrays",
     "CELL_COLUMNS",
     "CELL_HEADER",
     "RUNNING_SUFFIX",
