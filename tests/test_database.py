@@ -769,7 +769,7 @@ def test_a_key_from_a_newer_format_raises_format_version_error(db):
     [
         ("numpy_to_npy", np.arange(3), "numpy_to_zarr"),
         ("pandas_to_msgpack", pd.DataFrame({"x": [1, 2]}), "pandas_to_zarr"),
-        ("to_pickle", {1, 2}, "to_cloudpickle"),
+        ("to_pickle", {1, 2}, "to_pickle"),
     ],
 )
 def test_isf_dumper_names_still_work_as_modules_and_names(local_db, isf_name, value, zdb_name):

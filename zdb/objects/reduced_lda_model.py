@@ -19,12 +19,14 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from ..exceptions import DataBaseException
+
+if TYPE_CHECKING:  # pandas costs 300 ms to import, and `import zdb` imports this module
+    import pandas as pd
 
 
 class ReducedModelError(DataBaseException, ValueError):
@@ -53,6 +55,8 @@ def interpolate_lookup_series(lookup_series: pd.Series) -> pd.Series:
     diff = high - low
     start = min(int(low - 0.3 * diff), int(low))
     stop = max(int(high + 0.3 * diff), int(high) + 1)
+    import pandas as pd
+
     full = pd.Series(np.nan, index=np.arange(start, stop, 1))
     full.iloc[0] = 0
     full.loc[lookup_series.index] = lookup_series.to_numpy(dtype=float)
@@ -76,6 +80,8 @@ def get_lookup_series_from_lda_values_spike_data(
         keep = ~np.asarray(spike_before, dtype=bool)
         lda, spiked = lda[keep], spiked[keep]
     bins = np.round(lda / lookup_series_stepsize).astype(int) * lookup_series_stepsize
+    import pandas as pd
+
     groups = pd.Series(spiked).groupby(bins)
     fraction = groups.sum() / groups.count().astype(float)
     return interpolate_lookup_series(fraction)
@@ -337,6 +343,8 @@ def plot_lookup_series(model: ReducedLdaModel, min_items: int = 0) -> Any:
     """A figure of each model's lookup series (light blue; dark blue where an lda value
     holds more than ``min_items`` trials) over the number of trials per rounded lda
     value (green, right axis)."""
+    import pandas as pd
+
     fig, ax = _figure()
     counts_ax = ax.twinx()
     for number, lookup in enumerate(model.lookup_series):
