@@ -325,3 +325,30 @@ def test_error_is_one_line_per_failed_field(no_repo: Path) -> None:
     for line in result["error"].splitlines():
         field = line.split(":", 1)[0]
         assert field in FIELDS or field in GIT_FIELDS
+
+
+def test_writers_in_several_threads_of_a_new_process_scan_the_installed_packages_once(
+    monkeypatch,
+):
+    import importlib.metadata
+    import threading
+    import time
+
+    from zdb import provenance
+
+    scans = []
+
+    def slow_scan():
+        scans.append(1)
+        time.sleep(0.2)
+        return {"numpy": ["numpy"]}
+
+    monkeypatch.setattr(importlib.metadata, "packages_distributions", slow_scan)
+    provenance.clear_caches()
+    threads = [threading.Thread(target=provenance.gather) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    provenance.clear_caches()
+    assert scans == [1]
