@@ -40,7 +40,7 @@ def _e(value: Any) -> str:
 def database_html(db: DataBase, max_rows: int = MAX_ROWS) -> str:
     """The HTML of ``db``: its place and id, and the tree of its keys."""
     budget = [max_rows]
-    body = _keys_html(db, (), budget)
+    body, _ = _keys_html(db, (), budget)
     head = (
         f"<b>zdb database</b> <code>{_e(db.basedir)}</code> "
         f"<span>(id {_e(db.unique_id)}{', read-only' if db.readonly else ''})</span>"
@@ -48,7 +48,8 @@ def database_html(db: DataBase, max_rows: int = MAX_ROWS) -> str:
     return f'{_STYLE}<div class="zdb">{head}{body}</div>'
 
 
-def _keys_html(db: DataBase, at: tuple[str, ...], budget: list[int]) -> str:
+def _keys_html(db: DataBase, at: tuple[str, ...], budget: list[int]) -> tuple[str, int]:
+    """The table of ``db``'s keys (within ``budget`` rows) and how many keys it has."""
     names = db.keys()
     rows = []
     shown = 0
@@ -64,9 +65,9 @@ def _keys_html(db: DataBase, at: tuple[str, ...], budget: list[int]) -> str:
     more = len(names) - shown
     tail = f"<div>... and {more} more keys</div>" if more > 0 else ""
     if not rows:
-        return f"<div><i>no keys</i></div>{tail}"
+        return f"<div><i>no keys</i></div>{tail}", len(names)
     header = "".join(f"<th>{h}</th>" for h in ("key", "dumper", "type", "shape", "size", "written"))
-    return f"<table><tr>{header}</tr>{''.join(rows)}</table>{tail}"
+    return f"<table><tr>{header}</tr>{''.join(rows)}</table>{tail}", len(names)
 
 
 def _row_html(db: DataBase, item: dict[str, Any], budget: list[int]) -> str:
@@ -77,9 +78,7 @@ def _row_html(db: DataBase, item: dict[str, Any], budget: list[int]) -> str:
             f'<td colspan="5">damaged: {_e(item["error"])}</td></tr>'
         )
     if item["kind"] == KIND_DATABASE:
-        sub = db[item["name"]]
-        inner = _keys_html(sub, tuple(item["key"]), budget)
-        count = len(sub.keys())
+        inner, count = _keys_html(db[item["name"]], tuple(item["key"]), budget)
         return (
             f'<tr><td colspan="6"><details><summary>{name}/ '
             f"<i>(sub-database, {count} keys)</i></summary>{inner}</details></td></tr>"
