@@ -287,39 +287,38 @@ def _check_index(db: DataBase, repair: bool, report: FsckReport) -> None:
     }
     commit.repair_index(db.ref, (), True, found, dry_run=not repair)
     store = db.ref.store
-    for key in found["added"]:
-        report.findings.append(
-            Finding(
-                key,
-                store.full(db.ref.path(*key)),
-                UNLISTED_KEY,
-                f"key {_show(key)} exists but the key index does not list it (a writer was "
-                "killed after its commit); zdb fsck --repair records it",
-                repairable=True,
-                repaired=repair,
+    # what repair_index found -> (problem, message, whether --repair fixes it)
+    kinds = {
+        "added": (
+            UNLISTED_KEY,
+            "key {} exists but the key index does not list it (a writer was killed after its "
+            "commit); zdb fsck --repair records it",
+            True,
+        ),
+        "removed": (
+            GONE_KEY,
+            "the key index lists {}, which is gone; zdb fsck --repair drops it",
+            True,
+        ),
+        "left": (
+            HALF_DELETED,
+            "key {} was being deleted (or its deleter was killed): the index says it is gone; "
+            "delete it again (zdb rm)",
+            False,
+        ),
+    }
+    for kind, (problem, message, repairable) in kinds.items():
+        for key in found[kind]:
+            report.findings.append(
+                Finding(
+                    key,
+                    store.full(db.ref.path(*key)),
+                    problem,
+                    message.format(_show(key)),
+                    repairable=repairable,
+                    repaired=repair and repairable,
+                )
             )
-        )
-    for key in found["removed"]:
-        report.findings.append(
-            Finding(
-                key,
-                store.full(db.ref.path(*key)),
-                GONE_KEY,
-                f"the key index lists {_show(key)}, which is gone; zdb fsck --repair drops it",
-                repairable=True,
-                repaired=repair,
-            )
-        )
-    for key in found["left"]:
-        report.findings.append(
-            Finding(
-                key,
-                store.full(db.ref.path(*key)),
-                HALF_DELETED,
-                f"key {_show(key)} was being deleted (or its deleter was killed): the index "
-                "says it is gone; delete it again (zdb rm)",
-            )
-        )
 
 
 def _check_leftovers(db: DataBase, repair: bool, report: FsckReport) -> None:
