@@ -71,8 +71,9 @@ def test_metadata_is_a_table_and_one_key_s_metadata_a_dict_with_its_diff_collaps
     assert isinstance(fields, dict) and fields == dict(fields)
     html = fields._repr_html_()
     assert "<th>dumper</th><td>numpy_to_zarr</td>" in html
-    if fields.get("diff"):
-        assert "<details><summary>diff</summary>" in html
+    with_diff = KeyMetadata(fields, diff="+x = 1\n", history="db['vm']")
+    assert "<details><summary>diff</summary>" in with_diff._repr_html_()
+    assert "<details><summary>history</summary>" in with_diff._repr_html_()
 
 
 def test_a_jupyter_kernel_shows_the_html(small_db):
