@@ -198,7 +198,8 @@ COMPONENTS = {
         "zdb.zarr_store",
         "zdb.zarr_util",
     },
-    "zdb.objects": {"zdb.exceptions", "zdb.values"},
+    # a reduced model is fitted with zdb.analyze's LDA (imported where it fits)
+    "zdb.objects": {"zdb.analyze", "zdb.exceptions", "zdb.values"},
     "zdb.IO.LoaderDumper": {
         "zdb.dumper",
         "zdb.dumper_registry",

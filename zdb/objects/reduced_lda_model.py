@@ -5,8 +5,10 @@ classifier gives a kernel per synapse group (``kernel_dict``); the dot product o
 trial's activations with the kernels is its *lda value*, and a lookup series maps
 rounded lda values to the fraction of training trials with a spike in the output
 window. :class:`ReducedLdaModel` holds that state as ISF's class does, attribute by
-attribute, and has ISF's methods that need no training data. Fitting needs ISF, and so
-does ``get_minimodel_rolling`` (it hands the model to ISF's ``spiking_output``).
+attribute, and has ISF's methods: ``fit`` (on databases holding activation arrays and
+``spike_times``; scikit-learn fits the classifiers), ``apply_static``, ``plot``, ...
+Only ``get_minimodel_rolling`` needs ISF (it hands the model to ISF's
+``spiking_output``).
 
 Where ISF fails, these do what its users expect (each said where it happens): a lookup
 series of one bin, or one whose last bin ISF's 30 % margin does not reach, keeps its
@@ -19,7 +21,7 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -87,6 +89,57 @@ def get_lookup_series_from_lda_values_spike_data(
     return interpolate_lookup_series(fraction)
 
 
+#: the length ISF scales each classifier's coefficients to ("the normalization that was
+#: present at the timepoint of development")
+KERNEL_NORM = 7.260991424242837
+
+
+def concatenate_return_boundaries(
+    values: Sequence[np.ndarray], axis: int = 0
+) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The arrays concatenated along ``axis``, and the ``(start, stop)`` of each in it."""
+    stops = np.cumsum([v.shape[axis] for v in values]).tolist()
+    return np.concatenate(values, axis=axis), list(zip([0, *stops[:-1]], stops, strict=True))
+
+
+def compare_lists_by_none_values(l1: Sequence[Any], l2: Sequence[Any]) -> bool:
+    """Whether the two lists hold None at the same positions (of the shorter one)."""
+    return all((x is None) == (y is None) for x, y in zip(l1, l2, strict=False))
+
+
+def _kernel_preprocess_data(
+    db_list: Sequence[Any],
+    keys: Sequence[str],
+    window_min: int | None,
+    window_max: int | None,
+    output_window_min: float,
+    output_window_max: float,
+    aggfun: Any = None,
+) -> tuple[np.ndarray, dict[Any, tuple[int, int]], np.ndarray, pd.DataFrame]:
+    """The activations of all databases (trials x concatenated keys), where each key's
+    columns are, whether each trial spikes in the output window, and the spike times."""
+    import pandas as pd
+
+    Xs, ys, sts = [], [], []
+    locations: Sequence[Any] = list(keys)
+    boundaries: list[tuple[int, int]] = []
+    for db in db_list:
+        st = db["spike_times"]
+        values = {k: np.asarray(db[k])[:, window_min:window_max] for k in keys}
+        if aggfun is None:
+            arrays = [values[k] for k in keys]
+        else:
+            locations, arrays = aggfun(values)
+        X, boundaries = concatenate_return_boundaries(arrays, axis=1)
+        Xs.append(X)
+        ys.append(np.asarray(spike_in_interval(st, output_window_min, output_window_max)))
+        sts.append(st)
+    if not Xs:
+        raise ReducedModelError("fit needs at least one database in db_list")
+    location_map = dict(zip(locations, boundaries, strict=True))
+    return np.concatenate(Xs), location_map, np.concatenate(ys), pd.concat(sts)
+
+
 class ReducedLdaModelResult:
     """What a static reduced model computes for a set of trials: the lda values per
     synapse group (``lda_dict``), their sum (``lda_values``) and the spike probability
@@ -150,14 +203,14 @@ class ClassifierRecord:
 
 
 class ReducedLdaModel:
-    """The fitted state of ISF's ``ReducedLdaModel``, with the methods that need no
-    training data. ``zdb`` gives one back for a stored model (``db[key]``).
+    """ISF's ``ReducedLdaModel``: fitted with :meth:`fit`, or given back for a stored
+    model (``db[key]``).
 
     The constructor takes ISF's arguments and settles the synapse activation window as
     ISF does; the fitted attributes (``db_list``, ``st``, ``y``, ``spike_before``,
     ``clfs``, ``kernel_dict``, ``lda_value_dicts``, ``lda_values``,
-    ``lookup_series``) are set by whoever has them. ``cache`` is accepted for ISF's
-    signature and not used: these methods are cheap.
+    ``lookup_series``) are set by :meth:`fit` or by the reader of a stored model.
+    ``cache`` is accepted for ISF's signature and not used: these methods are cheap.
     """
 
     #: the fitted state, as ISF's ``fit`` sets it
@@ -233,6 +286,64 @@ class ReducedLdaModel:
                 "synapse_activation_window not sufficiently defined: give "
                 "synapse_activation_window_width, with or without "
                 "synapse_activation_window_min, or both min and max"
+            )
+
+    def fit(self, db_list: Sequence[Any], clfs: dict[str, Any] | None = None) -> None:
+        """Fit the model on the databases ``db_list``, as ISF's ``fit``: per database, the
+        synapse activations ``db[key][:, window_min:window_max]`` of the keys (or what
+        ``aggfun`` makes of them) against a spike in the output window of
+        ``db['spike_times']``; trials with a spike in the refractory period before the
+        output window are left out. ``clfs`` (ISF's ``prediction_rates(...,
+        return_='all')`` dictionary) is used instead of fitting when given; its
+        classifiers' coefficients are scaled to ISF's length 7.26, as in ISF.
+        Fitting needs scikit-learn (``zdb[lda]``)."""
+        X, boundaries, y, st = _kernel_preprocess_data(
+            db_list,
+            self.keys_to_synapse_activation_data,
+            self.synapse_activation_window_min,
+            self.synapse_activation_window_max,
+            self.output_window_min,
+            self.output_window_max,
+            aggfun=self.aggfun,
+        )
+        self.db_list, self.y, self.st = list(db_list), y, st
+        self.spike_before = spike_in_interval(
+            st, self.output_window_min - self.refractory_period, self.output_window_min
+        ).to_numpy()
+        if clfs is None:
+            from ..analyze.LDA import prediction_rates
+
+            clfs = cast(  # return_="all" returns ISF's dictionary
+                dict[str, Any],
+                prediction_rates(
+                    X[~self.spike_before],
+                    y[~self.spike_before],
+                    verbosity=self.verbosity,
+                    return_="all",
+                    normalize_group_size=self.normalize_group_size,
+                    test_size=self.test_size,
+                ),
+            )
+        self.clfs = clfs
+        for clf in clfs["classifier_"]:
+            clf.coef_[0] = clf.coef_[0] * (KERNEL_NORM / np.sqrt(np.sum(clf.coef_[0] ** 2)))
+        self.kernel_dict = [
+            {key: clf.coef_[0].squeeze()[lo:hi] for key, (lo, hi) in boundaries.items()}
+            for clf in clfs["classifier_"]
+        ]
+        self.lda_value_dicts, self.lookup_series, self.lda_values = [], [], []
+        for kernels in self.kernel_dict:
+            per_key = {key: X[:, lo:hi] @ kernels[key] for key, (lo, hi) in boundaries.items()}
+            lda_values = sum(per_key.values())
+            self.lda_value_dicts.append(per_key)
+            self.lda_values.append(lda_values)
+            self.lookup_series.append(
+                get_lookup_series_from_lda_values_spike_data(
+                    lda_values,
+                    y,
+                    lookup_series_stepsize=self.lookup_series_stepsize,
+                    spike_before=self.spike_before,
+                )
             )
 
     def _model(self, model_number: int) -> int:
