@@ -1,0 +1,1 @@
+"""Stand-in for ISF's ``mechanisms`` package (compiled NEURON channel models)."""
