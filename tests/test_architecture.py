@@ -1,6 +1,6 @@
 """The module map keeps its shape: modules stay short, imports form no cycle (lazy
 imports inside functions included, ``if TYPE_CHECKING:`` imports not), each layer
-imports only the layers below it (README, "Architecture"), the table codec knows no
+imports only the layers below it (docs/architecture.md), the table codec knows no
 dumper, no dumper imports another, and the database knows no dumper by name."""
 
 from __future__ import annotations
@@ -167,7 +167,7 @@ def test_no_dumper_imports_another_dumper():
     assert imports == set()
 
 
-#: the layers of zdb (README, "Architecture"): each component may import only those
+#: the layers of zdb (docs/architecture.md): each component may import only those
 #: listed for it; components not listed (importers, the package faces, the
 #: test suites, the command line) sit on top and may import anything
 COMPONENTS = {
@@ -300,7 +300,7 @@ def test_each_layer_imports_only_the_layers_below_it():
             other = component(target)
             if other != own and other not in COMPONENTS[own] and (name, target) not in ALLOWED:
                 wrong.add((name, target))
-    assert wrong == set(), "update README's Architecture section if a layer must change"
+    assert wrong == set(), "update docs/architecture.md if a layer must change"
 
 
 def test_only_the_entry_point_imports_the_command_line():

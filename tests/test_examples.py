@@ -27,7 +27,7 @@ def test_readme_usage_snippet_runs(tmp_path, monkeypatch):
     snippet = text.split("```python\n", 1)[1].split("```", 1)[0]
     monkeypatch.chdir(tmp_path)  # it creates ./results
     exec(compile(snippet, "README.md", "exec"), {})
-    assert (tmp_path / "results" / "spikes").is_dir()
+    assert (tmp_path / "results" / "vm").is_dir()
 
 
 def test_psth_and_raster_example_runs_on_the_isf_example_campaign(tmp_path, capsys):
