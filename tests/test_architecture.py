@@ -179,6 +179,7 @@ COMPONENTS = {
     "zdb.keys": {"zdb.exceptions"},
     "zdb.values": set(),
     "zdb.provenance": set(),
+    "zdb.progress_bars": set(),
     "zdb.zarr_util": set(),
     "zdb.locks": {"zdb.exceptions"},
     "zdb.distributed_lock": {"zdb.exceptions", "zdb.locks"},
@@ -220,6 +221,7 @@ COMPONENTS = {
         "zdb.key_index",
         "zdb.keys",
         "zdb.metadata",
+        "zdb.progress_bars",
         "zdb.storage",
     },
     "zdb.utils": {"zdb.database", "zdb.exceptions"},
@@ -243,7 +245,13 @@ COMPONENTS = {
         "zdb.keys",
         "zdb.registry",
     },
-    "zdb.leftovers": {"zdb.commit", "zdb.exceptions", "zdb.format", "zdb.storage"},
+    "zdb.leftovers": {
+        "zdb.commit",
+        "zdb.exceptions",
+        "zdb.format",
+        "zdb.progress_bars",
+        "zdb.storage",
+    },
     "zdb.provenance_diff": set(),
     "zdb.database": {
         "zdb.commit",
@@ -272,6 +280,7 @@ COMPONENTS = {
         "zdb.keys",
         "zdb.leftovers",
         "zdb.metadata",
+        "zdb.progress_bars",
     },
 }
 

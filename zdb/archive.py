@@ -16,6 +16,7 @@ import stat
 import zipfile
 from collections.abc import Iterator
 
+from . import progress_bars
 from .database import DataBase
 from .exceptions import DataBaseException
 from .format import BOOKKEEPING, ZARR_JSON, KeyNode, is_version_name
@@ -126,9 +127,9 @@ def _exported(files: list[str], prefix: str, current: set[str]) -> list[tuple[st
 
 def _bar(files: list[tuple[str, str]], progress: bool) -> Iterator[tuple[str, str]]:
     """``files``, with a progress bar when ``progress``."""
-    from tqdm.auto import tqdm
-
-    yield from tqdm(files, desc="exporting", unit="file", disable=not progress, leave=False)
+    yield from progress_bars.bar(
+        files, desc="exporting", unit="file", progress=progress, leave=False
+    )
 
 
 def _current_versions(db: DataBase) -> set[str]:

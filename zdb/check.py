@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from . import commit, leftovers, metadata
+from . import commit, leftovers, metadata, progress_bars
 from .database import DataBase
 from .exceptions import (
     DataBaseException,
@@ -105,8 +105,6 @@ def fsck(db: DataBase, repair: bool = False, progress: bool = False) -> FsckRepo
     """Check every key of ``db`` and its sub-databases (see the module's docstring) and
     return what was found; with ``repair``, fix what can be fixed safely (the database
     must be writable). ``progress`` shows a progress bar of the keys checked."""
-    from tqdm.auto import tqdm
-
     if repair and db.readonly:
         raise ReadOnlyError(
             f"cannot repair {db.basedir}: it is open read-only; open it with readonly=False "
@@ -114,7 +112,7 @@ def fsck(db: DataBase, repair: bool = False, progress: bool = False) -> FsckRepo
         )
     report = FsckReport(database=db.basedir, repair=repair)
     _check_root(db, report)
-    with tqdm(desc="checking keys", unit="key", disable=not progress, leave=False) as bar:
+    with progress_bars.bar(desc="checking keys", unit="key", progress=progress, leave=False) as bar:
         for key, sub, name in _keys(db, (), report):
             _check_key(db, key, sub, name, report)
             report.keys_checked += 1

@@ -38,7 +38,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import metadata
+from . import metadata, progress_bars
 from .dumper import Dumper, Target
 from .exceptions import (
     CorruptKeyError,
@@ -256,11 +256,18 @@ def write(
         _write_key(db, rest[0], value, dumper, kwargs, copy_of)
 
 
-def copy_value(src: DbRef, name: str, node: KeyNode, dst: DbRef, rest: tuple[str, ...]) -> None:
+def copy_value(
+    src: DbRef,
+    name: str,
+    node: KeyNode,
+    dst: DbRef,
+    rest: tuple[str, ...],
+    progress: bool = False,
+) -> None:
     """Copy the value of key ``name`` of ``src`` (pointer ``node``) with its provenance
     to the key ``rest`` below ``dst``, which may be in another store: committed there
-    as any write is."""
-    write(dst, rest, None, _Copier(src, name, node), {}, (src, node))
+    as any write is. ``progress`` shows a progress bar of the files copied."""
+    write(dst, rest, None, _Copier(src, name, node, progress), {}, (src, node))
 
 
 class _Copier(Dumper):
@@ -269,13 +276,17 @@ class _Copier(Dumper):
 
     name = "copy"
 
-    def __init__(self, src: DbRef, name: str, node: KeyNode) -> None:
-        self.src, self.key, self.node = src, name, node
+    def __init__(self, src: DbRef, name: str, node: KeyNode, progress: bool = False) -> None:
+        self.src, self.key, self.node, self.progress = src, name, node, progress
 
     def dump(self, value: Any, target: Target, **kwargs: Any) -> dict[str, Any]:
         if self.node.version:
             store, folder = self.src.store, self.src.path(self.key, self.node.version)
-            for path in store.files(folder):
+            files = store.files(folder)
+            bar = progress_bars.bar(
+                files, progress=self.progress, desc=f"copying {self.key}", unit="file", leave=False
+            )
+            for path in bar:
                 if store.read_link(path) is not None:
                     raise DataBaseException(
                         f"key {self.key!r} in {self.src.where} holds the symbolic link "

@@ -7,11 +7,11 @@ adds what needs :class:`zdb.DataBase`: registering and opening databases.
 from __future__ import annotations
 
 import os
+import sys
 import warnings
 from typing import Any
 
-from tqdm.auto import tqdm
-
+from . import progress_bars
 from .database import DataBase
 from .exceptions import DataBaseException, NotADataBaseError, StaleRegistryError
 from .registry import ENV, DataBaseRegister, default_location, note_opened
@@ -64,7 +64,9 @@ def assimilate_remote_register(
     remote = DataBaseRegister(remote_path)
     local = DataBaseRegister(local_path)
     taken = []
-    for unique_id in tqdm(remote.keys(), desc="assimilating registry", disable=None):
+    on_terminal = sys.stderr.isatty()
+    keys = progress_bars.bar(remote.keys(), progress=on_terminal, desc="assimilating registry")
+    for unique_id in keys:
         try:
             location = remote.location(unique_id)
         except DataBaseException as e:

@@ -456,11 +456,14 @@ class DataBase(ISFMethods):
         commit.rename(src._ref, src_name, dst._ref, rest, node)
 
     @_storage_errors("copying")
-    def copy_to(self, key: Key, other: DataBase, new_key: Key | None = None) -> None:
+    def copy_to(
+        self, key: Key, other: DataBase, new_key: Key | None = None, progress: bool = False
+    ) -> None:
         """Copy the value at ``key`` with its provenance to ``new_key`` (default: the
         same key) of the database ``other``, which may be on another store; a
         sub-database is copied key by key. The copy is committed as any write is;
-        an existing key there is replaced."""
+        an existing key there is replaced. ``progress`` shows a progress bar of the
+        files copied (:mod:`zdb.progress_bars`)."""
         parts = normalize_key(key)
         target = parts if new_key is None else normalize_key(new_key)
         other._check_writable(format_key(target))
@@ -473,7 +476,7 @@ class DataBase(ISFMethods):
             other.create_sub_db(target)
             child = src._child(name, node)
             for sub in child.keys(recurse=True):
-                child.copy_to(sub, other, (*target, *sub))
+                child.copy_to(sub, other, (*target, *sub), progress)
             return
         if not isinstance(node, KeyNode):
             raise DataBaseException(
@@ -481,7 +484,7 @@ class DataBase(ISFMethods):
                 "it with the tool that wrote it (its path: db.path_of(key))"
             )
         dst, rest = other._locate_existing(target)
-        commit.copy_value(src._ref, name, node, dst._ref, rest)
+        commit.copy_value(src._ref, name, node, dst._ref, rest, progress)
 
     # -- reading ---------------------------------------------------------------------
 

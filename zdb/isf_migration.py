@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from . import commit, registry
+from . import commit, progress_bars, registry
 from .database import DataBase
 from .exceptions import DataBaseException, NotADataBaseError, PickleRefusedError
 from .format import BOOKKEEPING, ZARR_JSON, DatabaseNode, KeyNode
@@ -174,9 +174,8 @@ def migrate(
     dst, journal = _open_target(src, source, target)
     report = MigrationReport(source, target, bytes_before=_tree_size(source))
     items = list(_walk(src, dst, ()))
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=sum(i.size for i in items), unit="B", unit_scale=True, disable=not progress)
+    total = sum(i.size for i in items)
+    bar = progress_bars.bar(total=total, unit="B", unit_scale=True, progress=progress)
     done = 0
 
     def run(item: _Item) -> None:

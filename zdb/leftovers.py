@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import commit
+from . import commit, progress_bars
 from .commit import STAGING, STALE_VERSION_SECONDS, TRASH, DbRef
 from .exceptions import DataBaseException, ReadOnlyError
 from .format import BOOKKEEPING, ZARR_JSON, DatabaseNode, KeyNode, is_version_name
@@ -87,12 +87,14 @@ def find(db: DbRef, now: float | None = None) -> list[Leftover]:
     return sorted(found, key=lambda x: x.path)
 
 
-def remove(db: DbRef, leftovers: list[Leftover]) -> None:
+def remove(db: DbRef, leftovers: list[Leftover], progress: bool = False) -> None:
     """Remove the stale ``leftovers`` of ``db``; a folder of an uncommitted key that is
-    empty afterwards goes too. Young ones are refused: they may be a live writer's."""
+    empty afterwards goes too. Young ones are refused: they may be a live writer's.
+    ``progress`` shows a progress bar of the leftovers removed."""
     store = db.store
     emptied = set()
-    for x in leftovers:
+    bar = progress_bars.bar(leftovers, progress=progress, desc="removing", unit="leftover")
+    for x in bar:
         if not x.stale:
             raise ValueError(f"{x.full} is younger than the age limit; it is not removed")
         store.remove(x.path)
@@ -102,11 +104,11 @@ def remove(db: DbRef, leftovers: list[Leftover]) -> None:
         store.remove_empty_folder(folder)
 
 
-def gc(db: DataBase, dry_run: bool = False) -> GcReport:
+def gc(db: DataBase, dry_run: bool = False, progress: bool = False) -> GcReport:
     """Remove what killed writers left in ``db`` (see the module's docstring): only
     what is older than the format's age limit, never a live key's pointer or current
     version; safe while others read and write. With ``dry_run``, remove nothing and
-    report what would be removed."""
+    report what would be removed. ``progress`` shows a progress bar of the removals."""
     if not dry_run and db.readonly:
         raise ReadOnlyError(
             f"cannot remove leftovers in {db.basedir}: it is open read-only; open it with "
@@ -119,7 +121,7 @@ def gc(db: DataBase, dry_run: bool = False) -> GcReport:
         kept=[x for x in everything if not x.stale],
     )
     if not dry_run:
-        remove(db.ref, report.removed)
+        remove(db.ref, report.removed, progress)
     return report
 
 

@@ -66,7 +66,8 @@ def run_fsck(args: argparse.Namespace) -> int:
 def run_gc(args: argparse.Namespace) -> int:
     from ..leftovers import gc
 
-    report = gc(open_db(args, args.db, writable=not args.dry_run), dry_run=args.dry_run)
+    db = open_db(args, args.db, writable=not args.dry_run)
+    report = gc(db, dry_run=args.dry_run, progress=progress(args))
     if args.json:
         emit_json(report.to_dict())
         return 0

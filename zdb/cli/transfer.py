@@ -71,7 +71,7 @@ def run_cp(args: argparse.Namespace) -> int:
     new_key = parse_key(args.new_key) if args.new_key else key
     src = open_db(args, args.db)
     dst = open_db(args, args.other, create=True)
-    src.copy_to(key, dst, new_key)
+    src.copy_to(key, dst, new_key, progress=progress(args))
     if args.json:
         emit_json(
             {

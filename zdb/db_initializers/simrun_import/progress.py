@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from ... import progress_bars
 from .reporting import logger
 
 
@@ -14,9 +15,9 @@ def progress_bar(enabled: bool, distributed: bool) -> Iterator[Callable[[str], N
     """A tqdm progress bar: dask tasks done (local schedulers), or import steps done (on
     a distributed cluster, whose tasks local callbacks do not see). Yields a function
     that names the current step."""
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=0, unit="step" if distributed else "task", disable=not enabled, desc="import")
+    enabled = progress_bars.wanted(enabled)
+    unit = "step" if distributed else "task"
+    bar = progress_bars.bar(total=0, unit=unit, progress=enabled, desc="import")
 
     def step(name: str) -> None:
         logger.info("simrun import: %s", name)
