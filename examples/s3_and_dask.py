@@ -24,6 +24,11 @@
 # credentials as `storage_options` instead.
 
 # %%
+import os
+
+# no progress bars on this rendered page (long dask writes show one in a notebook)
+os.environ["ZDB_PROGRESS"] = "0"
+
 import dask.array as da
 import numpy as np
 import pandas as pd

@@ -193,6 +193,7 @@ COMPONENTS = {
     "zdb.tables": {
         "zdb.exceptions",
         "zdb.format",
+        "zdb.progress_bars",
         "zdb.storage",
         "zdb.values",
         "zdb.zarr_codec",
@@ -207,6 +208,7 @@ COMPONENTS = {
         "zdb.exceptions",
         "zdb.format",
         "zdb.objects",
+        "zdb.progress_bars",
         "zdb.storage",
         "zdb.tables",
         "zdb.values",

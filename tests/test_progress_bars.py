@@ -94,6 +94,7 @@ def test_no_progress_bar_with_json_quiet_zdb_progress_0_or_off_a_terminal(
 ):
     argv = commands(tmp_path, isf_db)[name]
     monkeypatch.delenv(progress_bars.ENV, raising=False)
+    monkeypatch.setattr(progress_bars, "DASK_WRITE_DELAY", 0)  # the writes' bars too
     monkeypatch.setattr(sys.stderr, "isatty", lambda: switch != "no terminal")
     if switch.startswith("--"):
         argv.append(switch)
@@ -133,3 +134,38 @@ def test_library_functions_show_bars_when_asked(tmp_path, capsys, monkeypatch, s
     zdb.gc(db)
     db.copy_to("vm", zdb.DataBase(tmp_path / "other"), "again")
     assert capsys.readouterr().err == ""
+
+
+def test_a_long_dask_write_shows_its_tasks_where_someone_watches(tmp_path, capsys, monkeypatch):
+    import dask.array as da
+    import dask.dataframe as dd
+    import pandas as pd
+
+    monkeypatch.delenv(progress_bars.ENV, raising=False)
+    monkeypatch.setattr(progress_bars, "DASK_WRITE_DELAY", 0)  # every write is "long"
+    db = zdb.DataBase(tmp_path / "db")
+    array = da.ones((40, 10), chunks=(10, 10))
+    frame = dd.from_pandas(pd.DataFrame({"a": range(100)}), npartitions=4)
+    capsys.readouterr()
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    db["array"] = array
+    db["frame"] = frame
+    assert capsys.readouterr().err.count("writing") >= 2
+    monkeypatch.setenv(progress_bars.ENV, "0")
+    db["array"] = array
+    with progress_bars.switched_off():
+        monkeypatch.delenv(progress_bars.ENV)
+        db["frame"] = frame
+    assert capsys.readouterr().err == ""
+
+
+def test_a_dask_write_in_a_batch_job_shows_no_bar(tmp_path, capsys, monkeypatch):
+    import dask.array as da
+
+    monkeypatch.delenv(progress_bars.ENV, raising=False)
+    monkeypatch.setattr(progress_bars, "DASK_WRITE_DELAY", 0)
+    db = zdb.DataBase(tmp_path / "db")
+    capsys.readouterr()
+    db["array"] = da.ones((40, 10), chunks=(10, 10))  # stderr is no terminal, no kernel
+    assert capsys.readouterr().err == ""
+    assert progress_bars.interactive() is False

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from typing import Any, NoReturn
 
+from .. import progress_bars
 from ..exceptions import DataBaseException
 
 
@@ -127,7 +128,8 @@ def progress(args: argparse.Namespace) -> bool:
 def run_command(args: argparse.Namespace) -> int:
     """Carry out the parsed command; an error is printed to stderr, status 1."""
     try:
-        return int(args.run(args))
+        with progress_bars.switched_off(not progress(args)):
+            return int(args.run(args))
     except (CommandError, DataBaseException) as e:
         return _fail(args, str(e))
     except BrokenPipeError:  # the reader of the output went away (zdb ls | head)

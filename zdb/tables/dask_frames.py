@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import progress_bars
 from ..exceptions import DataBaseException
 from ..storage import Store, join
 from . import parquet_layout, zarr_layout
@@ -222,7 +223,8 @@ def run_writes(store: Store, root: str, tasks: list[Any], scheduler: Any = None)
     import dask
 
     try:
-        results = dask.compute(*tasks, scheduler=scheduler)
+        with progress_bars.dask_tasks("writing"):
+            results = dask.compute(*tasks, scheduler=scheduler)
     except BaseException:
         # a partition failed to compute: stop the tasks of this process still writing
         store.write_bytes(join(root, ABORT), b"")

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ... import zarr_codec
+from ... import progress_bars, zarr_codec
 from ...dumper import Dumper, Target, module_loaded
 from ...dumper_registry import register
 from ...exceptions import UnsupportedValueError
@@ -174,7 +174,8 @@ class NumpyToZarr(Dumper):
                 write_chunks = z.shards or z.chunks
                 if arr.chunks != da.core.normalize_chunks(write_chunks, arr.shape):
                     arr = arr.rechunk(write_chunks)
-                da.store(arr, z, lock=False)
+                with progress_bars.dask_tasks("writing"):
+                    da.store(arr, z, lock=False)
             elif arr.size:
                 z[...] = arr
         consolidate(store)
