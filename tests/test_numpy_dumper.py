@@ -313,7 +313,9 @@ def test_chunks_equal_to_the_fill_value_keep_the_sign_of_zero(db, chunks):
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{}, {"chunks": (3, 2)}, {"chunks": (2, 2), "shards": (4, 4)}], ids=str
+    "kwargs",
+    [{"inline": False}, {"chunks": (3, 2)}, {"chunks": (2, 2), "shards": (4, 4)}],
+    ids=str,
 )
 @pytest.mark.local_files
 def test_a_missing_chunk_raises_corrupt_key_error_naming_the_key_in_every_read_mode(db, kwargs):

@@ -5,7 +5,9 @@ object store).
 Members are stored uncompressed: Zarr chunks are compressed already, and stored
 members can be read in place, so opening an archive reads only what is asked for.
 Both leave out what no reader needs: zdb's scratch folders, temporary files and
-version folders that no pointer names.
+version folders that no pointer names; both hold the Zarr group of every small array
+kept in its pointer (written for the export where it was not), which readers of an
+archive cannot write.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from collections.abc import Iterator
 
 from . import progress_bars
 from .database import DataBase
+from .dumper import Target
+from .dumper_registry import get_dumper
 from .exceptions import DataBaseException
 from .format import BOOKKEEPING, ZARR_JSON, KeyNode, is_version_name
 from .registry import DataBaseRegister
@@ -49,7 +53,7 @@ def export_zip(db: DataBase, path: str | os.PathLike, progress: bool = False) ->
     target = os.path.abspath(os.fspath(path))
     if os.path.exists(target):
         raise DataBaseException(f"{target} exists; choose a new archive path or delete it")
-    current = _current_versions(db)
+    current, deferred = _current_versions(db)
     tmp = f"{target}.{secrets.token_hex(4)}.tmp"
     store, prefix = db.ref.store, db.ref.prefix
     try:
@@ -62,6 +66,8 @@ def export_zip(db: DataBase, path: str | os.PathLike, progress: bool = False) ->
                     info = zipfile.ZipInfo(inner)
                     info.external_attr = (stat.S_IFLNK | 0o777) << 16
                     z.writestr(info, os.fsencode(link))
+            for inner, data in deferred:
+                z.writestr(inner, data)
         os.replace(tmp, target)
         if db.created_here and db.unique_id:
             DataBaseRegister().add_created(db.unique_id, open_store(target).full(""))
@@ -96,7 +102,7 @@ def export_copy(
             f"cannot export to {where}: it is not empty; choose a new location or empty it"
         )
     store, prefix = db.ref.store, db.ref.prefix
-    current = _current_versions(db)
+    current, deferred = _current_versions(db)
     files = list(_exported(store.files(prefix), prefix, current))
     for rel, _ in files:
         if store.read_link(rel) is not None:
@@ -110,6 +116,8 @@ def export_copy(
             root = rel
             continue
         target.write_bytes(inner, store.read_bytes(rel))
+    for inner, data in deferred:
+        target.write_bytes(inner, data)
     if root is not None:
         target.write_atomic(ZARR_JSON, store.read_bytes(root))
     return DataBase(url, nocreate=True, storage_options=storage_options)
@@ -132,14 +140,39 @@ def _bar(files: list[tuple[str, str]], progress: bool) -> Iterator[tuple[str, st
     )
 
 
-def _current_versions(db: DataBase) -> set[str]:
-    """Paths (relative to ``db``) of the version folders its pointers name."""
+def _current_versions(db: DataBase) -> tuple[set[str], list[tuple[str, bytes]]]:
+    """Paths (relative to ``db``) of the version folders its pointers name, and the
+    files (path relative to ``db``, content) of the deferred values whose version
+    folder is not written (docs/format.md, format 2): an export holds them, so that
+    plain Zarr readers of the archive or copy, which cannot write, find every group."""
     out: set[str] = set()
+    deferred: list[tuple[str, bytes]] = []
     for key in db.keys(recurse=True):
         node = db.node(key)
         if isinstance(node, KeyNode) and node.version:
             out.add(join(*key, node.version))
-    return out
+            if node.deferred:
+                deferred.extend(_deferred_files(db, key, node))
+    return out, deferred
+
+
+def _deferred_files(db: DataBase, key: tuple[str, ...], node: KeyNode) -> list[tuple[str, bytes]]:
+    """The files of the deferred value of ``key`` (pointer ``node``), as ``path_of``
+    would write them; none when they are written already."""
+    folder = join(db.ref.prefix, *key, node.version or "")
+    if db.ref.store.exists(join(folder, ZARR_JSON)):
+        return []
+    scratch = open_store(f"memory://zdb-export-{secrets.token_hex(8)}")
+    try:
+        get_dumper(node.dumper).write_deferred(
+            Target(scratch, "v", key=f"key {key!r} in {db.basedir}"), node.loader
+        )
+        return [
+            (join(*key, node.version or "", f[2:]), scratch.read_bytes(f))
+            for f in scratch.files("v")
+        ]
+    finally:
+        scratch.remove("")
 
 
 def _is_current(inner: str, current: set[str]) -> bool:

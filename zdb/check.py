@@ -204,7 +204,12 @@ def _check_key(
                 "checked)",
             )
             return
-        if node.version and not ref.store.is_dir(ref.path(name, node.version)):
+        # a deferred value is in its pointer; its version folder is written on request
+        if (
+            node.version
+            and not node.deferred
+            and not ref.store.is_dir(ref.path(name, node.version))
+        ):
             found(
                 MISSING_VERSION,
                 f"key {_show(key)}: its pointer names the version folder {node.version}, "

@@ -280,7 +280,7 @@ class _Copier(Dumper):
         self.src, self.key, self.node, self.progress = src, name, node, progress
 
     def dump(self, value: Any, target: Target, **kwargs: Any) -> dict[str, Any]:
-        if self.node.version:
+        if self.node.version and not self.node.deferred:  # a deferred value is in loader
             store, folder = self.src.store, self.src.path(self.key, self.node.version)
             files = store.files(folder)
             bar = progress_bars.bar(
@@ -299,7 +299,10 @@ class _Copier(Dumper):
         return dict(self.node.loader)
 
     def wrote_files(self, info: dict[str, Any]) -> bool | None:
-        return self.node.version is not None
+        return self.node.version is not None and not self.node.deferred
+
+    def defers_files(self, info: dict[str, Any]) -> bool:
+        return self.node.deferred
 
 
 def _write_key(
@@ -336,12 +339,14 @@ def _write_key(
         source, original = copy_of
         metadata.copy_blobs(source.store, source.prefix, db.prefix, original.metadata, store)
         stored_as, provenance = original.dumper, original.metadata
+    deferred = not has_data and dumper.defers_files(info)
     node = KeyNode(
         dumper=stored_as,
-        version=version if has_data else None,
+        version=version if has_data or deferred else None,
         loader=info,
         metadata=provenance,
         dumper_version=dumper.format_version,
+        deferred=deferred,
     )
     publish(store, key_path, node)
     if old is None:
@@ -419,7 +424,7 @@ def _move_into_place(db: DbRef, chain: list[DbRef], rest: tuple[str, ...]) -> No
         if staged is None:
             raise CorruptKeyError(f"the staged value of {store.full(dst)} vanished")
         old = data_node(target, part)
-        if staged.version:
+        if staged.version and not (staged.deferred and not store.exists(join(src, staged.version))):
             store.rename(join(src, staged.version), join(dst, staged.version))
         metadata.copy_blobs(store, chain[-1].prefix, target.prefix, staged.metadata)
         publish(store, dst, staged)
@@ -427,6 +432,40 @@ def _move_into_place(db: DbRef, chain: list[DbRef], rest: tuple[str, ...]) -> No
             target.note([(part, KIND_DATA)])
         else:
             retire(store, dst, old.version, staged.version)
+
+
+def write_deferred(db: DbRef, name: str, node: KeyNode, dumper: Dumper) -> str:
+    """Write the files of the deferred value of key ``name`` (pointer ``node``) into
+    the version folder the pointer names, unless they are there; its store path.
+
+    The pointer does not change, so no concurrent write is undone. Where folders
+    rename atomically, the files are written into a fresh version folder that is then
+    renamed into place, so that the folder appears complete (a killed writer leaves
+    a version no pointer names, which ``zdb gc`` removes); elsewhere they are written
+    in place, the group's ``zarr.json`` last. Several processes doing this at once
+    write the same bytes.
+    """
+    store = db.store
+    if node.version is None or not node.deferred:
+        raise ValueError(f"key {name!r} in {db.where} has no deferred files")
+    final = db.path(name, node.version)
+    if store.exists(join(final, ZARR_JSON)):
+        return final
+    label = f"key {name!r} in {db.where}"
+    if not store.atomic_rename:
+        dumper.write_deferred(Target(store, final, key=label), node.loader)
+        return final
+    staged = db.path(name, new_version())
+    try:
+        dumper.write_deferred(Target(store, staged, key=label), node.loader)
+        try:
+            store.rename(staged, final)
+        except OSError:  # another process was first (exists, or not empty)
+            if not store.exists(join(final, ZARR_JSON)):
+                raise
+    finally:
+        store.remove(staged)
+    return final
 
 
 # -- reading -------------------------------------------------------------------------
@@ -712,9 +751,7 @@ def _create_root(store: Store, where: str) -> tuple[bool, DatabaseNode]:
 
 def listed_names(db: DbRef) -> list[str]:
     """The keys of ``db`` found by listing its folder: the truth, slow on object stores."""
-    return sorted(
-        n for n in db.store.list_dir(db.prefix) if not n.startswith(".") and has_pointer(db, n)
-    )
+    return sorted(db.store.children_with(db.prefix, ZARR_JSON))
 
 
 def repair_index(

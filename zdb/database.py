@@ -635,12 +635,28 @@ class DataBase(ISFMethods):
     @_storage_errors("finding")
     def path_of(self, key: Key) -> str:
         """The local path or URL of the Zarr group holding the key's data, which plain
-        zarr and ``xarray.open_zarr`` open without zdb."""
+        zarr and ``xarray.open_zarr`` open without zdb.
+
+        A small array is kept in its key's pointer (docs/format.md, format 2); its Zarr
+        group is written on the first call, which a database open read-only refuses
+        (``ReadOnlyError``: read it with ``db.get(key, as_xarray=True)`` instead).
+        """
         db, name = self._locate(normalize_key(key))
         node = commit.read_node(db._ref, name)
         if node is None:
             raise KeyError(key)
         version = node.version if isinstance(node, KeyNode) else None
+        if isinstance(node, KeyNode) and node.deferred:
+            path = db._ref.path(name, version or "")
+            if not db._ref.store.exists(f"{path}/{ZARR_JSON}"):
+                if self._readonly:
+                    raise ReadOnlyError(
+                        f"key {key!r} in {self.basedir} is a small array kept in its pointer, "
+                        "whose Zarr group is written on request, and the database is open "
+                        "read-only; read it with db.get(key, as_xarray=True), or open the "
+                        "database for writing once to get its path"
+                    )
+                commit.write_deferred(db._ref, name, node, get_dumper(node.dumper))
         return db._ref.store.full(db._ref.path(name, version or ""))
 
     # -- listing ---------------------------------------------------------------------

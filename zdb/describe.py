@@ -20,8 +20,10 @@ from .keys import normalize_key
 
 def describe(db: DataBase, key: Any) -> dict[str, Any]:
     """The description of ``key`` of ``db``: ``key``, ``kind``, ``dumper``, ``type``,
-    ``summary``, ``path`` (``db.path_of``), ``size`` (bytes), ``files`` (how many),
-    ``arrays`` (one record per Zarr array: ``path`` inside the value, ``shape``,
+    ``summary``, ``path`` (``db.path_of``; None for a small array kept in its pointer
+    whose Zarr group has not been written: describing writes nothing), ``size``
+    (bytes), ``files`` (how many), ``arrays`` (one record per Zarr array: ``path``
+    inside the value, ``(pointer)`` for one kept in the pointer, ``shape``,
     ``dtype``, ``chunks``, ``codecs``, ``dimension_names``) and ``metadata`` (the
     provenance). KeyError when there is no such key."""
     parts = normalize_key(key)
@@ -34,7 +36,7 @@ def describe(db: DataBase, key: Any) -> dict[str, Any]:
         "dumper": None,
         "type": None,
         "summary": None,
-        "path": db.path_of(parts),
+        "path": None,
     }
     value_path = ref.path(name)
     if isinstance(node, KeyNode):
@@ -43,15 +45,23 @@ def describe(db: DataBase, key: Any) -> dict[str, Any]:
         value_path = ref.path(name, node.version or "")
         if node.version is None:
             value_path = ""
+        elif node.deferred and not ref.store.exists(ref.path(name, node.version, ZARR_JSON)):
+            # kept in the pointer; describing it writes nothing (path_of would)
+            array = node.loader.get("array")
+            out["arrays"] = [_array(array, "(pointer)")] if isinstance(array, dict) else []
+            value_path = ""
     elif isinstance(node, ForeignNode):
         out["type"] = f"zarr {node.node_type}"
     elif isinstance(node, DatabaseNode):
         out["type"] = "sub-database"
         out["keys"] = len(db[parts])
+    if "arrays" not in out:
+        out["path"] = db.path_of(parts)
     files = ref.store.files(value_path) if value_path else []
     out["size"] = ref.store.size(ref.path(name))
     out["files"] = len(files)
-    out["arrays"] = [] if isinstance(node, DatabaseNode) else _arrays(ref, value_path, files)
+    if "arrays" not in out:
+        out["arrays"] = [] if isinstance(node, DatabaseNode) else _arrays(ref, value_path, files)
     out["metadata"] = db.metadata[parts]
     return out
 
@@ -68,24 +78,27 @@ def _arrays(ref: commit.DbRef, value_path: str, files: list[str]) -> list[dict[s
         if not isinstance(doc, dict) or doc.get("node_type") != "array":
             continue
         inner = path[len(value_path) :].strip("/").rpartition("/")[0]
-        grid = doc.get("chunk_grid")
-        chunks = None
-        if isinstance(grid, dict) and isinstance(grid.get("configuration"), dict):
-            chunks = grid["configuration"].get("chunk_shape")
-        codecs = doc.get("codecs")
-        if not isinstance(codecs, list):
-            codecs = []
-        out.append(
-            {
-                "path": inner or ".",
-                "shape": doc.get("shape"),
-                "dtype": doc.get("data_type"),
-                "chunks": chunks,
-                "codecs": [_codec(c) for c in codecs],
-                "dimension_names": doc.get("dimension_names"),
-            }
-        )
+        out.append(_array(doc, inner or "."))
     return sorted(out, key=lambda a: a["path"])
+
+
+def _array(doc: dict[str, Any], path: str) -> dict[str, Any]:
+    """The record of the array whose ``zarr.json`` is ``doc``, at ``path`` in the value."""
+    grid = doc.get("chunk_grid")
+    chunks = None
+    if isinstance(grid, dict) and isinstance(grid.get("configuration"), dict):
+        chunks = grid["configuration"].get("chunk_shape")
+    codecs = doc.get("codecs")
+    if not isinstance(codecs, list):
+        codecs = []
+    return {
+        "path": path,
+        "shape": doc.get("shape"),
+        "dtype": doc.get("data_type"),
+        "chunks": chunks,
+        "codecs": [_codec(c) for c in codecs],
+        "dimension_names": doc.get("dimension_names"),
+    }
 
 
 def _codec(codec: Any) -> str:

@@ -159,6 +159,18 @@ class Dumper:
         is asked, which takes a request or two on object stores."""
         return True if self.always_writes else None
 
+    def defers_files(self, info: dict[str, Any]) -> bool:
+        """True when :meth:`dump`, having returned ``info``, kept the whole value in it
+        and writes the value's files under its target only on request
+        (:meth:`write_deferred`, for ``DataBase.path_of``): a small value then costs
+        one file, the pointer, while plain Zarr readers still get their group."""
+        return False
+
+    def write_deferred(self, target: Target, info: dict[str, Any]) -> None:
+        """Write the files of a value kept in ``info`` (see :meth:`defers_files`) under
+        ``target``, as :meth:`dump` would have written them."""
+        raise NotImplementedError(f"dumper {self.name!r} defers no files")
+
     def reads_atomically(self, info: dict[str, Any]) -> bool:
         """True if :meth:`load` either returns one complete version or raises
         FileNotFoundError, never filling a missing part in silently; then a reader

@@ -14,14 +14,20 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
 from .exceptions import CorruptKeyError, FormatVersionError
 
-#: the format version this zdb writes; it reads this one and every older one
-FORMAT_VERSION = 1
+#: the newest format version this zdb writes; it reads this one and every older one.
+#: Each node is written in the oldest format that describes it (docs/format.md), so
+#: that an older zdb reads every node it can
+FORMAT_VERSION = 2
+#: the format of a key node whose value is kept in the pointer and whose version
+#: folder is written only on request (``KeyNode.deferred``)
+DEFERRED_FORMAT = 2
 ZARR_JSON = "zarr.json"
 ATTR = "zdb"
 
@@ -66,6 +72,18 @@ def is_unique_id(unique_id: object) -> bool:
     return isinstance(unique_id, str) and _UNIQUE_ID.fullmatch(unique_id) is not None
 
 
+class Base64Text(str):
+    """A str of the base64 alphabet only, which a JSON document holds as it is: a
+    pointer holding one (a small array's bytes, tens of KiB) is encoded without the
+    JSON encoder scanning it for characters to escape, which would cost more than the
+    rest of the pointer."""
+
+
+#: stands for a :class:`Base64Text` while a pointer is encoded; random per process, so
+#: that no stored text can contain it
+_RAW_PLACEHOLDER = f"zdb-raw-{secrets.token_hex(16)}"
+
+
 def group_document(attributes: dict[str, Any], consolidated: dict | None = None) -> bytes:
     """The bytes of a Zarr v3 group ``zarr.json`` with these attributes."""
     doc: dict[str, Any] = {"zarr_format": 3, "node_type": "group", "attributes": attributes}
@@ -78,8 +96,8 @@ def group_document(attributes: dict[str, Any], consolidated: dict | None = None)
     return json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
 
 
-def _node_document(zdb_attrs: dict[str, Any]) -> bytes:
-    return group_document({ATTR: {"format": FORMAT_VERSION, **zdb_attrs}})
+def _node_document(zdb_attrs: dict[str, Any], version: int = 1) -> bytes:
+    return group_document({ATTR: {"format": version, **zdb_attrs}})
 
 
 @dataclass(frozen=True)
@@ -115,7 +133,9 @@ class KeyNode:
 
     ``version`` is None when the whole value is in ``loader``; ``metadata`` is the
     provenance in stored form (None when the pointer carries none), its blob digests
-    checked (a damaged one is dropped and said in its ``error`` field).
+    checked (a damaged one is dropped and said in its ``error`` field). ``deferred``
+    (format 2): the whole value is in ``loader`` too, and ``version`` names the folder
+    its files are written to on request (``DataBase.path_of``), which may not exist.
     """
 
     dumper: str
@@ -124,15 +144,26 @@ class KeyNode:
     metadata: dict[str, Any] | None = None
     #: the format version of the dumper's files (``Dumper.format_version``); 1 when absent
     dumper_version: int = 1
+    deferred: bool = False
     kind: ClassVar[str] = KIND_DATA
 
     def document(self) -> bytes:
-        """The bytes of this node's ``zarr.json``."""
+        """The bytes of this node's ``zarr.json``: format 1, or 2 when ``deferred``."""
         fields: dict[str, Any] = {"kind": KIND_DATA, "dumper": self.dumper}
         if self.dumper_version != 1:  # absent means 1: version-1 pointers stay as they were
             fields["dumper_version"] = self.dumper_version
-        fields.update(version=self.version, loader=self.loader, metadata=self.metadata)
-        return _node_document(fields)
+        loader, raw = self.loader, None
+        for name, value in loader.items():
+            if type(value) is Base64Text:  # at most one: put in after encoding the rest
+                loader, raw = {**loader, name: _RAW_PLACEHOLDER}, value
+                break
+        fields.update(version=self.version, loader=loader, metadata=self.metadata)
+        if self.deferred:
+            fields["deferred"] = True
+        data = _node_document(fields, DEFERRED_FORMAT if self.deferred else 1)
+        if raw is None:
+            return data
+        return data.replace(f'"{_RAW_PLACEHOLDER}"'.encode(), f'"{raw}"'.encode(), 1)
 
     def written_us(self) -> int:
         """When the key was written (µs since the epoch, from its provenance); 0 when
@@ -196,7 +227,7 @@ def parse_node(data: bytes, where: str) -> Node:
     if kind == KIND_DATABASE:
         return _database_node(zattrs)
     if kind == KIND_DATA:
-        return _key_node(zattrs, where)
+        return _key_node(zattrs, where, version)
     raise _corrupt(where, f"has the kind {kind!r}, neither 'database' nor 'data'")
 
 
@@ -215,7 +246,7 @@ def _database_node(zattrs: dict[str, Any]) -> DatabaseNode:
     )
 
 
-def _key_node(zattrs: dict[str, Any], where: str) -> KeyNode:
+def _key_node(zattrs: dict[str, Any], where: str, node_format: int) -> KeyNode:
     dumper = zattrs.get("dumper")
     if not isinstance(dumper, str) or not _DUMPER_NAME.fullmatch(dumper):
         raise _corrupt(where, f"names the dumper {str(dumper)[:40]!r}, which is no dumper name")
@@ -234,8 +265,16 @@ def _key_node(zattrs: dict[str, Any], where: str) -> KeyNode:
         raise _corrupt(
             where, f"has the dumper_version {str(dumper_version)[:40]!r}, which is no version"
         )
+    deferred = zattrs.get("deferred", False)
+    if type(deferred) is not bool or (deferred and (node_format < DEFERRED_FORMAT or not version)):
+        raise _corrupt(where, f"has deferred {str(deferred)[:40]!r} without a version of format 2")
     return KeyNode(
-        dumper, version, loader, _stored_metadata(zattrs.get("metadata")), dumper_version
+        dumper,
+        version,
+        loader,
+        _stored_metadata(zattrs.get("metadata")),
+        dumper_version,
+        deferred=deferred,
     )
 
 

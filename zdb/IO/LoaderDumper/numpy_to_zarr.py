@@ -5,10 +5,17 @@ Small arrays of plain numeric dtypes are written as one chunk by :mod:`zdb.zarr_
 (the same bytes zarr-python writes, without its per-call cost); everything else goes
 through zarr-python. A dask array is written chunk by chunk by whatever dask scheduler is
 active, never held whole.
+
+An array of at most :data:`INLINE_BYTES` is kept in the key's pointer (format 2): a
+key of one file instead of five files and folders, which is what setting a small key
+costs on a disk. Its Zarr group is written on request (``DataBase.path_of`` calls
+:meth:`NumpyToZarr.write_deferred`), byte for byte as it would have been written.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 from typing import Any
 
@@ -17,8 +24,8 @@ import numpy as np
 from ... import progress_bars, zarr_codec
 from ...dumper import Dumper, Target, module_loaded
 from ...dumper_registry import register
-from ...exceptions import UnsupportedValueError
-from ...format import group_document
+from ...exceptions import CorruptKeyError, UnsupportedValueError
+from ...format import Base64Text, group_document
 from ...storage import join
 from ...zarr_util import consolidate, quiet_zarr
 
@@ -26,6 +33,10 @@ ARRAY = "data"
 #: arrays up to this many bytes of a native numeric dtype are written as one chunk by
 #: zdb.zarr_codec, without zarr-python
 MAX_DIRECT_BYTES = 4 * 2**20
+#: arrays written by zdb.zarr_codec of up to this many bytes are kept in the pointer,
+#: as their little-endian bytes in base64 (``loader.inline``), like python_value's
+#: values of up to 16 KiB
+INLINE_BYTES = 16 * 1024
 #: zarr-python by default skips a chunk equal to the fill value (losing the sign of -0.0)
 #: and reads a missing chunk as fill values (hiding damage); zdb writes every chunk and
 #: records it in ``loader.every_chunk``, so that a missing chunk is an error on reading
@@ -68,6 +79,12 @@ def _object_as_str(arr: np.ndarray) -> np.ndarray:
 
 
 @functools.cache
+def _dtype_name(dtype: np.dtype) -> str:
+    """``str(dtype)``, which numpy computes in Python (microseconds per small key)."""
+    return str(dtype)
+
+
+@functools.cache
 def _check_zarr_dtype(dtype: np.dtype) -> None:
     """Raise UnsupportedValueError (so that zdb falls back to pickle) for a dtype that
     Zarr has no data type for, such as long double."""
@@ -102,6 +119,7 @@ class NumpyToZarr(Dumper):
         compressors: Any = "auto",
         filters: Any = "auto",
         dimension_names: list[str] | None = None,
+        inline: bool = True,
     ) -> dict[str, Any]:
         info: dict[str, Any] = {"type": f"{type(value).__module__}.{type(value).__qualname__}"}
         if isinstance(value, np.ma.MaskedArray):
@@ -127,19 +145,19 @@ class NumpyToZarr(Dumper):
                 arr = _object_as_str(arr)
         if not (isinstance(arr, np.ndarray) and _direct(arr)):
             _check_zarr_dtype(arr.dtype)
-        info["summary"] = f"{arr.dtype} {tuple(arr.shape)}"
+        info["summary"] = f"{_dtype_name(arr.dtype)} {tuple(arr.shape)}"
         dims = _dims(arr.ndim, dimension_names)
         defaults = (
             chunks == "auto" and shards is None and compressors == "auto" and filters == "auto"
         )
         if defaults and isinstance(arr, np.ndarray) and _direct(arr):
             meta = zarr_codec.array_metadata(arr.dtype, arr.shape, arr.shape, dimension_names=dims)
-            zarr_codec.write_single_chunk(target.store, join(target.path, ARRAY), arr, meta)
-            target.store.write_bytes(
-                join(target.path, "zarr.json"), group_document({}, consolidated={ARRAY: meta})
-            )
             info["array"] = meta
             info["every_chunk"] = True
+            if inline and arr.nbytes <= INLINE_BYTES:
+                info["inline"] = Base64Text(base64.b64encode(_little_endian(arr)).decode("ascii"))
+            else:
+                _write_group(target, arr, meta)
             return info
         self._write_with_zarr(arr, target, chunks, shards, compressors, filters, dims)
         info["every_chunk"] = True
@@ -180,6 +198,18 @@ class NumpyToZarr(Dumper):
                 z[...] = arr
         consolidate(store)
 
+    def wrote_files(self, info: dict[str, Any]) -> bool:
+        return "inline" not in info
+
+    def defers_files(self, info: dict[str, Any]) -> bool:
+        return "inline" in info
+
+    def write_deferred(self, target: Target, info: dict[str, Any]) -> None:
+        arr = _inline_array(info, target.key)
+        dims = info["array"].get("dimension_names")
+        meta = zarr_codec.array_metadata(arr.dtype, arr.shape, arr.shape, dimension_names=dims)
+        _write_group(target, arr, meta)
+
     def reads_atomically(self, info: dict[str, Any]) -> bool:
         # every chunk is written, so a chunk removed under a reader raises
         return bool(info.get("every_chunk"))
@@ -192,6 +222,8 @@ class NumpyToZarr(Dumper):
         lazy: bool = False,
         as_xarray: bool = False,
     ) -> Any:
+        if "inline" in info:
+            return _from_memory(_inline_array(info, target.key), info, lazy, as_xarray)
         meta = info.get("array")
         if meta is not None and not (lazy or as_xarray) and zarr_codec.is_single_chunk(meta):
             return _restore(
@@ -216,6 +248,65 @@ class NumpyToZarr(Dumper):
         if not isinstance(arr, np.ndarray):  # zarr returns a 0-d array as a scalar
             arr = np.asarray(arr, dtype=z.dtype)
         return _restore(arr, info)
+
+
+def _write_group(target: Target, arr: np.ndarray, meta: dict[str, Any]) -> None:
+    """Write ``arr`` as the one-chunk array ``data`` of the version group, the group's
+    ``zarr.json`` (with consolidated metadata) last: the group is complete once it
+    is there."""
+    zarr_codec.write_single_chunk(target.store, join(target.path, ARRAY), arr, meta)
+    target.store.write_bytes(
+        join(target.path, "zarr.json"), group_document({}, consolidated={ARRAY: meta})
+    )
+
+
+def _little_endian(arr: np.ndarray) -> bytes:
+    return np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("<")).tobytes()
+
+
+def _inline_array(info: dict[str, Any], key: str) -> np.ndarray:
+    """The array kept in the pointer, its bytes, data type, shape and dimension names
+    checked (a pointer is untrusted input)."""
+    meta = info.get("array")
+    try:
+        if not isinstance(meta, dict):
+            raise TypeError("no array metadata")
+        dtype = zarr_codec.numpy_dtype(meta)
+        shape = tuple(meta["shape"])
+        dims = meta.get("dimension_names", [])
+        if (
+            dtype.kind not in "biufc"
+            or not all(type(n) is int and n >= 0 for n in shape)
+            or not isinstance(dims, list)
+            or not all(isinstance(d, str) for d in dims)
+            or len(dims) not in (0, len(shape))
+        ):
+            raise ValueError(f"{dtype} {shape} with dimension names {dims}")
+        raw = base64.b64decode(info["inline"], validate=True)
+        arr = np.frombuffer(raw, dtype=dtype.newbyteorder("<")).reshape(shape)
+    except (KeyError, TypeError, ValueError, binascii.Error) as e:
+        raise CorruptKeyError(
+            f"{key} is damaged: the array kept in its pointer cannot be read ({e}); delete "
+            "the key and write it again"
+        ) from None
+    return arr.astype(dtype)  # native byte order, and a writable copy
+
+
+def _from_memory(arr: np.ndarray, info: dict[str, Any], lazy: bool | None, as_xarray: bool) -> Any:
+    """An array kept in the pointer as each read mode returns it: in memory, a dask
+    array (``lazy``), or a DataArray named like the group's array (``as_xarray``)."""
+    if lazy:
+        import dask.array as da
+
+        data: Any = da.from_array(arr, chunks=arr.shape or ())
+    else:
+        data = arr
+    if as_xarray:
+        import xarray as xr
+
+        dims = info["array"].get("dimension_names") or [f"dim_{i}" for i in range(arr.ndim)]
+        return xr.DataArray(data, dims=dims, name=ARRAY)
+    return data if lazy else _restore(arr, info)
 
 
 def _restore(arr: np.ndarray, info: dict[str, Any]) -> Any:
