@@ -131,6 +131,16 @@ class Store(ABC):
         """Names of the direct children of the folder ``path``, in no order; ``[]``
         when it does not exist. Never served from a cache: other processes write."""
 
+    def children_with(self, path: str, name: str, skip: str = ".") -> list[str]:
+        """Names, in no order, of the folders directly below ``path`` that hold ``name``
+        (a database's keys are the folders holding a pointer); children whose name
+        starts with ``skip`` are left out unlooked at."""
+        return [
+            child
+            for child in self.list_dir(path)
+            if not child.startswith(skip) and self.exists(join(path, child, name))
+        ]
+
     @abstractmethod
     def files(self, path: str) -> list[str]:
         """Paths, relative to the root, of every file below ``path``, sorted; symbolic

@@ -189,6 +189,39 @@ class LocalStore(Store):
             return []
         return names
 
+    def children_with(self, path: str, name: str, skip: str = ".") -> list[str]:
+        # one lstat per child, relative to the open folder: listing a database's keys
+        # costs about what listing its folder does
+        full = self._check_folders(path, itself=True)
+        try:
+            fd = os.open(full, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise self._unsafe(full) from None
+            raise
+        out = []
+        try:
+            with os.scandir(fd) as entries:
+                for entry in entries:
+                    child = entry.name
+                    if child.startswith(skip):
+                        continue
+                    if entry.is_symlink():  # as any path through it would
+                        raise self._unsafe(f"{full}/{child}")
+                    if not entry.is_dir(follow_symlinks=False):
+                        continue
+                    self._remember(f"{path}/{child}" if path else child, path)
+                    try:
+                        os.stat(f"{child}/{name}", dir_fd=fd, follow_symlinks=False)
+                    except (FileNotFoundError, NotADirectoryError):
+                        continue
+                    out.append(child)
+        finally:
+            os.close(fd)
+        return out
+
     def size(self, path: str) -> int:
         full = self._check_folders(path)
         try:
@@ -231,10 +264,18 @@ class LocalStore(Store):
             fd = self._open(path, _WRITE_FLAGS)
         except FileNotFoundError:
             # the folders on the way were checked by _open as far as they existed; the
-            # ones created now are real folders
-            os.makedirs(os.path.dirname(self.full(path)), exist_ok=True)
+            # ones created now are real folders (one made meanwhile by another process
+            # is checked when the file is opened)
+            folder = os.path.dirname(self.full(path))
+            made = True
+            try:
+                os.mkdir(folder)  # the usual case: a new key's or version's own folder
+            except FileExistsError:
+                made = False
+            except FileNotFoundError:
+                os.makedirs(folder, exist_ok=True)
             parent = path.rpartition("/")[0]
-            if parent:
+            if parent and made:
                 self._remember(parent, parent.rpartition("/")[0])
             fd = self._open(path, _WRITE_FLAGS)
         try:

@@ -129,6 +129,13 @@ class StoreTests:
         assert store.list_dir("a/.v1/data/c") == ["0"]
         assert store.list_dir("missing") == []
 
+    def test_children_with_names_the_folders_holding_a_file(self) -> None:
+        store = self.store_with({**TREE, "c/.v2/zarr.json": b"", ".hidden/zarr.json": b""})
+        assert sorted(store.children_with("", "zarr.json")) == ["a"]
+        assert sorted(store.children_with("a", "zarr.json")) == []
+        assert sorted(store.children_with("a", "zarr.json", skip="-")) == [".v1"]
+        assert store.children_with("missing", "zarr.json") == []
+
     def test_files_lists_every_file_below_a_folder_sorted(self) -> None:
         store = self.store_with(TREE)
         assert store.files("a") == ["a/.v1/data/c/0", "a/.v1/zarr.json", "a/zarr.json"]
