@@ -8,7 +8,11 @@ Measures, on the local disk, in one run:
 2. per-key costs of 1,000 small keys (an int, a 1,000-element float64 array): set and
    get, and opening a database and listing its keys, both in this process and in fresh
    Python processes; compared with reference figures of ISF's ``data_base``;
-3. the same per-key write and read of small arrays through plain zarr-python.
+3. the same per-key write and read of small arrays through plain zarr-python;
+4. small array keys side by side with ISF's ``numpy_to_npy`` layout (written as ISF
+   wrote it, by ``zdb.testing.isf_writer``) on the same disk and on a tmpfs: set, get
+   and list, interleaved key by key, in several rounds, with the folders and files each
+   key takes.
 
 Run ``python benchmarks/bench_core.py --help``; see benchmarks/README.md.
 """
@@ -38,6 +42,7 @@ import zarr
 import zarr.codecs
 
 import zdb
+from zdb.testing import isf_writer
 
 #: ISF ``data_base`` on this kind of machine, in ms: (low, high) of what it takes
 ISF_REFERENCE_MS: dict[str, tuple[float, float]] = {
@@ -380,6 +385,117 @@ def bench_zarr_small_keys(workdir: Path, n: int) -> dict[str, Any]:
     return out
 
 
+# ----------------------------------------------------------------- against ISF's layout
+
+
+def _isf_get(root: str, key: str) -> np.ndarray:
+    """ISF's ``db[key]`` of a ``numpy_to_npy`` key, its file operations without its
+    module imports: the key folder checked (and that it is no sub-database), the
+    loader description read, the array loaded."""
+    folder = os.path.join(root, key)
+    if not os.path.exists(folder):
+        raise KeyError(key)
+    os.path.exists(os.path.join(folder, "db"))
+    with open(os.path.join(folder, "Loader.json")) as f:
+        json.load(f)
+    return np.load(os.path.join(folder, "np.npy"))
+
+
+#: what ISF's ``keys()`` leaves out of a database folder's listing
+_ISF_NOT_KEYS = frozenset(
+    {"db_state.json", "metadata.json", "Loader.json", "dbcore.pickle", "metadata.db"}
+    | {"sqlitedict.db", "sqlitedict.db.lock", "metadata.db.lock"}
+)
+
+
+def _isf_keys(root: str) -> tuple[str, ...]:
+    """ISF's ``keys()``: the folder's entries but its own files and keys being deleted."""
+    return tuple(
+        e.name
+        for e in Path(root).iterdir()
+        if e.name not in _ISF_NOT_KEYS and ".deleting." not in e.name
+    )
+
+
+def _inodes_per_key(root: Path, n: int) -> float:
+    """Folders and files per key: the keys' folders (``k<i>``) and everything in them."""
+    count = 0
+    for folder in root.glob("k*"):
+        count += 1 + sum(len(dirs) + len(files) for _, dirs, files in os.walk(folder))
+    return count / n
+
+
+def bench_isf_side_by_side(workdir: Path, n: int, rounds: int) -> dict[str, Any]:
+    """Set, get and list of ``n`` 1,000-element float64 keys through zdb and in ISF's
+    ``numpy_to_npy`` layout, on the file system of ``workdir``; per round, the two
+    sides alternate key by key (who goes first alternates too), and each round has new
+    databases. Reports the medians per round, their median and the zdb/ISF ratios."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    _warm_up(workdir)
+    arrays = _small_arrays(n)
+    ops = ("set", "get", "list")
+    per_round: list[dict[str, dict[str, float]]] = []
+    inodes: dict[str, float] = {}
+    for r in range(rounds):
+        zroot, iroot = workdir / f"zdb_{r}", workdir / f"isf_{r}"
+        db = zdb.DataBase(zroot)
+        db["warm"] = arrays[0]  # the provenance blobs of a database's first key
+        del db["warm"]
+        isf = isf_writer.create_database(str(iroot))
+        sides: dict[str, dict[str, Callable[[int], Any]]] = {
+            "zdb": {
+                "set": lambda i, db=db: db.set(f"k{i}", arrays[i]),
+                "get": lambda i, db=db: db[f"k{i}"],
+                "list": lambda i, db=db: db.keys(),
+            },
+            "isf": {
+                "set": lambda i, isf=isf: isf_writer.write_key(
+                    isf, f"k{i}", "numpy_to_npy", arrays[i]
+                ),
+                "get": lambda i, isf=isf: _isf_get(isf, f"k{i}"),
+                "list": lambda i, isf=isf: _isf_keys(isf),
+            },
+        }
+        times: dict[str, dict[str, list[float]]] = {s: {op: [] for op in ops} for s in sides}
+        for op in ops:
+            repeats = max(1, n // 20) if op == "list" else n
+            for i in range(repeats):
+                order = ["zdb", "isf"] if (i + r) % 2 == 0 else ["isf", "zdb"]
+                for side in order:
+                    fn = sides[side][op]
+                    t0 = time.perf_counter()
+                    out = fn(i)
+                    times[side][op].append(time.perf_counter() - t0)
+                    if op == "get" and not np.array_equal(out, arrays[i]):
+                        raise AssertionError(f"{side} read back a different array")
+                    if op == "list" and len(out) != n:
+                        raise AssertionError(f"{side} listed {len(out)} keys, not {n}")
+        if r == 0:
+            inodes = {"zdb": _inodes_per_key(zroot, n), "isf": _inodes_per_key(iroot, n)}
+        per_round.append(
+            {s: {op: statistics.median(times[s][op]) * 1e3 for op in ops} for s in sides}
+        )
+        shutil.rmtree(zroot)
+        shutil.rmtree(iroot)
+        _flush()
+    out: dict[str, Any] = {
+        "dir": str(workdir),
+        "n_keys": n,
+        "rounds": rounds,
+        "per_round_median_ms": per_round,
+        "inodes_per_key": inodes,
+    }
+    for op in ops:
+        ratios = [rd["zdb"][op] / rd["isf"][op] for rd in per_round]
+        out[op] = {
+            "zdb_ms": statistics.median(rd["zdb"][op] for rd in per_round),
+            "isf_ms": statistics.median(rd["isf"][op] for rd in per_round),
+            "ratios": ratios,
+            "ratio_median": statistics.median(ratios),
+        }
+    return out
+
+
 # ----------------------------------------------------------------- profiling
 
 
@@ -504,6 +620,23 @@ def print_report(results: dict[str, Any]) -> None:
                 else ""
             )
             print(f"  {label:66}{s['median_ms']:9.1f}  {verdict}")
+    for side_by_side in results.get("isf_side_by_side", []):
+        sb = side_by_side
+        print(
+            f"\n== Small array keys against ISF's numpy_to_npy layout in {sb['dir']}: "
+            f"{sb['n_keys']} keys of {SMALL_ARRAY_SIZE} float64, medians (ms) of "
+            f"{sb['rounds']} rounds, interleaved =="
+        )
+        print(f"{'':6}{'zdb':>9}{'ISF':>9}{'zdb/ISF':>9}  per round")
+        for op in ("set", "get", "list"):
+            r = sb[op]
+            rounds = " ".join(f"{x:.2f}" for x in r["ratios"])
+            print(f"{op:6}{r['zdb_ms']:9.3f}{r['isf_ms']:9.3f}{r['ratio_median']:9.2f}  {rounds}")
+        inodes = sb["inodes_per_key"]
+        print(
+            f"  folders and files per key: zdb {inodes['zdb']:.2f}, ISF {inodes['isf']:.2f}; "
+            "list: keys() of an open database"
+        )
     zs = results.get("zarr_small_keys")
     if zs:
         print(
@@ -540,8 +673,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         help="repeats of open+list, in-process and in fresh processes (5)",
     )
     parser.add_argument(
+        "--isf-dirs",
+        type=Path,
+        nargs="+",
+        metavar="DIR",
+        help="folders on the file systems where small keys are measured against ISF's "
+        "layout (default: the scratch folder's, and /dev/shm where it exists)",
+    )
+    parser.add_argument(
+        "--isf-rounds", type=int, default=3, help="rounds of the comparison with ISF (3)"
+    )
+    parser.add_argument(
         "--only",
-        choices=["big", "small", "zarr-small"],
+        choices=["big", "small", "zarr-small", "isf"],
         action="append",
         help="run only these parts (repeatable)",
     )
@@ -556,7 +700,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     big_mib = args.big_mib or (64 if args.quick else 1024)
     n_keys = args.keys or (200 if args.quick else 1000)
-    parts = set(args.only or ["big", "small", "zarr-small"])
+    parts = set(args.only or ["big", "small", "zarr-small", "isf"])
 
     results: dict[str, Any] = {
         "machine": {
@@ -585,6 +729,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if "zarr-small" in parts:
             print(f"plain zarr per key ({n_keys} keys) ...", flush=True)
             results["zarr_small_keys"] = bench_zarr_small_keys(workdir / "zarr_small", n_keys)
+        if "isf" in parts:
+            results["isf_side_by_side"] = []
+            dirs = args.isf_dirs or [workdir] + [Path("/dev/shm")] * os.path.isdir("/dev/shm")
+            for where in dirs:
+                print(f"small keys against ISF's layout in {where} ...", flush=True)
+                scratch = Path(tempfile.mkdtemp(prefix="zdb-bench-isf-", dir=where))
+                try:
+                    results["isf_side_by_side"].append(
+                        bench_isf_side_by_side(scratch, n_keys, args.isf_rounds)
+                    )
+                finally:
+                    shutil.rmtree(scratch, ignore_errors=True)
         if args.profile:
             results["profile"] = profile_small_keys(workdir / "profile", n_keys, args.profile)
     finally:
