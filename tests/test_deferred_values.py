@@ -238,3 +238,24 @@ def test_renames_and_copies_keep_deferred_values(db, tmp_path):
     np.testing.assert_array_equal(other["c"], SMALL + 1)
     np.testing.assert_array_equal(xr.open_zarr(other.path_of("c"))["data"].values, SMALL + 1)
     assert zdb.fsck(db).ok and zdb.fsck(other).ok
+
+
+@pytest.mark.local_files
+def test_a_group_written_by_a_killed_process_is_a_leftover_gc_removes_when_stale(
+    local_db, monkeypatch
+):
+    import time
+
+    from zdb import commit, leftovers
+    from zdb.dumper import Target
+    from zdb.dumper_registry import get_dumper
+
+    local_db["x"] = SMALL
+    node = local_db.node("x")
+    staged = f"x/{commit.new_version()}"  # written, never renamed into place
+    get_dumper(node.dumper).write_deferred(Target(local_db.ref.store, staged), node.loader)
+    monkeypatch.setattr(leftovers, "_now", lambda: time.time() + 2 * 86400)
+    report = zdb.gc(local_db)
+    assert [x.path for x in report.removed] == [staged]
+    assert not local_db.ref.store.exists(staged)
+    np.testing.assert_array_equal(xr.open_zarr(local_db.path_of("x"))["data"].values, SMALL)
