@@ -193,8 +193,11 @@ class LocalStore(Store):
         # one lstat per child, relative to the open folder: listing a database's keys
         # costs about what listing its folder does
         full = self._check_folders(path, itself=True)
+        flags = os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC
+        if path:  # the root itself may be a link (~/results -> /scratch/results)
+            flags |= os.O_NOFOLLOW
         try:
-            fd = os.open(full, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC)
+            fd = os.open(full, flags)
         except (FileNotFoundError, NotADirectoryError):
             return []
         except OSError as e:
