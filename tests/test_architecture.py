@@ -233,6 +233,7 @@ COMPONENTS = {
         "zdb.IO.LoaderDumper",
         "zdb.exceptions",
         "zdb.format",
+        "zdb.objects",
         "zdb.storage",
         "zdb.tables",
     },

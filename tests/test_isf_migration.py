@@ -24,6 +24,7 @@ from zdb.format import DatabaseNode, KeyNode
 from zdb.isf_data_base import ISFDataBase, SharedNumpyStore, migrate
 from zdb.testing import isf_writer
 
+from .test_cell_dumper import synthetic_cell
 from .test_isf_data_base import frame, partitions, shared, snapshot
 
 
@@ -144,7 +145,7 @@ def isf_db(tmp_path: Path) -> Path:
     isf_writer.write_key(db, "to_msgpack", "to_msgpack", {"seed": 1, "cells": ["a", "b"]})
     isf_writer.write_key(db, "folder", "just_create_folder", {"a.hoc": b"soma", "b.txt": b"x"})
     isf_writer.write_key(db, "store", "shared_numpy_store", {"vm": np.arange(6.0)})
-    isf_writer.write_key(db, "cell", "cell", {"tVec": np.arange(3.0), "sections": []})
+    isf_writer.write_key(db, "cell", "cell", synthetic_cell())
     isf_writer.key_folder(db, "model", "reduced_lda_model")
     isf_writer.write_key(db, "sub", "just_create_isf_db", unique_id="2024-01-01_1_subdb")
     isf_writer.write_key(f"{db}/sub/db", "inner", "numpy_to_npy", np.arange(5))
@@ -158,7 +159,7 @@ def test_every_isf_dumper_migrates_into_zdbs_format_for_its_type(isf_db, tmp_pat
     report = migrate(isf_db, tmp_path / "new", allow_pickle=True, jobs=2, progress=False)
     assert snapshot(isf_db) == before
     assert sorted(report.opaque) == ["broken", "model"]
-    assert "is missing" in report.opaque["broken"] and "register_loader" in report.opaque["model"]
+    assert "is missing" in report.opaque["broken"] and "ModelDataBase" in report.opaque["model"]
     assert_migrated(isf_db, tmp_path / "new")
     new = zdb.DataBase(tmp_path / "new")
     dumpers = {k: new.node(k).dumper for k in new.keys() if isinstance(new.node(k), KeyNode)}
@@ -166,6 +167,7 @@ def test_every_isf_dumper_migrates_into_zdbs_format_for_its_type(isf_db, tmp_pat
     assert dumpers["pandas_to_msgpack"] == "pandas_to_zarr"
     assert dumpers["dask_to_categorized_msgpack"] == "dask_to_zarr"
     assert dumpers["to_msgpack"] == "python_value"
+    assert dumpers["cell"] == "cell"
     assert dumpers["store"] == dumpers["folder"] == "just_create_folder"
     assert new["store"].listdir() == ["vm__6__float64"]
     new["new_key"] = 1  # the migrated database is an ordinary zdb database

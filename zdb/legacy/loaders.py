@@ -23,7 +23,9 @@ Loader = Callable[[KeyFolder, "Reading"], Any]
 #: the dumpers whose keys come back lazy (dask) unless ``lazy=False``, as in ISF
 LAZY_DUMPERS = frozenset({"dask_to_parquet", "dask_to_msgpack", "dask_to_categorized_msgpack"})
 #: the dumpers that store a pickle, whose keys need ``allow_pickle``
-PICKLE_DUMPERS = frozenset({"to_pickle", "to_cloudpickle", "pandas_to_pickle", "cell"})
+PICKLE_DUMPERS = frozenset(
+    {"to_pickle", "to_cloudpickle", "pandas_to_pickle", "cell", "reduced_lda_model"}
+)
 SUB_DATABASE = "just_create_isf_db"
 MANAGED_FOLDER = "just_create_folder"
 

@@ -15,6 +15,10 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import sys
+import types
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -405,7 +409,106 @@ def write_key(db: str, key: str, dumper: str, value: Any = None, **options: Any)
     elif dumper == "cell":
         with open(join("Loader.pickle"), "wb") as f:
             f.write(pickle.dumps(("an ISF Loader object, never read", 0)))
-        pd.Series([value]).to_pickle(join("cell"))
+        cell = dict(value)
+        if isinstance(cell.get("parameters"), dict):  # a live cell's are ISF's ParameterSet
+            cell["parameters"] = _ParameterSet(cell["parameters"])
+        with isf_classes():
+            pd.Series([cell]).to_pickle(join("cell"))
+    elif dumper == "reduced_lda_model":
+        write_reduced_lda_model(folder, value)
     else:
         raise ValueError(f"no writer for ISF's dumper {dumper!r}")
     return folder
+
+
+# -- ISF's own classes ---------------------------------------------------------------------
+
+
+class _ParameterSet:
+    """Pickles as ISF's ``single_cell_parser.parameters.ParameterSet`` does: a new object
+    of that class, its state the plain dict of its parameters (``to_dict()``)."""
+
+    def __init__(self, data: dict) -> None:
+        self._data = data
+
+    def __getstate__(self) -> dict:
+        return self._data
+
+
+class _ReducedLdaModel:
+    """Pickles as an object of ISF's ``simrun.reduced_model.get_kernel.ReducedLdaModel``."""
+
+
+#: where ISF's classes live, for pickles that name them as ISF wrote them
+ISF_CLASSES = {
+    ("single_cell_parser.parameters", "ParameterSet"): _ParameterSet,
+    ("simrun.reduced_model.get_kernel", "ReducedLdaModel"): _ReducedLdaModel,
+}
+
+
+@contextmanager
+def isf_classes() -> Iterator[None]:
+    """While inside, ISF's modules of :data:`ISF_CLASSES` exist (holding these classes),
+    so that pickle and cloudpickle refer to ISF's class names, as ISF's pickles do."""
+    added = []
+    try:
+        for (module, name), cls in ISF_CLASSES.items():
+            parts = module.split(".")
+            for i in range(1, len(parts) + 1):
+                prefix = ".".join(parts[:i])
+                if prefix not in sys.modules:
+                    sys.modules[prefix] = types.ModuleType(prefix)
+                    added.append(prefix)
+            setattr(sys.modules[module], name, cls)
+            cls.__module__, cls.__qualname__, cls.__name__ = module, name, name
+        yield
+    finally:
+        for prefix in added:
+            del sys.modules[prefix]
+
+
+def _memoized(function: Any) -> Any:
+    """A memoizing wrapper as ISF's ``data_base.utils.cache`` makes: a closure, which
+    cloudpickle pickles by value (byte code and all)."""
+    memo: dict = {}
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return memo.setdefault(repr((args, kwargs)), function(*args, **kwargs))
+
+    return wrapper
+
+
+def write_reduced_lda_model(folder: str, model: Any) -> None:
+    """``model``'s attributes as ISF's ``reduced_lda_model`` dumper wrote a fitted
+    ``ReducedLdaModel``: an ISF database in the key's folder with the spike times ``st``
+    (``pandas_to_parquet``, rounded to 0.01, index reset), each lda value as
+    ``lda_value_dicts_<n>`` (``numpy_to_zarr``, rounded) and the model ``Rm``
+    (``to_cloudpickle``) without ``st`` and ``lda_values``, its ``lda_value_dicts``
+    naming those keys, its ``db_list`` as unique ids, with the memoized
+    ``apply_static``/``apply_rolling`` ISF keeps on the instance."""
+    import cloudpickle
+
+    create_database(folder, "2024-02-02_1_reducedmodel")
+    state = {k: v for k, v in vars(model).items() if k not in ("st", "lda_values")}
+    st = getattr(model, "st", None)
+    st = pd.DataFrame() if st is None else st
+    st = st.round(decimals=2).astype(float).reset_index(drop=True)
+    write_key(folder, "st", "pandas_to_parquet", st)
+    n = 0
+    names: list[dict[Any, str]] = []
+    for d in model.lda_value_dicts:
+        names.append({})
+        for k, v in d.items():
+            names[-1][k] = f"lda_value_dicts_{n}"
+            write_key(folder, names[-1][k], "numpy_to_zarr", np.asarray(v).round(decimals=2))
+            n += 1
+    state["lda_value_dicts"] = names
+    state["db_list"] = [m if isinstance(m, str) else m.get_id() for m in model.db_list]
+    rm = _ReducedLdaModel()
+    rm.__dict__.update(state)
+    rm.__dict__["apply_static"] = _memoized(len)
+    rm.__dict__["apply_rolling"] = _memoized(len)
+    rm_folder = key_folder(folder, "Rm", "to_cloudpickle")
+    with isf_classes(), open(os.path.join(rm_folder, "to_pickle_dump"), "wb") as f:
+        cloudpickle.dump(rm, f)
+    _json(os.path.join(folder, "Loader.json"), {"Loader": PREFIX + "reduced_lda_model"})
