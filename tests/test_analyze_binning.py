@@ -214,11 +214,21 @@ def test_by_group_equals_temporal_binning_of_each_group_on_pandas_and_dask(table
     on_dask = temporal_binning.by_group(
         ddf, lambda f: f["synapse_type"].str.split("_").str[0], scheduler="sync", **kw
     )
+    relabelled = {
+        kind: temporal_binning.by_group(
+            f, "synapse_type", relabel=lambda t: t.split("_")[0], scheduler="sync", **kw
+        )
+        for kind, f in (("pandas", frame), ("dask", ddf))
+    }
     assert list(on_pandas) == sorted(expected)
     for group, (edges, hist) in expected.items():
         np.testing.assert_array_equal(on_pandas[group][0], edges)
         np.testing.assert_allclose(on_pandas[group][1], hist, rtol=1e-12)
         np.testing.assert_allclose(on_dask[group.split("_")[0]][1], hist, rtol=1e-12)
+        for result in relabelled.values():  # one synapse type per cell type here
+            np.testing.assert_allclose(result[group.split("_")[0]][1], hist, rtol=1e-12)
+    for result in relabelled.values():
+        assert list(result) == sorted(on_dask)
 
 
 def test_voltage_density_of_a_dask_frame_is_lazy_until_computed():

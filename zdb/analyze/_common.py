@@ -114,20 +114,40 @@ def frame_times(df: pd.DataFrame, columns: Sequence[Any] | None = None) -> np.nd
 
 
 def partitions(ddf: Any) -> list[Any]:
-    """The partitions of a dask frame as delayed objects (its graph optimised first, so
-    that a column selection reads only those columns)."""
-    return list(ddf.to_delayed(optimize_graph=True))
+    """The partitions of a dask frame as delayed objects, one task each. The frame's
+    expression is optimised first, so that a column selection reaches the reader and
+    only those columns are read; its graph is not optimised again (``to_delayed``'s
+    ``optimize_graph=True`` takes 60 ms for a 16-partition table, 15 times this)."""
+    return list(ddf.optimize().to_delayed(optimize_graph=False))
+
+
+def per_partition(ddf: Any, func: Callable[..., Any], *args: Any) -> list[Any]:
+    """``func(partition, *args)`` for each partition of ``ddf`` (reading only its
+    columns), as delayed objects named once: dask's own naming tokenizes the arguments
+    of every call, pickling a function among them each time."""
+    import dask
+    from dask.base import tokenize
+
+    parts = partitions(ddf)
+    name = f"zdb-{func.__name__.strip('_')}-{tokenize(func, [p.key for p in parts], *args)}"
+    task = dask.delayed(func, pure=True)
+    return [task(p, *args, dask_key_name=(name, i)) for i, p in enumerate(parts)]
 
 
 def tree_reduce(parts: list[Any], combine: Callable[..., Any]) -> Any:
     """Combine delayed partial results ``SPLIT_EVERY`` at a time into one delayed."""
     import dask
+    from dask.base import tokenize
 
     if not parts:
         raise AnalyzeError("the dask frame has no partitions")
     task = dask.delayed(combine, pure=True)
+    level = 0
     while len(parts) > 1:
-        parts = [task(*parts[i : i + SPLIT_EVERY]) for i in range(0, len(parts), SPLIT_EVERY)]
+        name = f"zdb-{combine.__name__.strip('_')}-{level}-{tokenize([p.key for p in parts])}"
+        groups = range(0, len(parts), SPLIT_EVERY)
+        parts = [task(*parts[i : i + SPLIT_EVERY], dask_key_name=(name, i)) for i in groups]
+        level += 1
     return parts[0]
 
 

@@ -26,7 +26,7 @@ from ._common import (
     frame_times,
     is_dask_frame,
     kind_error,
-    partitions,
+    per_partition,
     time_columns,
     tree_reduce,
 )
@@ -107,11 +107,8 @@ def spatial_binning(
         top, counts = _counts(sa, *args)
         return _result(top, counts, size)
     if is_dask_frame(sa):
-        import dask
-
         wanted = [spatial_column, *(c for c in time_columns(sa.columns) if c != spatial_column)]
-        task = dask.delayed(_counts, pure=True)
-        total = tree_reduce([task(p, *args) for p in partitions(sa[wanted])], _merge)
+        total = tree_reduce(per_partition(sa[wanted], _counts, *args), _merge)
         top, counts = compute(total, client, scheduler)
         return _result(top, counts, size)
     raise kind_error(sa, "spatial_binning", "a pandas or dask DataFrame")

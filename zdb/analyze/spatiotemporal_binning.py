@@ -28,7 +28,7 @@ from ._common import (
     frame_times,
     is_dask_frame,
     kind_error,
-    partitions,
+    per_partition,
     time_columns,
     tree_reduce,
 )
@@ -94,19 +94,13 @@ def lazy_universal(
 ) -> Any:
     """The delayed result of :func:`universal` on a dask frame (one task per partition
     reading the distance and time columns only, added aligned in a tree)."""
-    import dask
-
     if distance_column not in ddf.columns:
         raise AnalyzeError(
             f"no distance column {distance_column!r}; the columns are {list(ddf.columns)[:20]}"
         )
     columns = [distance_column, *(c for c in time_columns(ddf.columns) if c != distance_column)]
-    task = dask.delayed(universal_pd, pure=True)
-    parts = [
-        task(p, distance_column, spatial_distance_bins, min_time, max_time, time_distance_bins)
-        for p in partitions(ddf[columns])
-    ]
-    return tree_reduce(parts, _add)
+    args = (distance_column, spatial_distance_bins, min_time, max_time, time_distance_bins)
+    return tree_reduce(per_partition(ddf[columns], universal_pd, *args), _add)
 
 
 def universal(

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._common import AnalyzeError, is_data_array
+from ._common import AnalyzeError, is_data_array, partitions
 
 
 def spike_times_from_arrays(
@@ -55,17 +55,18 @@ def _partition_spikes(frame: pd.DataFrame, threshold: float) -> tuple[pd.Index, 
     return frame.index, counts, times
 
 
-def spike_detection(vt: Any, scheduler: Any = None, threshold: float = 0.0) -> pd.DataFrame:
+def spike_detection(ddf: Any, scheduler: Any = None, threshold: float = 0.0) -> pd.DataFrame:
     """Spike times of every trial of a voltage-trace table.
 
-    ``vt`` is a pandas or dask DataFrame with one row per trial and one column per time
-    step, labelled by its time (as ``db['voltage_traces']``), or a 2-D (trials, t)
-    DataArray (as ``db.get('voltage_traces', as_xarray=True)``), lazy or not. Returns a
-    pandas DataFrame with the same index, in the same order, and integer columns ``0,
+    ``ddf`` (ISF's keyword) is a pandas or dask DataFrame with one row per trial and
+    one column per time step, labelled by its time (as ``db['voltage_traces']``), or a
+    2-D (trials, t) DataArray (as ``db.get('voltage_traces', as_xarray=True)``), lazy or
+    not. Returns a pandas DataFrame with the same index, in the same order, and integer columns ``0,
     1, ...`` up to the largest number of spikes of a trial, padded with NaN. Partitions
     of a dask frame (blocks of trials of a DataArray) are processed in parallel with
     ``scheduler`` (the active dask scheduler when None).
     """
+    vt = ddf
     if isinstance(vt, pd.DataFrame):
         index, counts, times = _partition_spikes(vt, threshold)
         return padded_frame(index, counts, times)
@@ -74,7 +75,7 @@ def spike_detection(vt: Any, scheduler: Any = None, threshold: float = 0.0) -> p
     if is_data_array(vt):
         return _data_array_spikes(vt, scheduler, threshold)
 
-    parts = [dask.delayed(_partition_spikes)(p, threshold) for p in vt.to_delayed()]
+    parts = [dask.delayed(_partition_spikes)(p, threshold) for p in partitions(vt)]
     results = dask.compute(*parts, scheduler=scheduler)
     if not results:
         return padded_frame(vt._meta.index, np.zeros(0, np.int64), np.zeros(0))

@@ -30,7 +30,7 @@ from ._common import (
     is_dask_frame,
     is_data_array,
     kind_error,
-    partitions,
+    per_partition,
     time_columns,
     tree_reduce,
 )
@@ -126,25 +126,28 @@ def lazy_histogram(ddf: Any, edges: np.ndarray) -> Any:
     """A delayed ``(counts, rows)`` of the times of a dask frame: one task per
     partition, reading only the time columns (none: rows are still counted), summed in
     a tree."""
-    import dask
-
     columns = time_columns(ddf.columns)
-    task = dask.delayed(_partition_histogram, pure=True)
-    parts = [task(p, edges) for p in partitions(ddf[columns])]
-    return tree_reduce(parts, _sum_histograms)
+    return tree_reduce(per_partition(ddf[columns], _partition_histogram, edges), _sum_histograms)
 
 
 GroupBy = str | Callable[[pd.DataFrame], Any]
+Relabel = Callable[[Any], Any]
 
 
 def _partition_groups(
-    part: pd.DataFrame, by: GroupBy, edges: np.ndarray
+    part: pd.DataFrame, by: GroupBy, edges: np.ndarray, relabel: Relabel | None = None
 ) -> dict[Any, tuple[np.ndarray, int]]:
     """``{group: (counts, rows)}`` of one frame; rows without a group are left out."""
-    labels = np.asarray(by(part)) if callable(by) else part[by].to_numpy()
-    if len(labels) != len(part):
-        raise AnalyzeError(f"by gave {len(labels)} labels for a partition of {len(part)} rows")
-    codes, groups = pd.factorize(labels)
+    if callable(by):
+        labels = np.asarray(by(part))
+        if len(labels) != len(part):
+            raise AnalyzeError(f"by gave {len(labels)} labels for a partition of {len(part)} rows")
+        codes, groups = pd.factorize(labels)
+    else:  # the column itself: strings are hashed by pyarrow, categoricals give their codes
+        codes, groups = pd.factorize(part[by])
+    if relabel is not None:
+        merged, groups = pd.factorize(np.array([relabel(g) for g in groups] + [None], object))
+        codes = merged[codes]  # code -1 takes the last entry, None: no group
     n = len(edges) - 1
     index = bin_index(frame_times(part), edges)
     ok = (index >= 0) & (codes[:, None] >= 0)
@@ -175,6 +178,7 @@ def by_group(
     bin_borders: Any = None,
     rate: bool = False,
     *,
+    relabel: Relabel | None = None,
     client: Any = None,
     scheduler: Any = None,
 ) -> dict[Any, tuple[np.ndarray, np.ndarray]]:
@@ -182,19 +186,19 @@ def by_group(
     the rows of each group, all groups in one pass over a pandas or dask frame.
 
     ``by`` names the column holding each row's group, or is a function of a frame
-    returning one label per row (e.g. the cell type of ``synapse_type``); rows without
-    a group (NaN) are left out. Every group has the same bins: without ``bin_borders``
-    and ``min_time``/``max_time``, those of all the frame's times (a dask frame needs
-    them given). ``normalize`` divides by the group's number of rows. On dask, one
-    task per partition bins every group (reading the time columns and ``by``'s column,
-    or every column for a function); the per-group histograms are summed in a tree.
+    returning one label per row; rows without a group (NaN) are left out. ``relabel``
+    maps each distinct value of ``by`` to its group (e.g. a synapse type to its cell
+    type, ``lambda t: t.split('_')[0]``; None leaves it out): called once per distinct
+    value, not per row. Every group has the same bins: without ``bin_borders`` and
+    ``min_time``/``max_time``, those of all the frame's times (a dask frame needs them
+    given). ``normalize`` divides by the group's number of rows. On dask, one task per
+    partition bins every group (reading the time columns and ``by``'s column, or every
+    column for a function); the per-group histograms are summed in a tree.
     """
     if isinstance(df, pd.DataFrame):
         edges = _edges(frame_times(df), bin_size, min_time, max_time, bin_borders)
-        result = _partition_groups(df, by, edges)
+        result = _partition_groups(df, by, edges, relabel)
     elif is_dask_frame(df):
-        import dask
-
         if bin_borders is None and (min_time is None or max_time is None):
             raise AnalyzeError(
                 "by_group on a dask frame needs min_time and max_time (or bin_borders)"
@@ -202,9 +206,8 @@ def by_group(
         edges = _edges(None, bin_size, min_time, max_time, bin_borders)
         if not callable(by):
             df = df[[by, *(c for c in time_columns(df.columns) if c != by)]]
-        task = dask.delayed(_partition_groups, pure=True)
-        total = tree_reduce([task(p, by, edges) for p in partitions(df)], _merge_groups)
-        result = compute(total, client, scheduler)
+        parts = per_partition(df, _partition_groups, by, edges, relabel)
+        result = compute(tree_reduce(parts, _merge_groups), client, scheduler)
     else:
         raise kind_error(df, "temporal_binning.by_group", "a pandas or dask DataFrame")
     keys = sorted(result, key=lambda g: (str(type(g)), g))

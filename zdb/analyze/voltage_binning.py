@@ -28,7 +28,7 @@ from ._common import (
     is_dask_frame,
     is_data_array,
     kind_error,
-    partitions,
+    per_partition,
     time_columns,
 )
 
@@ -66,8 +66,10 @@ def _selected(columns: Any, xmin: float | None, xmax: float | None) -> list[Any]
     return chosen
 
 
-def _frame_density(v: pd.DataFrame, bins: np.ndarray, columns: list[Any]) -> np.ndarray:
-    return density(v[columns].to_numpy(dtype=np.float64, na_value=np.nan), bins)
+def _frame_density(v: pd.DataFrame, bins: np.ndarray, columns: list[Any] | None) -> np.ndarray:
+    """The density of ``v``'s ``columns`` (None: all of them, in order)."""
+    v = v if columns is None else v[columns]
+    return density(v.to_numpy(dtype=np.float64, na_value=np.nan), bins)
 
 
 def calculate_vdensity_array_pd(
@@ -95,7 +97,6 @@ def calculate_vdensity_array_dask(
 ) -> Any:
     """The voltage-density matrix of a dask voltage-trace table, as a lazy dask array
     (``.compute()`` or ``numpy.asarray`` it)."""
-    import dask
     import dask.array
 
     if not is_dask_frame(v):
@@ -103,10 +104,11 @@ def calculate_vdensity_array_dask(
     bins = get_bins(bin_size, ymin, ymax)
     columns = _selected(v.columns, xmin, xmax)
     shape = (len(bins) - 1, len(columns))
-    task = dask.delayed(_frame_density, pure=True)
+    if columns != list(v.columns):  # a trace table has thousands: select only to drop some
+        v = v[columns]
     blocks = [
-        dask.array.from_delayed(task(p, bins, columns), shape, dtype=np.int64)
-        for p in partitions(v[columns])
+        dask.array.from_delayed(part, shape, dtype=np.int64)
+        for part in per_partition(v, _frame_density, bins, None)
     ]
     if not blocks:
         return dask.array.zeros(shape, dtype=np.int64)
