@@ -18,8 +18,11 @@ it times, best of ``--repeat``:
 - ``dask``: the zdb function on the database's dask frame, on a ``distributed``
   cluster of ``--workers`` worker processes with one thread each (the workers read
   the partitions; only histograms come back);
-- ``dask read only``: the scheduler's cost: the same cluster reading the same
-  partitions and returning their lengths, nothing binned;
+- ``dask scheduler only``: the scheduler's cost: a graph of the same shape on the same
+  cluster (a task per partition, the same tree of combining tasks) whose tasks read
+  nothing and return zeros of the result's size;
+- ``dask read only``: the same cluster reading the same partitions and returning their
+  lengths, nothing binned;
 - ``dask threads``: the zdb function on the dask frame with dask's threaded scheduler
   (``--workers`` threads in this process);
 - ``numpy``: the floor, a plain NumPy histogram of the same values already in memory
@@ -56,7 +59,7 @@ from bench_import import campaign  # noqa: E402  (the same generated campaign)
 
 import zdb  # noqa: E402
 from zdb.analyze import spatiotemporal_binning, temporal_binning, voltage_binning  # noqa: E402
-from zdb.analyze._common import partitions  # noqa: E402
+from zdb.analyze._common import partitions, tree_reduce  # noqa: E402
 from zdb.db_initializers import load_simrun_general  # noqa: E402
 
 T_STOP = 400.0
@@ -89,15 +92,40 @@ def best(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
 def celltype(synapse_type: pd.Series) -> np.ndarray:
     """The cell type of each row (before the first ``_``), each distinct type split once."""
     codes, uniques = pd.factorize(synapse_type)
-    return np.array([str(u).split("_", 1)[0] for u in uniques], dtype=object)[codes]
+    return np.array([cell_type_of(u) for u in uniques], dtype=object)[codes]
+
+
+def cell_type_of(synapse_type: str) -> str:
+    return str(synapse_type).split("_", 1)[0]
 
 
 def temporal_by_type(sa: Any) -> dict[str, np.ndarray]:
-    """Per cell type, the histogram of its activation times: one pass, pandas or dask."""
+    """Per cell type, the histogram of its activation times: one pass, pandas or dask
+    (grouped by ``synapse_type``, each distinct type mapped to its cell type once)."""
     result = temporal_binning.by_group(
-        sa, lambda f: celltype(f["synapse_type"]), 1, 0, T_STOP, normalize=False
+        sa, "synapse_type", 1, 0, T_STOP, normalize=False, relabel=cell_type_of
     )
     return {c: hist for c, (_, hist) in result.items()}
+
+
+def _empty(i: int, shape: tuple[int, ...]) -> np.ndarray:
+    return np.zeros(shape, dtype=np.int64)
+
+
+def _add(*arrays: np.ndarray) -> np.ndarray:
+    return np.sum(arrays, axis=0)
+
+
+def empty_graph(npartitions: int, shape: tuple[int, ...]) -> Callable[[], object]:
+    """The scheduler's cost: a graph of the analysis' shape (a task per partition, the
+    same tree of combining tasks) whose tasks read nothing and return zeros of the
+    result's shape, so that the same bytes travel."""
+
+    def run() -> object:
+        parts = [dask.delayed(_empty, pure=False)(i, shape) for i in range(npartitions)]
+        return dask.compute(tree_reduce(parts, _add))[0]
+
+    return run
 
 
 def floor_histogram(times: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -158,10 +186,19 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "vdensity": lambda: voltage_binning.calculate_vdensity_array(vt_pd, V_BIN),
     }
-    read = {
-        "temporal": lambda: temporal_by_type(db.get("synapse_activation", lazy=False)),
+    by_type_cols = ["synapse_type", *time_cols]  # what each analysis reads
+    distance_cols = ["soma_distance", *time_cols]
+    read = {  # reading only those columns, as the dask versions do
+        "temporal": lambda: temporal_by_type(
+            db.get("synapse_activation", lazy=False, columns=by_type_cols)
+        ),
         "spatiotemporal": lambda: spatiotemporal_binning.universal(
-            db.get("synapse_activation", lazy=False), "soma_distance", 50, 0, T_STOP, 1
+            db.get("synapse_activation", lazy=False, columns=distance_cols),
+            "soma_distance",
+            50,
+            0,
+            T_STOP,
+            1,
         ),
         "vdensity": lambda: voltage_binning.calculate_vdensity_array(
             db.get("voltage_traces", lazy=False), V_BIN
@@ -176,17 +213,22 @@ def main(argv: list[str] | None = None) -> int:
             db["voltage_traces"], V_BIN
         ).compute(),
     }
-    sa_cols = ["synapse_type", "soma_distance", *time_cols]
-    read_only = {  # the scheduler's cost: the same partitions read, nothing binned
-        "temporal": lambda: dask.compute(
-            *[dask.delayed(len)(p) for p in db["synapse_activation"].to_delayed()]
-        ),
-        "spatiotemporal": lambda: dask.compute(
-            *[dask.delayed(len)(p) for p in partitions(db["synapse_activation"][sa_cols[1:]])]
-        ),
-        "vdensity": lambda: dask.compute(
-            *[dask.delayed(len)(p) for p in db["voltage_traces"].to_delayed()]
-        ),
+
+    def read_parts(key: str, columns: list[str] | None = None) -> Callable[[], object]:
+        frame = db[key] if columns is None else db[key][columns]
+        return lambda: dask.compute(*[dask.delayed(len)(p) for p in partitions(frame)])
+
+    read_only = {  # the same partitions read on the cluster, nothing binned
+        "temporal": read_parts("synapse_activation", by_type_cols),
+        "spatiotemporal": read_parts("synapse_activation", distance_cols),
+        "vdensity": read_parts("voltage_traces"),
+    }
+    n_sa = db["synapse_activation"].npartitions
+    n_vt = db["voltage_traces"].npartitions
+    scheduler_only = {
+        "temporal": empty_graph(n_sa, (len(types), len(t_edges) - 1)),
+        "spatiotemporal": empty_graph(n_sa, (len(z_edges) - 1, len(t_edges) - 1)),
+        "vdensity": empty_graph(n_vt, (len(v_bins) - 1, v.shape[1])),
     }
     figures: dict[str, object] = {
         "activations": n_act,
@@ -220,10 +262,14 @@ def main(argv: list[str] | None = None) -> int:
             dask_runs[name]()  # warm the workers (imports)
             t_dask, r_dask = best(dask_runs[name], args.repeat)
             t_cost, _ = best(read_only[name], args.repeat)
+            t_sched, _ = best(scheduler_only[name], args.repeat)
             check(name, results[name]["pandas"][1], r_dask, results[name]["floor"][1])
             t_pd = results[name]["pandas"][0]
+            t_read = results[name]["read"]
             figures[name].update(  # type: ignore[union-attr]
                 dask_s_per_million=round(t_dask / per, 4),
+                dask_scheduler_only_s=round(t_sched, 4),
+                dask_minus_scheduler_over_pandas_with_read=round((t_dask - t_sched) / t_read, 2),
                 dask_read_only_s_per_million=round(t_cost / per, 4),
                 dask_over_numpy=round(t_dask / results[name]["floor"][0], 2),
                 dask_over_pandas=round(t_dask / t_pd, 2),
