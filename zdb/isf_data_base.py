@@ -6,9 +6,9 @@
 
 ``zdb.DataBase(path)`` on an ISF folder returns the same read-only database, with a
 warning naming ``zdb migrate``; :func:`migrate` converts it into a zdb database.
-:func:`register_loader` lets a package read the keys of ISF's dumpers of its own classes
-(``cell``, ``reduced_lda_model``). The reader lives in :mod:`zdb.legacy`, the migration
-in :mod:`zdb.isf_migration` (docs/isf.md).
+ISF's ``cell`` and ``reduced_lda_model`` keys come back as zdb's own objects;
+:func:`register_loader` lets a package replace the loader of an ISF dumper. The reader
+lives in :mod:`zdb.legacy`, the migration in :mod:`zdb.isf_migration` (docs/isf.md).
 """
 
 from __future__ import annotations
