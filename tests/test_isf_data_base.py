@@ -352,8 +352,16 @@ def test_a_shared_numpy_store_reads_as_isf_did_and_as_a_dict(isf_db):
     isf_writer.write_key(str(isf_db), "store", "shared_numpy_store", arrays)
     store = ISFDataBase(isf_db)["store"]  # its Loader.pickle is never unpickled
     assert isinstance(store, SharedNumpyStore) and sorted(store) == ["ids", "vm"]
-    for mode in ("memory", "memmap", "shared_memory"):
+    for mode in ("memory", "memmap"):
         np.testing.assert_array_equal(store.load("vm", mode=mode), arrays["vm"])
+    with pytest.raises(ValueError, match="not in shared memory yet"):
+        store.load("vm")  # the default mode, as ISF: children attach, never create
+    try:
+        shared = store.load("vm", allow_create_shm=True)  # shared memory is not the database
+        np.testing.assert_array_equal(shared, arrays["vm"])
+        np.testing.assert_array_equal(store.load("vm"), arrays["vm"])
+    finally:
+        store.close()
     np.testing.assert_array_equal(
         store.load("vm", mode="memory", start_row=1, end_row=3), arrays["vm"][1:3]
     )

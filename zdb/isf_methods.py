@@ -41,6 +41,7 @@ class _DataBase(Protocol):
     def get(self, key: Key, **loader_kwargs: Any) -> Any: ...
     def node(self, key: Key) -> Node: ...
     def create_managed_folder(self, key: Key, raise_: bool = True) -> str: ...
+    def set(self, key: Key, value: Any, dumper: Any = None, **kwargs: Any) -> None: ...
     def __contains__(self, key: object) -> bool: ...
     def __delitem__(self, key: Key) -> None: ...
     def _check_writable(self, key: Any) -> None: ...
@@ -67,6 +68,20 @@ class ISFMethods:
             stacklevel=2,
         )
         return self.create_managed_folder(key, raise_=False)
+
+    def create_shared_numpy_store(self: _DataBase, key: Key, raise_: bool = True) -> Any:
+        """Create a key holding an empty shared numpy store and return the store
+        (:class:`zdb.IO.LoaderDumper.shared_numpy_store.SharedNumpyStore`); an existing key
+        raises, or with ``raise_=False`` (as in ISF) is returned."""
+        if key in self:
+            if not raise_:
+                return self.get(key)
+            raise DataBaseException(
+                f"key {key!r} already exists in {self.basedir}; delete it first or choose "
+                "another key for the shared numpy store"
+            )
+        self.set(key, None, dumper="shared_numpy_store")
+        return self.get(key)
 
     def get_readonly(self: _DataBase) -> DataBase:
         """This database opened read-only (for workers that only read)."""
