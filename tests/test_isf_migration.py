@@ -90,7 +90,8 @@ def assert_migrated(old_path: Path, new_path: Path, allow_pickle: bool = True) -
             expected = files_of(getattr(value, "working_dir", value))
             for isf_file in ("Loader.json", "metadata.json", "Loader.pickle"):
                 expected.pop(isf_file, None)
-            assert files_of(new[key]) == expected
+            assert type(new[key]) is type(value)  # a store stays a store
+            assert files_of(getattr(new[key], "working_dir", new[key])) == expected
             continue
         assert_same(value, new[key])
 
@@ -168,8 +169,10 @@ def test_every_isf_dumper_migrates_into_zdbs_format_for_its_type(isf_db, tmp_pat
     assert dumpers["dask_to_categorized_msgpack"] == "dask_to_zarr"
     assert dumpers["to_msgpack"] == "python_value"
     assert dumpers["cell"] == "cell"
-    assert dumpers["store"] == dumpers["folder"] == "just_create_folder"
-    assert new["store"].listdir() == ["vm__6__float64"]
+    assert dumpers["folder"] == "just_create_folder"
+    assert dumpers["store"] == "shared_numpy_store"
+    assert os.listdir(new["store"].working_dir) == ["vm__6__float64"]
+    assert new["store"]["vm"].tolist() == list(np.arange(6.0))
     new["new_key"] = 1  # the migrated database is an ordinary zdb database
     assert new.created_here and new["to_cloudpickle"][1] == "a"
 

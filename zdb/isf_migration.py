@@ -40,9 +40,10 @@ from .storage import LocalStore, join
 
 JOURNAL = f"{BOOKKEEPING}/isf_migration.jsonl"
 MIGRATED = "migrated"
-#: ISF's dumpers of folders the user fills: they become managed folders (a shared numpy
-#: store keeps its raw files, ``<name>__<shape>__<dtype>``, which ISF's code memory-maps)
-_FOLDERS = (loaders.MANAGED_FOLDER, "shared_numpy_store")
+#: ISF's dumpers of folders the user fills: they become managed folders and shared numpy
+#: stores with the same files (a store's raw arrays, ``<name>__<shape>__<dtype>``)
+_SHARED_NUMPY_STORE = "shared_numpy_store"
+_FOLDERS = (loaders.MANAGED_FOLDER, _SHARED_NUMPY_STORE)
 #: the files of an ISF key folder that are ISF's bookkeeping, not a managed folder's content
 _ISF_FILES = (layout.LOADER_JSON, layout.METADATA_JSON, layout.LOADER_PICKLE)
 
@@ -294,7 +295,7 @@ def _migrate_key(item: _Item, dst: DataBase, journal: _Journal, report: Migratio
             if name in db:  # a copy interrupted by a kill: start it again
                 del db[name]
             journal.add(key=label, state="started")
-            links = _copy_folder(folder_store, folder_path, db.create_managed_folder(name))
+            links = _copy_folder(folder_store, folder_path, _new_folder(db, name, item.dumper))
             state, reason = "converted", None
         elif name in db:  # written before a kill, not yet noted: never converted twice
             node = db.node(name)
@@ -360,6 +361,14 @@ def _files(store: LocalStore, path: str) -> tuple[list[tuple[str, str]], list[st
         else:
             files.append((rel, full))
     return files, links
+
+
+def _new_folder(db: DataBase, name: str, dumper: str) -> str:
+    """The folder of a new key ``name`` that takes the files of an ISF key of a folder
+    dumper: a shared numpy store's, or a managed folder."""
+    if dumper == _SHARED_NUMPY_STORE:
+        return str(db.create_shared_numpy_store(name).working_dir)
+    return db.create_managed_folder(name)
 
 
 def _copy_folder(store: LocalStore, path: str, into: str) -> list[str]:
