@@ -204,7 +204,7 @@ def test_processes_share_the_memory_the_first_one_loaded(tmp_path):
         store.load("vm")
     shared = store.load("vm", allow_create_shm=True)
     try:
-        ctx = multiprocessing.get_context("fork")
+        ctx = multiprocessing.get_context("spawn")
         done = ctx.Event()
         child = ctx.Process(target=_attach_and_write, args=(str(tmp_path / "db"), done))
         child.start()

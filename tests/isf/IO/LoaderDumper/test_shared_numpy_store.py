@@ -110,7 +110,7 @@ def _task(protected: bool, ready, go, marker: str) -> None:
 
 @pytest.mark.parametrize("protected", [False, True], ids=["interruptible", "uninterruptible"])
 def test_uninterruptible(tmp_path, protected):
-    ctx = multiprocessing.get_context("fork")
+    ctx = multiprocessing.get_context("spawn")
     ready, go = ctx.Event(), ctx.Event()
     marker = str(tmp_path / "marker")
     process = ctx.Process(target=_task, args=(protected, ready, go, marker))
