@@ -17,10 +17,12 @@ the store writes only files named by the rules inside its own folder.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import hashlib
 import os
 import re
+import secrets
 import stat
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -119,6 +121,12 @@ def file_name(name: str, shape: tuple[int, ...], dtype: Any) -> str:
             "booleans and numbers in native byte order (convert it, e.g. with .astype)"
         )
     return entry
+
+
+def _native(arr: Any) -> np.ndarray:
+    """``arr`` as an array in native byte order (the store's files are)."""
+    arr = np.asarray(arr)
+    return arr if arr.dtype.isnative else arr.astype(arr.dtype.newbyteorder("="))
 
 
 def _rows(shape: tuple[int, ...], start_row: int | None, end_row: int | None) -> tuple[int, int]:
@@ -255,15 +263,20 @@ class SharedNumpyStore(Mapping):
         """Write ``arr`` as the array ``name``, replacing an array of that name. The file
         appears complete or not at all (written under a temporary name, then renamed)."""
         self._check_writable()
-        arr = np.asarray(arr)
-        if not arr.dtype.isnative:
-            arr = arr.astype(arr.dtype.newbyteorder("="))
+        arr = _native(arr)
         entry = file_name(name, arr.shape, arr.dtype)
-        fd = self._open(entry + SAVING, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
-        with os.fdopen(fd, "wb") as f:
-            arr.tofile(f)  # always C order
         folder = self._store.local_path(self._path)
-        os.replace(os.path.join(folder, entry + SAVING), os.path.join(folder, entry))
+        # a name of its own: two processes saving one array never write the same file
+        tmp = f"{entry}.{secrets.token_hex(6)}{SAVING}"
+        fd = self._open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                arr.tofile(f)  # always C order
+            os.replace(os.path.join(folder, tmp), os.path.join(folder, entry))
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):  # the error that matters is raised
+                os.remove(os.path.join(folder, tmp))
+            raise
         for other in self._store.list_dir(self._path):  # the array's files of other shapes
             parsed = parse_file_name(other)
             if parsed is not None and parsed[0] == name and other != entry:
@@ -277,7 +290,7 @@ class SharedNumpyStore(Mapping):
         new shape by :meth:`flush` (at once with ``autoflush``): until then, readers see
         the array as it was."""
         self._check_writable()
-        arr = np.asarray(arr)
+        arr = _native(arr)
         if name not in self._files:
             self.update()
         if name not in self._files:
