@@ -35,13 +35,14 @@ def need_example_data() -> None:
 
 @pytest.fixture(scope="session")
 def client() -> Iterator[object]:
-    """A dask client on an in-process cluster (ISF's tests used a running scheduler)."""
+    """A dask client on an in-process cluster (ISF's tests used a running scheduler),
+    passed as ``client=``; not the default scheduler, which the other tests keep."""
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
             n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
         ) as cluster,
-        distributed.Client(cluster) as c,
+        distributed.Client(cluster, set_as_default=False) as c,
     ):
         yield c
 
