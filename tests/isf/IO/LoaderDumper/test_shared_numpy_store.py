@@ -92,12 +92,12 @@ def test_robustness(tmp_path):
         nps.close()
 
 
-def _task(protected: bool, ready, go, marker: str) -> None:
-    """Signal ``ready`` inside the (protected) task, wait for ``go``, then complete."""
+def _task(protected: bool, conn, marker: str) -> None:
+    """Say "ready" inside the (protected) task, wait for "go", then complete it."""
 
     def task() -> None:
-        ready.set()
-        go.wait(60)
+        conn.send("ready")
+        conn.recv()
         with open(marker, "w") as f:
             f.write("completed")
 
@@ -110,20 +110,23 @@ def _task(protected: bool, ready, go, marker: str) -> None:
 
 @pytest.mark.parametrize("protected", [False, True], ids=["interruptible", "uninterruptible"])
 def test_uninterruptible(tmp_path, protected):
+    # a pipe, not a multiprocessing Event: an Event's set() waits forever for a waiter
+    # that was killed while waiting
     ctx = multiprocessing.get_context("spawn")
-    ready, go = ctx.Event(), ctx.Event()
+    conn, child_conn = ctx.Pipe()
     marker = str(tmp_path / "marker")
-    process = ctx.Process(target=_task, args=(protected, ready, go, marker))
+    process = ctx.Process(target=_task, args=(protected, child_conn, marker))
     process.start()
     try:
-        assert ready.wait(60)
+        assert conn.poll(120) and conn.recv() == "ready"
         os.kill(process.pid, signal.SIGTERM)
         if protected:  # the signal is held: the task goes on when told to
-            go.set()
-        process.join(60)
+            conn.send("go")
+        process.join(120)
     finally:
-        go.set()
-        process.join(60)
+        if process.is_alive():
+            process.kill()
+        process.join()
     # either way the process ends by the SIGTERM; only the protected task completed first
     assert process.exitcode == -signal.SIGTERM
     assert os.path.exists(marker) is protected
