@@ -255,15 +255,18 @@ def test_vlen_chunks_built_from_arrow_are_those_numcodecs_writes(items, skip, pa
 
 
 @pytest.mark.parametrize("flat", [False, True])
-@pytest.mark.parametrize("cname,shuffle", [("lz4", "shuffle"), ("zstd", "bitshuffle")])
+@pytest.mark.parametrize(
+    "cname,shuffle,blocksize",
+    [("lz4", "shuffle", 0), ("zstd", "bitshuffle", 0), ("zstd", "shuffle", 64)],
+)
 @pytest.mark.parametrize("shape,chunks", [((7, 5), (3, 5)), ((0, 4), (2, 4)), ((9,), (9,))])
 def test_blosc_arrays_are_written_as_zarr_python_writes_them_and_read_back(
-    tmp_path, cname, shuffle, shape, chunks, flat
+    tmp_path, cname, shuffle, blocksize, shape, chunks, flat
 ):
     from zarr.codecs import BloscCodec
 
     data = np.random.default_rng(1).normal(-70, 5, shape)
-    compressor = zarr_codec.blosc(8, cname=cname, clevel=5, shuffle=shuffle)
+    compressor = zarr_codec.blosc(8, cname=cname, clevel=5, shuffle=shuffle, blocksize=blocksize)
     theirs_folder = tmp_path / "zarr-python"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -272,7 +275,7 @@ def test_blosc_arrays_are_written_as_zarr_python_writes_them_and_read_back(
             shape=shape,
             chunks=chunks,
             dtype="float64",
-            compressors=BloscCodec(cname=cname, clevel=5, shuffle=shuffle),
+            compressors=BloscCodec(cname=cname, clevel=5, shuffle=shuffle, blocksize=blocksize),
             dimension_names=[f"d{i}" for i in range(len(shape))],
             zarr_format=3,
             chunk_key_encoding={"name": "default", "separator": "." if flat else "/"},

@@ -103,9 +103,16 @@ BLOSC_CNAMES = frozenset({"lz4", "lz4hc", "zstd", "zlib", "blosclz"})
 BLOSC_SHUFFLES = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
 
 
-def blosc(typesize: int, cname: str = "lz4", clevel: int = 5, shuffle: str = "shuffle") -> dict:
+def blosc(
+    typesize: int,
+    cname: str = "lz4",
+    clevel: int = 5,
+    shuffle: str = "shuffle",
+    blocksize: int = 0,
+) -> dict:
     """The ``blosc`` codec of zarr-python's ``BloscCodec`` for items of ``typesize``
-    bytes, for :func:`array_metadata`'s ``compressor``."""
+    bytes (``blocksize`` 0: Blosc's choice), for :func:`array_metadata`'s
+    ``compressor``."""
     return {
         "name": "blosc",
         "configuration": {
@@ -113,7 +120,7 @@ def blosc(typesize: int, cname: str = "lz4", clevel: int = 5, shuffle: str = "sh
             "cname": cname,
             "clevel": int(clevel),
             "shuffle": shuffle,
-            "blocksize": 0,
+            "blocksize": int(blocksize),
         },
     }
 
@@ -203,9 +210,10 @@ def dumps(meta: dict[str, Any]) -> bytes:
 # -- reading metadata -------------------------------------------------------------------
 
 
-def chunk_kind(meta: dict[str, Any]) -> str | None:
+def chunk_kind(meta: dict[str, Any], *, blosc: bool = False) -> str | None:
     """``"bytes"`` or ``"vlen"`` for an array whose chunks this module reads (the
-    layout written here), else None (read it through zarr-python)."""
+    layout written here, compressed with zstd, or also with Blosc when ``blosc``: read
+    those with :func:`compressor_of`), else None (read it through zarr-python)."""
     array_codecs = meta.get("codecs") or []
     names = [c.get("name") for c in array_codecs]
     if (
@@ -213,8 +221,12 @@ def chunk_kind(meta: dict[str, Any]) -> str | None:
         or meta.get("chunk_key_encoding") != CHUNK_KEY_ENCODING
         or meta.get("storage_transformers")
         or len(names) != 2
-        or names[1] != "zstd"
+        or names[1] not in (("zstd", "blosc") if blosc else ("zstd",))
     ):
+        return None
+    try:
+        compressor_of(meta)
+    except ValueError:
         return None
     try:
         numpy_dtype(meta)
@@ -300,13 +312,26 @@ def compressor_codec(codec: dict[str, Any]) -> Any:
         return _zstd(int(conf.get("level", 0)))
     if codec.get("name") == "blosc":
         return _blosc(
-            str(conf.get("cname")), conf.get("clevel"), conf.get("shuffle"), conf.get("typesize")
+            str(conf.get("cname")),
+            conf.get("clevel"),
+            conf.get("shuffle"),
+            conf.get("typesize"),
+            conf.get("blocksize", 0),
         )
     raise ValueError(f"codec {codec.get('name')!r} with {conf}")
 
 
+def compressor_of(meta: dict[str, Any]) -> Any:
+    """The numcodecs codec of an array's compressor (its second codec), see
+    :func:`compressor_codec`; ValueError for one this module does not read."""
+    try:
+        return compressor_codec(meta["codecs"][1])
+    except (KeyError, IndexError, TypeError, AttributeError):
+        raise ValueError(f"codecs {meta.get('codecs')}") from None
+
+
 @functools.cache
-def _blosc(cname: str, clevel: Any, shuffle: Any, typesize: Any) -> Any:
+def _blosc(cname: str, clevel: Any, shuffle: Any, typesize: Any, blocksize: Any = 0) -> Any:
     import numcodecs
 
     if (
@@ -316,10 +341,14 @@ def _blosc(cname: str, clevel: Any, shuffle: Any, typesize: Any) -> Any:
         or not 0 <= clevel <= 9
         or type(typesize) is not int
         or not 1 <= typesize <= 255
+        or type(blocksize) is not int
+        or not 0 <= blocksize <= 2**31
     ):
-        raise ValueError(f"blosc {cname}, level {clevel}, {shuffle}, typesize {typesize}")
+        raise ValueError(
+            f"blosc {cname}, level {clevel}, {shuffle}, typesize {typesize}, blocksize {blocksize}"
+        )
     config = {"cname": cname, "clevel": clevel, "shuffle": BLOSC_SHUFFLES[shuffle]}
-    return numcodecs.Blosc.from_config({**config, "blocksize": 0, "typesize": typesize})
+    return numcodecs.Blosc.from_config({**config, "blocksize": blocksize, "typesize": typesize})
 
 
 def encode_chunk(
@@ -345,10 +374,11 @@ def encode_arrow_chunk(values: Any, items: int, level: int) -> bytes:
     return _zstd(level).encode(vlen_from_arrow(values, items))
 
 
-def decompress(raw: bytes, out: Any = None) -> Any:
-    """The zstd-decompressed bytes of a chunk (into ``out``, a writable buffer of the
-    right size, when given)."""
-    return _zstd(0).decode(raw, out=out)
+def decompress(raw: bytes, out: Any = None, compressor: Any = None) -> Any:
+    """The zstd-decompressed bytes of a chunk (or decompressed with ``compressor``, from
+    :func:`compressor_codec`), into ``out``, a writable buffer of the right size, when
+    given."""
+    return (compressor or _zstd(0)).decode(raw, out=out)
 
 
 def decode_chunk(

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import CorruptKeyError, FormatVersionError, UnsupportedValueError
+from .codecs import choose_compressor, numeric_compressor
 from .encodings import (
     PLAIN_KINDS,
     aux_roles,
@@ -65,6 +66,8 @@ class ArrayNode:
     attrs: dict[str, Any]
     #: chunks holding only the fill value are not written (auxiliary masks)
     optional: bool = False
+    #: the Blosc codec of a numeric array (see :mod:`.codecs`), None for zstd
+    compressor: dict[str, Any] | None = None
 
 
 @dataclass
@@ -144,8 +147,12 @@ class TablePlan:
         slot = Slot(where, dtype, enc, values_path, aux_group_of(values_path))
         self.slots[slot.aux_group] = slot
         zattrs = {"zdb": {**attrs, "encoding": enc}}
+        stored = storage_dtype(enc, dtype)
+        compressor = None if data is not None else numeric_compressor(stored)
         self.add_node(
-            ArrayNode(values_path, storage_dtype(enc, dtype), (length,), (chunks,), dims, zattrs)
+            ArrayNode(
+                values_path, stored, (length,), (chunks,), dims, zattrs, compressor=compressor
+            )
         )
         for role, role_dtype in aux_roles(enc).items():
             self.add_node(
@@ -187,6 +194,14 @@ class TablePlan:
         for role, arr in parts.items():
             out[slot.aux_path(role)] = arr
         return out
+
+    def choose_compressors(self, arrays: dict[str, Any], level: int) -> None:
+        """Keep Blosc for the numeric arrays whose data (``arrays`` by path) it
+        compresses about as well as zstd at ``level``; zstd for the others."""
+        for path, data in arrays.items():
+            node = self.nodes.get(path)
+            if node is not None and node.compressor is not None and data is not None:
+                node.compressor = choose_compressor(node.compressor, data, level)
 
     def prune(self, arrays: Iterable[tuple[str, Any]]) -> None:
         """Drop the optional arrays that hold nothing, clearing their encoding flags."""
@@ -511,6 +526,7 @@ def _plan_block(
             (rows, col_chunk),
             [dim, col_dim],
             {"zdb": {"encoding": {"name": "plain", "version": 1}}},
+            compressor=numeric_compressor(dtype),
         )
     )
     table["columns"] = _index_arrays(plan, sample.columns, [col_dim], col_dim)

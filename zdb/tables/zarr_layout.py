@@ -55,6 +55,7 @@ def array_metadata(node: ArrayNode, level: int) -> dict[str, Any]:
         dimension_names=node.dims,
         attributes=node.attrs,
         level=level,
+        compressor=node.compressor,
     )
 
 
@@ -109,7 +110,7 @@ def chunk_jobs(
                 if kind == "arrow":
                     encoded = zarr_codec.encode_arrow_chunk(piece, node.chunks[0], level)
                 else:
-                    encoded = zarr_codec.encode_chunk(piece, node.chunks, level)
+                    encoded = zarr_codec.encode_chunk(piece, node.chunks, level, node.compressor)
                 store.write_bytes(_chunk_path(root, node.path, key), encoded)
 
             jobs.append(job)
@@ -168,7 +169,7 @@ def _plan_read(
     guard: Guard,
     cols: np.ndarray | None = None,
 ) -> _ArrayRead:
-    kind = zarr_codec.chunk_kind(meta)
+    kind = zarr_codec.chunk_kind(meta, blosc=True)
     shape = tuple(meta["shape"])
     start, stop = rows if rows is not None else (0, shape[0])
     optional = is_optional(meta)
@@ -176,6 +177,7 @@ def _plan_read(
         return _zarr_read(store, root, path, (start, stop), cols, guard, optional)
     dtype = zarr_codec.numpy_dtype(meta)
     chunks = zarr_codec.chunk_shape(meta)
+    compressor = zarr_codec.compressor_of(meta)
     fill = meta.get("fill_value")
     absent: list[str] | None = [] if optional else None
     nrows = stop - start
@@ -212,9 +214,10 @@ def _plan_read(
                     return
                 full = src.start == 0 and src.stop == chunks[0]
                 if kind == "bytes" and where is None and full and out.flags.c_contiguous:
-                    zarr_codec.decompress(raw, out=out[dst].view(np.uint8))
+                    # straight into the output: no chunk-sized copy
+                    zarr_codec.decompress(raw, out[dst].view(np.uint8), compressor)
                     return
-                chunk = zarr_codec.decode_chunk(raw, kind, dtype, chunks)
+                chunk = zarr_codec.decode_chunk(raw, kind, dtype, chunks, compressor)
                 if where is None:
                     out[dst] = chunk[src]
                 else:
@@ -277,6 +280,7 @@ def write_table(
     obj, plan = plan_pandas(obj, layout=layout, chunk_rows=chunk_rows)
     arrays = plan.encode_rows(obj)
     plan.prune(arrays.items())
+    plan.choose_compressors(arrays, level)
     choose_partitions(plan, obj.index)
     write_metadata(store, root, plan, level, {"zdb": {"table": plan.table}})
     jobs: list[Callable[[], None]] = []

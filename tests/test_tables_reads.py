@@ -1,0 +1,152 @@
+"""What reading part of a table costs in store requests, and which compressor each
+column gets: the invariants behind reading a few columns as fast as Parquet does."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import zdb
+from zdb import zarr_codec
+from zdb.storage import LocalStore
+from zdb.tables import zarr_layout
+from zdb.tables.codecs import BLOSC_BLOCK_BYTES
+
+
+class CountingStore(LocalStore):
+    """A local store that records the path of every read, as a wrapper around an
+    object store would count its GET requests."""
+
+    def __init__(self, root) -> None:  # noqa: ANN001
+        super().__init__(root)
+        self.reads: list[str] = []
+        self._lock = threading.Lock()
+
+    def read_bytes(self, path: str) -> bytes:
+        with self._lock:
+            self.reads.append(path)
+        return super().read_bytes(path)
+
+
+def _frame(rows: int = 1000) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {
+            "kind": pd.Categorical.from_codes(rng.integers(0, 3, rows), ["a", "b", "c"]),
+            "ids": rng.integers(0, 50, rows),
+            "x": rng.integers(0, 400, rows) * 0.025,
+            "y": rng.normal(size=rows),
+            "z": np.arange(rows, dtype=np.float32),
+        }
+    )
+
+
+@pytest.fixture
+def stored(tmp_path):
+    store = CountingStore(tmp_path)
+    frame = _frame()
+    zarr_layout.write_table(store, "t", frame, chunk_rows=100)
+    store.reads.clear()
+    return store, frame
+
+
+def _chunks(reads: list[str]) -> list[str]:
+    return sorted(p for p in reads if "/c/" in p)
+
+
+def test_reading_k_columns_gets_the_group_document_and_their_chunks_only(stored):
+    store, frame = stored
+    back = zarr_layout.StoredTable(store, "t").read(columns=["x", "ids"])
+    pd.testing.assert_frame_equal(back, frame[["x", "ids"]])
+    want = sorted(f"t/{name}/c/{k}" for name in ("x", "ids") for k in range(10))
+    assert _chunks(store.reads) == want
+    assert sorted(set(store.reads) - set(want)) == ["t/zarr.json"]
+    assert len(store.reads) == len(want) + 1  # nothing is read twice
+
+
+def test_a_categorical_column_also_reads_its_categories_once(stored):
+    store, frame = stored
+    back = zarr_layout.StoredTable(store, "t").read(columns=["kind"])
+    pd.testing.assert_frame_equal(back, frame[["kind"]])
+    chunks = _chunks(store.reads)
+    assert chunks == sorted(
+        [f"t/kind/c/{k}" for k in range(10)]
+        + ["t/.zdb/kind/categories/values/c/0", "t/.zdb/kind/categories/lengths/c/0"]
+    )
+    assert len(store.reads) == len(chunks) + 1
+
+
+def test_a_row_range_of_a_few_columns_reads_only_the_chunks_holding_it(stored):
+    store, frame = stored
+    back = zarr_layout.StoredTable(store, "t").read(rows=(250, 420), columns=["y", "z"])
+    pd.testing.assert_frame_equal(back, frame[["y", "z"]].iloc[250:420])
+    want = sorted(f"t/{name}/c/{k}" for name in ("y", "z") for k in (2, 3, 4))
+    assert _chunks(store.reads) == want
+    assert len(store.reads) == len(want) + 1
+
+
+def test_a_row_range_of_a_block_reads_only_the_chunks_holding_it(tmp_path):
+    store = CountingStore(tmp_path)
+    block = pd.DataFrame(np.random.default_rng(2).normal(size=(60, 120)))
+    zarr_layout.write_table(store, "b", block, layout="block", chunk_rows=10)
+    store.reads.clear()
+    back = zarr_layout.StoredTable(store, "b").read(rows=(15, 25), columns=[3, 7])
+    pd.testing.assert_frame_equal(back, block.iloc[15:25, [3, 7]])
+    assert _chunks(store.reads) == ["b/columns/c/0", "b/data/c/1/0", "b/data/c/2/0"]
+
+
+def _compressors(path) -> dict[str, str]:  # noqa: ANN001
+    doc = json.loads((path / "zarr.json").read_text())
+    metas = doc["consolidated_metadata"]["metadata"]
+    return {k: m["codecs"][-1]["name"] for k, m in metas.items() if "codecs" in m}
+
+
+def test_numbers_are_blosc_compressed_unless_zstd_stores_them_in_clearly_fewer_bytes(tmp_path):
+    rng = np.random.default_rng(3)
+    rows = 200_000
+    frame = pd.DataFrame(
+        {
+            "grid": rng.integers(0, 10_000, rows) * 0.025,  # few values: Blosc is smaller
+            "ids": rng.integers(0, 5000, rows),
+            "noise": np.round(rng.uniform(0, 1500, rows), 3),  # low bytes random: zstd
+            "code": rng.integers(0, 3, rows).astype(np.int8),  # one byte: zstd
+            "name": rng.choice(["a", "b"], rows).astype(object),
+        }
+    )
+    db = zdb.DataBase(tmp_path / "db")
+    db["t"] = frame
+    pd.testing.assert_frame_equal(db["t"], frame)
+    codecs = _compressors(Path(db.path_of("t")))
+    assert codecs["grid"] == codecs["ids"] == "blosc"
+    assert codecs["noise"] == codecs["code"] == codecs["name"] == "zstd"
+    meta = json.loads((Path(db.path_of("t")) / "grid" / "zarr.json").read_text())
+    assert meta["codecs"][-1]["configuration"]["blocksize"] == BLOSC_BLOCK_BYTES
+    assert zarr_codec.chunk_kind(meta, blosc=True) == "bytes"
+    assert zarr_codec.chunk_kind(meta) is None  # callers that decode zstd only
+
+
+def test_a_dask_write_blosc_compresses_every_numeric_column(tmp_path):
+    dd = pytest.importorskip("dask.dataframe")
+    frame = _frame()
+    db = zdb.DataBase(tmp_path / "db")
+    db["t"] = dd.from_pandas(frame, npartitions=3)
+    pd.testing.assert_frame_equal(db["t"].compute(scheduler="sync"), frame)
+    codecs = _compressors(Path(db.path_of("t")))
+    assert codecs["ids"] == codecs["x"] == codecs["y"] == codecs["z"] == "blosc"
+    assert codecs["kind"] == "zstd"
+
+
+def test_blosc_table_columns_read_through_zarr_python_as_well(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    frame = _frame()
+    db = zdb.DataBase(tmp_path / "db")
+    db["t"] = frame
+    group = zarr.open_group(db.path_of("t"), mode="r")
+    assert _compressors(Path(db.path_of("t")))["y"] == "blosc"
+    np.testing.assert_array_equal(group["y"][:], frame["y"].to_numpy())
+    np.testing.assert_array_equal(group["ids"][:], frame["ids"].to_numpy())
