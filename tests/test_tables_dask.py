@@ -156,6 +156,13 @@ def test_equal_partitions_get_chunks_that_divide_them():
     assert table_plan.aligned_chunk_rows([3, 5, 3], 100) == 100
 
 
+def test_short_equal_partitions_are_grouped_into_chunks_of_whole_partitions():
+    assert table_plan.aligned_chunk_rows([100] * 10, 5000, 350) == 400
+    assert table_plan.aligned_chunk_rows([100] * 10, 250, 350) == 200  # at most largest
+    assert table_plan.aligned_chunk_rows([100] * 3, 5000, 350) == 300  # at most all rows
+    assert table_plan.aligned_chunk_rows([1000, 1000], 5000, 350) == 1000
+
+
 @pytest.mark.parametrize("dumper", ["dask_to_zarr", "dask_to_parquet"])
 def test_a_dask_write_plans_its_table_once_with_chunks_dividing_the_partitions(
     local_db, monkeypatch, dumper
@@ -167,11 +174,11 @@ def test_a_dask_write_plans_its_table_once_with_chunks_dividing_the_partitions(
         return plans[-1]
 
     monkeypatch.setattr(dask_frames, "plan_table", spy)
-    frame = pd.DataFrame({"x": np.arange(3010.0)})
-    local_db.set("t", dd.from_pandas(frame, chunksize=1000), dumper=dumper)
+    frame = pd.DataFrame({"x": np.arange(60_010.0)})
+    local_db.set("t", dd.from_pandas(frame, chunksize=20_000), dumper=dumper)
     assert len(plans) == 1
     if dumper == "dask_to_zarr":
-        assert plans[0].chunk_rows == 1000 and plans[0].table["source"] == "dask"
+        assert plans[0].chunk_rows == 20_000 and plans[0].table["source"] == "dask"
     assert_same(local_db["t"].compute(), frame)
 
 

@@ -150,3 +150,15 @@ def test_blosc_table_columns_read_through_zarr_python_as_well(tmp_path):
     assert _compressors(Path(db.path_of("t")))["y"] == "blosc"
     np.testing.assert_array_equal(group["y"][:], frame["y"].to_numpy())
     np.testing.assert_array_equal(group["ids"][:], frame["ids"].to_numpy())
+
+
+def test_a_block_of_few_rows_per_chunk_gets_chunks_of_more_columns(tmp_path):
+    store = CountingStore(tmp_path)
+    block = pd.DataFrame(np.random.default_rng(4).normal(size=(12, 3000)))
+    zarr_layout.write_table(store, "b", block, layout="block", chunk_rows=6)
+    meta = json.loads((tmp_path / "b" / "data" / "zarr.json").read_text())
+    assert zarr_codec.chunk_shape(meta) == (6, 3000)  # not 256 columns: 2 files, not 24
+    store.reads.clear()
+    back = zarr_layout.StoredTable(store, "b").read(rows=(7, 9), columns=[5, 2999])
+    pd.testing.assert_frame_equal(back, block.iloc[7:9, [5, 2999]])
+    assert _chunks(store.reads) == ["b/columns/c/0", "b/data/c/1/0"]

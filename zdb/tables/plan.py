@@ -48,8 +48,15 @@ CHUNK_BYTES = 8 * 2**20
 #: a frame with at least this many columns, all of one numeric dtype, is stored as
 #: one 2-D array unless ``layout="columns"`` is asked for
 BLOCK_MIN_COLUMNS = 100
-#: most columns per chunk of a 2-D block
+#: columns per chunk of a 2-D block, unless its chunks have few rows (see below)
 BLOCK_CHUNK_COLUMNS = 256
+#: a block whose chunks have few rows (a dask frame's short partitions, e.g. 6 voltage
+#: traces) gets chunks of more columns, up to about this many bytes: fewer, larger
+#: files, while a row range still reads only the chunks of its rows
+BLOCK_CHUNK_MIN_BYTES = 2**20
+#: a dask frame's partitions much shorter than a chunk are grouped into chunks of at
+#: least CHUNK_BYTES / CHUNK_GROUPING bytes of the widest column
+CHUNK_GROUPING = 64
 #: rows per partition aimed at when a pandas-written table is read as a dask frame
 PARTITION_BYTES = 128 * 2**20
 
@@ -250,16 +257,20 @@ def default_chunk_rows(row_dtypes: Sequence[np.dtype], nrows: int, width: int = 
     return max(1, min(max(1, nrows), CHUNK_BYTES // widest))
 
 
-def aligned_chunk_rows(lengths: list[int], largest: int) -> int:
-    """Rows per chunk: a divisor of the partition length when all partitions but the
-    last have one length and it has a divisor not much below ``largest``, so that each
-    partition is written by its own task; else ``largest``."""
+def aligned_chunk_rows(lengths: list[int], largest: int, smallest: int = 1) -> int:
+    """Rows per chunk: when all partitions but the last have one length, a divisor of
+    it not much below ``largest``, or, for partitions shorter than ``smallest``, the
+    fewest whole partitions that reach it (a chunk of several partitions is written by
+    one task): no task writes another's chunk. Else ``largest``."""
     nrows = sum(lengths)
     if len(lengths) <= 1:
         return max(1, min(largest, nrows))
     inner = set(lengths[:-1])
     if len(inner) == 1 and lengths[0] > 0:
         length = lengths[0]
+        if length < smallest:
+            grouped = length * min(-(-smallest // length), max(1, largest // length))
+            return min(grouped, nrows)
         fewest = -(-length // largest)  # parts per partition, at least
         for parts in range(fewest, 4 * fewest + 1):
             if length % parts == 0:
@@ -267,11 +278,18 @@ def aligned_chunk_rows(lengths: list[int], largest: int) -> int:
     return max(1, largest)
 
 
-def _chunk_rows(given: int | None, default: int, partitions: list[int] | None) -> int:
-    """Rows per chunk: as given, else the default, aligned to ``partitions``' lengths."""
+def _chunk_rows(
+    given: int | None, default: int, partitions: list[int] | None, group: bool = True
+) -> int:
+    """Rows per chunk: as given, else the default, aligned to ``partitions``' lengths;
+    short partitions are grouped into chunks of at least 1/:data:`CHUNK_GROUPING` of
+    the default (with ``group``): thousands of tiny files cost more to write and read
+    than the few rows a read of one partition decodes in excess."""
     if given:
         return given
-    return default if partitions is None else aligned_chunk_rows(partitions, default)
+    if partitions is None:
+        return default
+    return aligned_chunk_rows(partitions, default, default // CHUNK_GROUPING if group else 1)
 
 
 def plan_table(
@@ -508,7 +526,9 @@ def _plan_block(
     ncols = sample.shape[1]
     col_chunk = max(1, min(ncols, BLOCK_CHUNK_COLUMNS))
     default = default_chunk_rows([dtype], nrows, width=col_chunk)
-    rows = _chunk_rows(chunk_rows, default, partitions)
+    rows = _chunk_rows(chunk_rows, default, partitions, group=False)
+    wide = BLOCK_CHUNK_MIN_BYTES // (max(1, min(rows, nrows)) * dtype.itemsize)
+    col_chunk = max(col_chunk, min(ncols, wide))
     plan = TablePlan(table, nrows, rows, block_dtype=dtype)
     col_name = sample.columns.name
     col_dim = (
