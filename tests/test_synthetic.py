@@ -216,3 +216,48 @@ def test_a_non_empty_target_folder_is_refused(tmp_path):
 def test_invalid_arguments_are_refused(tmp_path, kwargs):
     with pytest.raises(CampaignGenerationError):
         generate_campaign(tmp_path / "c", **kwargs)
+
+
+def test_the_realistic_shape_has_isf_cell_type_names_and_bursting_synapses(tmp_path):
+    info = generate_campaign(
+        tmp_path / "c",
+        n_folders=1,
+        trials_per_folder=6,
+        n_samples=50,
+        n_cell_types=375,
+        cell_types_per_trial=270,
+        synapses_per_trial=1100,
+        activations_per_synapse=1.2,
+        max_activations_per_synapse=22,
+        cells_per_trial=400,
+        n_dendritic_sites=1,
+        running_folder=False,
+    )
+    folder = info.folders[0]
+    assert folder.synapse_rows == (1100,) * 6
+    name = re.compile(r"^(L[0-9][A-Za-z0-9]*|VPM)_([A-E][1-4]|Alpha|Beta|Gamma|Delta)$")
+    types_seen, widths = set(), []
+    for trial in folder.trials:
+        table = sf.read_activation_table(sf.trial_file(folder.path, trial, "synapses"), "synapses")
+        types = set(table.fixed["synapse_type"])
+        assert 240 <= len(types) <= 270  # of 270 types drawn, a few get no synapse
+        assert all(name.match(t) for t in types)
+        widths.append(int(table.counts.max()))
+        types_seen |= types
+        assert 1.0 < table.counts.mean() < 1.5
+    assert len(types_seen) > 300
+    assert max(widths) <= 22
+    cells = sf.read_activation_table(
+        sf.trial_file(folder.path, 0, "presynaptic_cells"), "presynaptic_cells"
+    )
+    assert len(set(cells.fixed["presynaptic_cell_type"])) == 375
+
+
+def test_the_cell_type_names_are_distinct_and_include_the_principal_column():
+    from zdb.synthetic import cell_type_names
+
+    names = cell_type_names(375)
+    assert len(set(names)) == 375 and names == tuple(sorted(names))
+    assert {"L5tt_C2", "L1_B1", "VPM_C2"} <= set(names)
+    with pytest.raises(CampaignGenerationError, match="n_cell_types"):
+        cell_type_names(0)

@@ -30,7 +30,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -58,6 +58,18 @@ CELL_TYPES = (
     "L5tt_D2",
 )
 _INHIBITORY = ("L1_C2", "L45Sym_C2")
+#: ISF's presynaptic cell types and barrel-cortex columns: realistic campaigns name
+#: their synapses ``<type>_<column>`` (``L5tt_C2``, ``L1_B1``, ``VPM_C2``)
+ISF_CELL_TYPES = (
+    "L1", "L2", "L23Trans", "L34", "L45Peak", "L45Sym", "L4py", "L4sp", "L4ss",
+    "L56Trans", "L5st", "L5tt", "L6cc", "L6ccinv", "L6ct", "VPM",
+)  # fmt: skip
+ISF_COLUMNS = (
+    "A1", "A2", "A3", "A4", "Alpha", "B1", "B2", "B3", "B4", "Beta", "C1", "C2",
+    "C3", "C4", "D1", "D2", "D3", "D4", "Delta", "E1", "E2", "E3", "E4", "Gamma",
+)  # fmt: skip
+#: inhibitory types of the realistic names (the rest are excitatory)
+_ISF_INHIBITORY = ("L1", "L23Trans", "L45Sym", "L56Trans")
 _N_DEND, _N_APICAL, _N_PTS = 8, 16, 11
 _DEND_LENGTH, _APICAL_LENGTH = 60.0, 90.0
 _DECIMALS = 10  # ISF's files hold about 12 significant digits
@@ -230,14 +242,30 @@ class _Embedding:
     synapse_cell: np.ndarray  # cell ID (within type) each synapse connects to
 
 
+def cell_type_names(n: int) -> tuple[str, ...]:
+    """``n`` distinct realistic presynaptic cell type names (``L5tt_C2``, ``L1_B1``,
+    ``VPM_C2``, ...; at most 384), the columns nearest C2 first, in name order."""
+    by_distance = sorted(
+        ISF_COLUMNS, key=lambda c: (abs(ISF_COLUMNS.index(c) - ISF_COLUMNS.index("C2")), c)
+    )
+    names = [f"{t}_{c}" for c in by_distance for t in ISF_CELL_TYPES]
+    if not 0 < n <= len(names):
+        raise CampaignGenerationError(f"n_cell_types must be between 1 and {len(names)}, got {n!r}")
+    return tuple(sorted(names[:n]))
+
+
 def _build_embedding(
-    rng: np.random.Generator, cell: _Cell, n_synapses: int, n_cells: int
+    rng: np.random.Generator,
+    cell: _Cell,
+    n_synapses: int,
+    n_cells: int,
+    cell_types: tuple[str, ...] = CELL_TYPES,
 ) -> _Embedding:
     """Synapses spread over the cell's sections and presynaptic cells, both grouped by
     cell type in name order (as ISF lists them), each synapse wired to a cell of its
     type; every type used has at least one cell."""
-    n_types = len(CELL_TYPES) if n_cells == 0 else min(len(CELL_TYPES), n_cells)
-    types = np.array(sorted(CELL_TYPES[:n_types]))
+    n_types = len(cell_types) if n_cells == 0 else min(len(cell_types), n_cells)
+    types = np.array(sorted(cell_types[:n_types]))
     even = [1 / n_types] * n_types
     cells_per_type = np.full(n_types, 1 if n_cells else 0) + rng.multinomial(
         max(n_cells - n_types, 0) if n_cells else 0, even
@@ -352,7 +380,9 @@ def _network_params(embedding: _Embedding, syn: Path, con: Path, t_stop: float) 
     counts = embedding.cells["presynaptic_cell_type"].value_counts()
     network = {}
     for cell_type in sorted(counts.index):
-        inhibitory = cell_type in _INHIBITORY
+        inhibitory = cell_type in _INHIBITORY or (
+            cell_type not in CELL_TYPES and cell_type.split("_")[0] in _ISF_INHIBITORY
+        )
         if inhibitory:
             parameter = {"decaytime": 20.0, "risetime": 1.0, "e": -80.0}
             receptor = {"gaba_syn": {"threshold": 0.0, "delay": 0.0, "weight": 1.0}}
@@ -387,7 +417,12 @@ def _network_params(embedding: _Embedding, syn: Path, con: Path, t_stop: float) 
 
 
 def _write_model(
-    model_dir: Path, rng: np.random.Generator, n_sites: int, n_synapses: int, n_cells: int
+    model_dir: Path,
+    rng: np.random.Generator,
+    n_sites: int,
+    n_synapses: int,
+    n_cells: int,
+    cell_types: tuple[str, ...],
 ) -> tuple[dict[str, Path], _Embedding, tuple[str, ...]]:
     """Write the morphology, recording sites and embedding; return what the folders need."""
     cell, names, parents = _build_cell(rng)
@@ -400,7 +435,7 @@ def _write_model(
         "syn": embedding_dir / "synthetic_embedding.syn",
         "con": embedding_dir / "synthetic_embedding.con",
     }
-    embedding = _build_embedding(rng, cell, n_synapses, n_cells)
+    embedding = _build_embedding(rng, cell, n_synapses, n_cells, cell_types)
     apical = [i for i, label in enumerate(cell.labels) if label == "ApicalDendrite"]
     sites, coordinates = [], []
     for i in range(n_sites):
@@ -479,6 +514,10 @@ def _crossings(t: np.ndarray, v: np.ndarray) -> tuple[tuple[float, ...], ...]:
     return tuple(tuple(t[1:][row].tolist()) for row in up)
 
 
+#: share of rows of a trial that burst (1 to ``max_activations_per_synapse`` times)
+_BURST_FRACTION = 1e-3
+
+
 def _activations(
     rng: np.random.Generator,
     fixed: pd.DataFrame,
@@ -486,9 +525,17 @@ def _activations(
     mean: float,
     t_stop: float,
     empty_fraction: float,
+    max_count: int | None = None,
 ) -> ActivationTable:
     n = len(fixed)
-    counts = 1 + rng.poisson(max(mean - 1.0, 0.0), n)
+    if max_count is None:
+        counts = 1 + rng.poisson(max(mean - 1.0, 0.0), n)
+    else:
+        # most synapses are active once or twice, a few burst (ISF's files: 1 time on
+        # 83 % of the rows, 2 on 14 %, ...)
+        counts = np.minimum(rng.geometric(1.0 / max(mean, 1.0), n), max_count)
+        burst = rng.random(n) < _BURST_FRACTION
+        counts[burst] = rng.integers(1, max_count + 1, int(burst.sum()))
     if empty_fraction > 0:
         counts[rng.random(n) < empty_fraction] = 0
     rows = np.repeat(np.arange(n), counts)
@@ -500,6 +547,21 @@ def _activations(
 # ---------------------------------------------------------------------------------------
 # the campaign
 # ---------------------------------------------------------------------------------------
+
+
+def _trial_synapses(
+    rng: np.random.Generator, pool: pd.DataFrame, n_rows: int, n_types: int | None
+) -> pd.DataFrame:
+    """The synapses active in one trial: ``n_rows`` of the ``pool`` (the embedding), of
+    ``n_types`` of its cell types chosen at random, in the pool's order (all of the pool
+    when ``n_types`` is None)."""
+    if n_types is None:
+        return pool
+    present = pool["synapse_type"].unique()
+    chosen = rng.choice(present, size=min(n_types, len(present)), replace=False)
+    candidates = np.flatnonzero(pool["synapse_type"].isin(chosen).to_numpy())
+    rows = np.sort(rng.choice(candidates, size=min(n_rows, len(candidates)), replace=False))
+    return pool.iloc[rows].reset_index(drop=True)
 
 
 def _folder_names(rng: np.random.Generator, n: int, naming: Naming) -> list[tuple[str, str]]:
@@ -514,6 +576,28 @@ def _folder_names(rng: np.random.Generator, n: int, naming: Naming) -> list[tupl
         uid = str(pids[i]) if style == "uid" else f"seed{seeds[i]}_pid{pids[i]}"
         out.append((f"{stamp}_{uid}", uid))
     return out
+
+
+#: synapses of the embedding per synapse active in a trial (``cell_types_per_trial``)
+_POOL_FACTOR = 4
+
+#: the shape of a realistic barrel-cortex campaign (keywords of :func:`generate_campaign`):
+#: 375 cell types, about 1,100 synapses of about 270 types per trial with up to 22
+#: activation times each, 600 presynaptic cells, one dendritic site; 5 folders x 200
+#: trials x 4,000 samples make about 210 MB of CSV in 2,010 files
+REALISTIC: dict[str, Any] = {
+    "n_folders": 5,
+    "trials_per_folder": 200,
+    "n_samples": 4000,
+    "n_cell_types": 375,
+    "cell_types_per_trial": 270,
+    "synapses_per_trial": 1100,
+    "activations_per_synapse": 1.2,
+    "max_activations_per_synapse": 22,
+    "cells_per_trial": 600,
+    "spikes_per_cell": 1.75,
+    "n_dendritic_sites": 1,
+}
 
 
 def generate_campaign(
@@ -535,6 +619,9 @@ def generate_campaign(
     empty_activation_fraction: float = 0.0,
     model_dir: str | os.PathLike | None = None,
     seed: int = 0,
+    n_cell_types: int | None = None,
+    cell_types_per_trial: int | None = None,
+    max_activations_per_synapse: int | None = None,
 ) -> CampaignInfo:
     """Write a synthetic simulation campaign to the new folder ``path``.
 
@@ -549,6 +636,15 @@ def generate_campaign(
     ``_running`` is added: voltage traces of all its trials but activation files for only
     half of them. Model files go to ``model_dir`` (default: ``<path>_model_files`` beside
     the campaign).
+
+    The realistic shape of a barrel-cortex campaign (:data:`REALISTIC` holds it) is
+    chosen by three parameters: ``n_cell_types`` presynaptic cell types named like
+    ISF's (``L5tt_C2``, ``L1_B1``, ``VPM_C2``; default: 12 types of column C2); with
+    ``cell_types_per_trial`` each trial's synapse file lists ``synapses_per_trial``
+    synapses of that many types, drawn from an embedding of four times as many (default:
+    every trial lists the whole embedding); with ``max_activations_per_synapse`` the
+    activation times per row are geometric with mean ``activations_per_synapse`` and a
+    few rows burst up to that many (default: one plus a Poisson number, unbounded).
     """
     path = Path(path).absolute()
     model_dir = (
@@ -563,6 +659,8 @@ def generate_campaign(
         ("synapses_per_trial", synapses_per_trial),
         ("cells_per_trial", cells_per_trial),
         ("n_dendritic_sites", n_dendritic_sites),
+        ("cell_types_per_trial", cell_types_per_trial or 0),
+        ("max_activations_per_synapse", max_activations_per_synapse or 0),
     ]:
         if int(value) != value or value < 0:
             raise CampaignGenerationError(f"{name} must be a non-negative integer, got {value!r}")
@@ -578,12 +676,14 @@ def generate_campaign(
 
     root = np.random.SeedSequence(seed)
     model_seed, names_seed, *folder_seeds = root.spawn(2 + n_folders + 1)
+    cell_types = CELL_TYPES if n_cell_types is None else cell_type_names(n_cell_types)
     model_files, embedding, sites = _write_model(
         model_dir,
         np.random.default_rng(model_seed),
         n_dendritic_sites,
-        synapses_per_trial,
+        synapses_per_trial * (1 if cell_types_per_trial is None else _POOL_FACTOR),
         cells_per_trial,
+        cell_types,
     )
     files: list[Path] = list(model_files.values())
     t = _time_axis(t_start, dt, n_samples)
@@ -606,11 +706,22 @@ def generate_campaign(
             write_voltage_trace_arrays(written[-1], t, trials, _dendritic_traces(rng, soma, dt))
         tables: dict[str, list[ActivationTable]] = {"synapses": [], "presynaptic_cells": []}
         for trial in trials[: None if complete else len(trials) // 2]:
+            synapses = _trial_synapses(
+                rng, embedding.synapses, synapses_per_trial, cell_types_per_trial
+            )
             for kind, fixed, mean in [
-                ("synapses", embedding.synapses, activations_per_synapse),
+                ("synapses", synapses, activations_per_synapse),
                 ("presynaptic_cells", embedding.cells, spikes_per_cell),
             ]:
-                table = _activations(rng, fixed, kind, mean, t_stop, empty_activation_fraction)
+                table = _activations(
+                    rng,
+                    fixed,
+                    kind,
+                    mean,
+                    t_stop,
+                    empty_activation_fraction,
+                    max_activations_per_synapse,
+                )
                 written.append(trial_file(folder, trial, kind))
                 write_activation_table(written[-1], table)
                 tables[kind].append(table)
