@@ -270,6 +270,31 @@ def test_given_partition_lengths_save_the_first_pass(local_db, dumper):
         assert sorted(calls) == [0, 0, 1, 1, 2, 2]  # without: the first pass as well
 
 
+def test_read_partitions_other_than_the_written_ones_are_stored_without_a_first_pass(local_db):
+    ddf, calls = counted((8, 8, 4))
+    with dask.config.set(scheduler="threads"):
+        want = ddf.compute()
+        calls.clear()
+        # written in chunk-aligned ranges of 8 rows, read in partitions of whole labels
+        local_db.set(
+            "t",
+            ddf.clear_divisions(),
+            dumper="dask_to_zarr",
+            lengths=[8, 8, 4],
+            chunk_rows=8,
+            read_partitions=([5, 11, 4], ["t0000", "t0005", "t0016", "t0019"]),
+        )
+        assert sorted(calls) == [0, 1, 2]  # each range computed once, no first pass
+        back = local_db["t"]
+        assert back.divisions == ("t0000", "t0005", "t0016", "t0019")
+        assert [len(p) for p in back.partitions] == [5, 11, 4]
+        assert_same(back.compute(), want)
+    with pytest.raises(DataBaseException, match="one division more than partitions"):
+        local_db.set(
+            "u", ddf, dumper="dask_to_zarr", lengths=[8, 8, 4], read_partitions=([20], ["t0000"])
+        )
+
+
 @pytest.mark.parametrize("dumper", DASK_DUMPERS)
 def test_wrong_partition_lengths_are_refused_and_nothing_is_stored(local_db, dumper):
     ddf, _ = counted((5, 7, 3))

@@ -54,13 +54,19 @@ class Survey:
     divisions: Any
 
 
-def survey(ddf: Any, lengths: Sequence[int] | None = None, scheduler: Any = None) -> Survey:
+def survey(
+    ddf: Any,
+    lengths: Sequence[int] | None = None,
+    scheduler: Any = None,
+    divisions: Any = None,
+) -> Survey:
     """Compute what a layout needs: from the index alone unless some categoricals have
     categories dask does not know (their union, in order of appearance, is what the
     frame computes to). Nothing is computed when the partitions' ``lengths`` are given,
-    the divisions and categories are known and the index is not a RangeIndex (whose
-    partitions may concatenate to one, stored without its values). ``scheduler``: as
-    for ``dask.compute``, None for the active one."""
+    the divisions (of the frame, or ``divisions`` of the partitions a read gives, see
+    :func:`write_zarr`) and categories are known and the index is not a RangeIndex
+    (whose partitions may concatenate to one, stored without its values).
+    ``scheduler``: as for ``dask.compute``, None for the active one."""
     import dask
     from dask.dataframe.utils import UNKNOWN_CATEGORIES
 
@@ -81,8 +87,11 @@ def survey(ddf: Any, lengths: Sequence[int] | None = None, scheduler: Any = None
                 f"lengths gives {len(lengths)} partition lengths for a frame of "
                 f"{ddf.npartitions} partitions: give one per partition, or none"
             )
-        if not unknown and ddf.known_divisions and not isinstance(meta.index, pd.RangeIndex):
-            return Survey(meta, lengths, None, _divisions(ddf, [], meta.index))
+        if not unknown and not isinstance(meta.index, pd.RangeIndex):
+            if divisions is not None:
+                return Survey(meta, lengths, None, pd.Index(divisions, dtype=meta.index.dtype))
+            if ddf.known_divisions:
+                return Survey(meta, lengths, None, _divisions(ddf, [], meta.index))
     source = ddf.index if not unknown else ddf
     facts: list[_PartitionFacts] = list(
         dask.compute(
@@ -337,17 +346,31 @@ def write_zarr(
     level: int | None = None,
     lengths: Sequence[int] | None = None,
     scheduler: Any = None,
+    read_partitions: tuple[Sequence[int], Sequence[Any]] | None = None,
 ) -> dict[str, Any]:
     """Write the frame ``value`` computes to in the Zarr layout, in parallel; returns the
     table description. ``lengths``: the rows of each partition, when the caller knows
     them: with known divisions and categories this saves the first pass, which computes
     every partition whose index dask cannot compute alone. A partition that comes out
     of another length raises. ``scheduler``: where both passes run (a
-    ``distributed.Client``, a scheduler name or function; None: the active one)."""
+    ``distributed.Client``, a scheduler name or function; None: the active one).
+    ``read_partitions``: ``(lengths, divisions)`` of the partitions a lazy read gives,
+    when they differ from the frame's: its partitions then only split the writing (each
+    task writes whole chunks of one partition when ``chunk_rows`` divides them), and
+    ``divisions`` (sorted index labels) stand for the frame's in the first pass."""
     import dask
 
     level = zarr_layout.ZSTD_LEVEL if level is None else level
-    found = survey(value, lengths, scheduler)
+    stored = None if read_partitions is None else read_partitions[1]
+    found = survey(value, lengths, scheduler, stored)
+    if read_partitions is not None:
+        read_lengths = [int(n) for n in read_partitions[0]]
+        if sum(read_lengths) != sum(found.lengths) or len(stored) != len(read_lengths) + 1:
+            raise DataBaseException(
+                f"read_partitions gives {len(read_lengths)} partitions of "
+                f"{sum(read_lengths)} rows and {len(stored)} divisions for a frame of "
+                f"{sum(found.lengths)} rows: give one division more than partitions"
+            )
     sample, lengths, range_index = found.sample, found.lengths, found.range_index
     nrows = sum(lengths)
     plan = plan_table(
@@ -359,7 +382,10 @@ def write_zarr(
         partitions=lengths,
         source="dask",
     )
-    set_partitions(plan, lengths, found.divisions)
+    if read_partitions is None:
+        set_partitions(plan, lengths, found.divisions)
+    else:
+        set_partitions(plan, read_lengths, found.divisions)
     zarr_layout.write_metadata(store, root, plan, level, {"zdb": {"table": plan.table}})
     jobs = []
     for path, data in plan.static.items():

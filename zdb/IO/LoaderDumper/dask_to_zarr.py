@@ -57,6 +57,7 @@ class DaskToZarr(Dumper):
         repartition: int | bool | None = None,
         categorize: bool = False,
         rows_per_file: int | None = None,
+        read_partitions: tuple[Sequence[int], Sequence[Any]] | None = None,
     ) -> dict[str, Any]:
         """Write the frame ``value`` computes to, in parallel; keywords as for
         ``pandas_to_zarr``. ``lengths``: the rows of each partition, when the caller
@@ -68,7 +69,10 @@ class DaskToZarr(Dumper):
         ``scheduler`` (as for ``dask.compute``), by default the active scheduler;
         ``repartition``: write at most this many partitions (``True``: 10000), merging
         neighbours; ``categorize``: string columns as categoricals; ``rows_per_file``:
-        ``chunk_rows``."""
+        ``chunk_rows``. ``read_partitions``: ``(lengths, divisions)`` of the partitions
+        a lazy read gives, when they differ from the frame's (whose partitions then only
+        split the writing; an importer writes chunk-aligned row ranges and reads by
+        trial)."""
         from ...tables import dask_frames, plan, write_options
 
         if not is_dask_table(value):
@@ -91,6 +95,7 @@ class DaskToZarr(Dumper):
             level=compression_level,
             lengths=lengths,
             scheduler=write_options.scheduler_of(client, scheduler),
+            read_partitions=read_partitions,
         )
         ncols = 1 if value.ndim == 1 else len(value.columns)
         return {
