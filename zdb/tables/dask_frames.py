@@ -228,7 +228,10 @@ def guarded_write(store: Store, root: str, write: Callable[[], int]) -> int | Fa
 def run_writes(store: Store, root: str, tasks: list[Any], scheduler: Any = None) -> int:
     """Compute write tasks on ``scheduler`` (as for ``dask.compute``; None: the active
     one); raise the first task's error only after all tasks have finished, and the
-    number of rows written otherwise."""
+    number of rows written otherwise. A write task is fused with the tasks making its
+    partition where they make nothing else (dask's linear fusion of delayed graphs): the
+    partition is made and written in one task, so on a cluster it never moves between
+    workers."""
     import dask
 
     try:
@@ -358,7 +361,6 @@ def write_zarr(
     when they differ from the frame's: its partitions then only split the writing (each
     task writes whole chunks of one partition when ``chunk_rows`` divides them), and
     ``divisions`` (sorted index labels) stand for the frame's in the first pass."""
-    import dask
 
     level = zarr_layout.ZSTD_LEVEL if level is None else level
     stored = None if read_partitions is None else read_partitions[1]
@@ -393,7 +395,9 @@ def write_zarr(
         if node is not None and data is not None:
             jobs += zarr_layout.chunk_jobs(store, root, node, data, 0, level)
     run_jobs(jobs, store)
-    writer = dask.delayed(RowWriter(plan, store, root, level), pure=True)
+    # the writer travels inside each task (not as a task of its own that every write
+    # would depend on), so that a write depends on its partition alone
+    writer = RowWriter(plan, store, root, level)
     parts = value.to_delayed()
     tasks = write_tasks(lengths, plan.chunk_rows, parts, writer.write)
     written = run_writes(store, root, tasks, scheduler)
@@ -460,9 +464,9 @@ def write_parquet(
         found.sample, nrows, range_index=found.range_index, layout="columns", source="dask"
     )
     set_partitions(plan, found.lengths, found.divisions)
-    writer = dask.delayed(PartitionWriter(plan, store, root, compression), pure=True)
+    writer = dask.delayed(PartitionWriter(plan, store, root, compression).write)
     tasks = [
-        writer.write(part, i, n)
+        writer(part, i, n)
         for i, (part, n) in enumerate(zip(value.to_delayed(), found.lengths, strict=True))
     ]
     written = run_writes(store, root, tasks, scheduler)
