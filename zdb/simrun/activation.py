@@ -193,6 +193,40 @@ def count_rows(body: bytes) -> int:
     return sum(1 for line in lines if line)
 
 
+def body_extent(body: bytes, kind: ActivationKind, source: str) -> tuple[int, int]:
+    """The rows :func:`parse_activation_rows` finds in a body and the most times on one
+    of them, counted without parsing where the lines are as ISF writes them (no blank
+    or CR-terminated lines, each ending in a tab or in a time's comma, no empty time):
+    an importer plans its tables from these before it parses. Other bodies are parsed.
+    Vectorised byte comparisons: a tenth of the cost of parsing."""
+    if not body:
+        return 0, 0
+    data = np.frombuffer(body, dtype=np.uint8)
+    newline = data == 10
+    comma = data == 44
+    if (
+        newline[-1]
+        and not newline[0]
+        and b"\r" not in body
+        and not np.any(newline[1:] & newline[:-1])
+        and not np.any(comma[1:] & comma[:-1])
+    ):
+        ends = np.flatnonzero(newline)
+        last = data[ends - 1]
+        if bool(np.all((last == 44) | (last == 9))):
+            line = np.searchsorted(ends, np.flatnonzero(comma))
+            counts = np.bincount(line, minlength=len(ends))
+            return len(ends), int(counts.max(initial=0))
+    _, _, counts = parse_activation_rows(body, kind, source, use_threads=False)
+    return len(counts), int(counts.max(initial=0))
+
+
+def activation_extent(path: PathLike, kind: ActivationKind) -> tuple[int, int]:
+    """The rows of an activation file and the most activation times on one of them,
+    as :func:`read_activation_table` would find them (see :func:`body_extent`)."""
+    return body_extent(read_activation_body(path, kind), kind, os.fspath(path))
+
+
 def empty_fixed_table(kind: ActivationKind) -> pa.Table:
     """The fixed columns of an activation file without rows, typed."""
     return pa.table({c: pa.array([], _COLUMN_TYPES[c]) for c in check_kind(kind)})

@@ -176,6 +176,33 @@ def read_voltage_trace_arrays(path: PathLike, *, use_threads: bool = True) -> Vo
     return VoltageTraceArrays(t, trials, values)
 
 
+def read_time_axis(path: PathLike) -> np.ndarray:
+    """The time axis (first column) of a voltage-trace file, exactly as
+    :func:`read_voltage_trace_arrays` reads it, converting no other column."""
+    if _is_npz(path):
+        return read_npz_voltage_trace_arrays(path).t
+    header, body = read_header_and_body(path)
+    n_columns = 1 + len(_trials_from_header(header, path))
+    if is_blank(body):
+        return np.empty(0)
+    names = [f"c{i}" for i in range(n_columns)]
+    try:
+        table = pcsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
+            parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types={"c0": pa.float64()}, include_columns=["c0"], null_values=[]
+            ),
+        )
+    except pa.ArrowInvalid as e:
+        raise SimrunFormatError(
+            f"{os.fspath(path)}: every row must hold {n_columns} tab separated numbers "
+            f"(t and one value per trial in the header): {e}"
+        ) from None
+    return table.column(0).to_numpy()
+
+
 def read_voltage_traces(path: PathLike) -> pd.DataFrame:
     """Read a voltage-trace file into a DataFrame: one row per trial (index ``trial``,
     the numbers of the header), one column per time step labelled by its float time."""

@@ -15,7 +15,7 @@ import pyarrow as pa
 from ...simrun import activation as formats
 from ...simrun.text import SimrunFormatError
 from .campaign import INDEX_NAME, Campaign, Trial
-from .partitions import TableSource, bounds
+from .partitions import TARGET_PARTITIONS, TableSource, WritePlan, bounds
 from .reporting import SimrunImportError
 
 #: file bytes of a synapse or cell activation partition (about 50 bytes per row; reading
@@ -49,16 +49,20 @@ def _fixed_frame(table: pa.Table, labels: Sequence[str], rows: Sequence[int]) ->
     return frame
 
 
-def parse_activation_partition(sources: Sequence[tuple[str, str]], kind: str) -> ParsedActivation:
+def parse_activation_partition(
+    sources: Sequence[tuple[str, str]], kind: str, rows: Sequence[int] | None = None
+) -> ParsedActivation:
     """Parse the synapse (``kind='synapses'``) or presynaptic cell
     (``'presynaptic_cells'``) activation files of one partition: ``(file,
-    sim_trial_index)`` pairs, whose rows come out in that order.
+    sim_trial_index)`` pairs, whose rows come out in that order; ``rows``: the rows of
+    each file when counted before (else they are counted here).
 
     The files are parsed together in one call of pyarrow's CSV reader: reading many
     small files one by one costs more in per-call overhead than in parsing.
     """
     bodies = [formats.read_activation_body(path, kind) for path, _ in sources]
-    rows = [formats.count_rows(body) for body in bodies]
+    if rows is None:
+        rows = [formats.count_rows(body) for body in bodies]
     labels = [label for _, label in sources]
     files = f"{sources[0][0]} ... {sources[-1][0]}" if sources else "no files"
     try:
@@ -87,6 +91,30 @@ def activation_frame(parsed: ParsedActivation, width: int) -> pd.DataFrame:
     labels = [str(i) for i in range(width)]
     padded_frame = pd.DataFrame(padded, index=parsed.fixed.index, columns=labels, copy=False)
     return pd.concat([parsed.fixed, padded_frame], axis=1)
+
+
+def activation_rows(
+    sources: Sequence[tuple[str, str]],
+    rows: Sequence[int],
+    kind: str,
+    width: int,
+    skip: int,
+    nrows: int,
+) -> pd.DataFrame:
+    """Rows ``skip`` to ``skip + nrows`` of the activation table of ``sources`` (as for
+    :func:`parse_activation_partition`, whose files hold ``rows`` rows each), padded to
+    ``width`` times: a task's row range, whose first and last file it may share with the
+    neighbouring ranges."""
+    frame = activation_frame(parse_activation_partition(sources, kind, rows), width)
+    return frame if (skip, nrows) == (0, len(frame)) else frame.iloc[skip : skip + nrows]
+
+
+def file_extents(paths: Sequence[str], kind: str) -> np.ndarray:
+    """Rows and most times on a row of each activation file, a row per file."""
+    out = np.zeros((len(paths), 2), dtype=np.int64)
+    for i, path in enumerate(paths):
+        out[i] = formats.activation_extent(path, kind)
+    return out
 
 
 def activation_meta(kind: str, width: int) -> pd.DataFrame:
@@ -151,6 +179,57 @@ class ActivationSource(TableSource):
         if not merged and len(set(self.lengths[:-1])) <= 1 and self.lengths[:1] != [0]:
             return None
         return ACTIVATION_CHUNK_ROWS
+
+    def write_plan(self) -> WritePlan | None:
+        """Count the rows and times of every file (tasks given paths, returning two
+        numbers a file), then write ranges of whole chunks of ``ACTIVATION_CHUNK_ROWS``
+        rows, each parsed from its files by the task writing it (a file on a boundary is
+        parsed by both neighbours). A read partition starts at the first trial starting
+        in a chunk, so reading one trial reads one partition of about a chunk."""
+        import dask
+
+        sources = self.sources(self.trials)
+        paths = [path for path, _ in sources]
+        step = max(1, -(-len(paths) // (2 * TARGET_PARTITIONS)))
+        batches = [paths[i : i + step] for i in range(0, len(paths), step)]
+        found = dask.compute(*[dask.delayed(file_extents)(b, self.kind) for b in batches])
+        extents = np.concatenate(found) if found else np.zeros((0, 2), np.int64)
+        rows = extents[:, 0]
+        nrows = int(rows.sum())
+        if nrows == 0:
+            return None
+        self.width = max(self.width, int(extents[:, 1].max(initial=0)))
+        self.meta = activation_meta(self.kind, self.width)
+        starts = np.concatenate([[0], np.cumsum(rows)[:-1]])
+        ends = starts + rows
+        chunk = ACTIVATION_CHUNK_ROWS
+        per_task = chunk * max(1, -(-nrows // (TARGET_PARTITIONS * chunk)))
+        frames, lengths = [], []
+        for a in range(0, nrows, per_task):
+            b = min(nrows, a + per_task)
+            first = int(np.searchsorted(ends, a, side="right"))
+            last = int(np.searchsorted(starts, b, side="left"))
+            skip = a - int(starts[first])
+            part, counts = sources[first:last], rows[first:last].tolist()
+            frames.append(
+                dask.delayed(activation_rows)(part, counts, self.kind, self.width, skip, b - a)
+            )
+            lengths.append(b - a)
+        # the first trial starting at or after each chunk's start begins a read partition
+        firsts = np.unique(np.searchsorted(starts, np.arange(0, nrows, chunk), side="left"))
+        firsts = firsts[(firsts == 0) | (starts[np.minimum(firsts, len(starts) - 1)] < nrows)]
+        firsts = firsts[firsts < len(starts)]
+        bounds_ = [*starts[firsts].tolist(), nrows]
+        labels = [label for _, label in sources]
+        return WritePlan(
+            key=self.key,
+            meta=self.meta,
+            frames=frames,
+            lengths=lengths,
+            chunk_rows=chunk,
+            read_lengths=np.diff(bounds_).tolist(),
+            divisions=[labels[i] for i in firsts.tolist()] + [labels[-1]],
+        )
 
 
 def _shape(parsed: ParsedActivation) -> tuple[int, int]:

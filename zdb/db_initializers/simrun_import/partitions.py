@@ -1,5 +1,6 @@
-"""Partitions of the imported tables: splitting trials into partitions, merging new
-trials into stored partitions, holding parsed partitions and storing a table."""
+"""Partitions of the imported tables: splitting trials into partitions, writing a new
+table in row ranges that each task parses and writes itself, merging new trials into
+stored partitions, holding parsed partitions and storing a table."""
 
 from __future__ import annotations
 
@@ -69,6 +70,45 @@ class TableSource:
         """Rows per Zarr chunk to store the table with (None: the dumper chooses);
         ``merged``: the table holds stored partitions, whose lengths are unknown."""
         return None
+
+    def write_plan(self) -> WritePlan | None:
+        """How a new table of :attr:`trials` is written in row ranges that each task
+        parses from the files and writes itself (None: hold the parsed partitions, see
+        :func:`store_table`)."""
+        return None
+
+
+@dataclass
+class WritePlan:
+    """A new table written by tasks that each parse the files of one row range and
+    write its chunks: only paths go to the workers and no parsed data moves between
+    them. The ranges are whole chunks (``chunk_rows``, None: the dumper aligns them to
+    ``lengths``); a lazy read gives the partitions ``read_lengths``, which hold whole
+    trials (``divisions``: the first trial of each, and the last trial)."""
+
+    key: tuple[str, ...]
+    meta: pd.DataFrame
+    #: delayed frames of the row ranges, and their lengths
+    frames: list[Any]
+    lengths: list[int]
+    chunk_rows: int | None
+    read_lengths: list[int]
+    divisions: list[str]
+
+
+def store_planned(db: DataBase, plan: WritePlan) -> None:
+    """Store the table of ``plan``: each range's frame is made and written in one place."""
+    import dask.dataframe as dd
+
+    ddf = dd.from_delayed(plan.frames, meta=plan.meta, verify_meta=False)
+    db.set(
+        plan.key,
+        ddf,
+        dumper="dask_to_zarr",
+        chunk_rows=plan.chunk_rows,
+        lengths=plan.lengths,
+        read_partitions=(plan.read_lengths, plan.divisions),
+    )
 
 
 def _conform(frame: pd.DataFrame, meta: pd.DataFrame, drop: Sequence[str]) -> pd.DataFrame:

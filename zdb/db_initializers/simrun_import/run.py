@@ -14,13 +14,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...analyze._common import is_data_array
 from ...analyze.spike_detection import spike_detection
 from ...database import DataBase
 from ...simrun.activation import FIXED_COLUMNS
 from .activation import TABLE_OF_KIND, ActivationSource
 from .campaign import INDEX_NAME, Campaign, Trial, check_key_part, scan_campaign
 from .parameter_files import import_parameterfiles
-from .partitions import TableSource, build_table, store_table, stored_table
+from .partitions import TableSource, build_table, store_planned, store_table, stored_table
 from .progress import progress_bar
 from .reporting import SimrunImportError, logger
 from .spike_times import parsed_spike_table, store_spike_times
@@ -79,6 +80,23 @@ def _columns(table: Any) -> np.ndarray | None:
     return None if table is None else np.asarray(table.columns, dtype=np.float64)
 
 
+#: a stored voltage-trace table up to this size is read into memory to detect spikes
+EAGER_TRACE_BYTES = 256 * 2**20
+
+
+def _stored_traces(db: DataBase, key: tuple[str, ...]) -> Any:
+    """A stored voltage-trace table to detect spikes in: read into this process when it
+    is small (a dask frame of thousands of columns costs dask more to build than
+    reading it, and nothing then moves between workers), else its dask frame; None when
+    there is none."""
+    if key not in db:
+        return None
+    view = db.get(key, as_xarray=True, lazy=True)
+    if is_data_array(view) and view.nbytes <= EAGER_TRACE_BYTES:
+        return db.get(key, lazy=False)
+    return stored_table(db, key)
+
+
 class _Import:
     """One run of :func:`init`: the campaign, what was imported before, and the steps."""
 
@@ -106,32 +124,39 @@ class _Import:
     def _trials(self, old: Any) -> list[Trial]:
         return list(self.campaign.trials) if old is None else self.new_trials
 
-    def table(self, source: TableSource, old: Any) -> list[Any] | None:
-        """Build and store one table; return its held parsed new partitions (None when
-        nothing changes)."""
+    def table(self, source: TableSource, old: Any) -> tuple[bool, list[Any] | None]:
+        """Build and store one table; return whether it changed and its held parsed new
+        partitions (None when none are held: a new table is written by tasks that parse
+        and write a row range each)."""
         if not source.trials:
-            return None
+            return False, None
         self.step("/".join(source.key))
-        return store_table(self.db, build_table(source, old), merged=old is not None)
+        if old is None:
+            plan = source.write_plan()
+            if plan is not None:
+                store_planned(self.db, plan)
+                return True, None
+        return True, store_table(self.db, build_table(source, old), merged=old is not None)
 
     def spikes(
         self,
+        changed: bool,
         held: list[Any] | None,
         key: tuple[str, ...],
         target: tuple[str, ...],
         threshold: float,
     ) -> None:
-        """Spike times of the traces at ``key``: of the partitions this run parsed
-        (``held``), merged into those stored at ``target`` when the traces were merged
-        into stored ones; else of the stored traces."""
-        if held is None and self.incremental and target in self.db:
+        """Spike times of the traces at ``key``: of the partitions this run parsed and
+        holds (``held``), merged into those stored at ``target`` when the traces were
+        merged into stored ones; else of the stored traces."""
+        if not changed and self.incremental and target in self.db:
             return  # neither the traces nor the spike times change
         self.step("/".join(target))
         merge = self.incremental and target in self.db
         if held is not None and (merge or not self.incremental):
             table = parsed_spike_table(held, threshold)
         else:
-            vt = stored_table(self.db, key)
+            vt = _stored_traces(self.db, key)
             if vt is None:
                 raise SimrunImportError(
                     f"spike times need the voltage traces at key {key!r}, which the "
@@ -144,9 +169,9 @@ class _Import:
         key = ("voltage_traces",)
         old = self._old(key)
         source = VoltageSource(self.campaign, key, self._trials(old), None, _columns(old))
-        held = self.table(source, old)
+        changed, held = self.table(source, old)
         if spike_times:
-            self.spikes(held, key, ("spike_times",), 0.0)
+            self.spikes(changed, held, key, ("spike_times",), 0.0)
 
     def activation(self, kind: str) -> None:
         key = (TABLE_OF_KIND[kind],)
@@ -180,10 +205,10 @@ class _Import:
         key = ("dendritic_recordings", label)
         old = self._old(key)
         source = VoltageSource(self.campaign, key, self._trials(old), label, _columns(old))
-        held = self.table(source, old)
+        changed, held = self.table(source, old)
         if threshold is not None:
             target = ("dendritic_spike_times", f"{label}_{threshold}")
-            self.spikes(held, key, target, threshold)
+            self.spikes(changed, held, key, target, threshold)
 
     def parameterfiles(self, path_map: Mapping[str, str]) -> None:
         self.step("parameterfiles")
@@ -303,7 +328,7 @@ def init(
         if voltage_traces:
             jobs.append(partial(run.voltage_traces, spike_times))
         elif spike_times:
-            spikes = partial(run.spikes, None, ("voltage_traces",), ("spike_times",), 0.0)
+            spikes = partial(run.spikes, False, None, ("voltage_traces",), ("spike_times",), 0.0)
             jobs.append(spikes)
         if dendritic_voltage_traces:
             threshold = dendritic_spike_times_threshold if dendritic_spike_times else None

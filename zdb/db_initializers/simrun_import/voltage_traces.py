@@ -10,9 +10,9 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from ...simrun.voltage_traces import read_voltage_trace_arrays
+from ...simrun.voltage_traces import read_time_axis, read_voltage_trace_arrays
 from .campaign import INDEX_NAME, Campaign, ResultFolder, Trial
-from .partitions import TableSource, bounds
+from .partitions import TableSource, WritePlan, bounds
 from .reporting import SimrunImportError
 
 #: name of the columns Index of voltage-trace tables (the time axis of their xarray view)
@@ -87,6 +87,17 @@ def traces_frame(*parsed: ParsedTraces) -> pd.DataFrame:
         return _trace_frame(parsed[0].values, parsed[0].index, parsed[0].t)
     values = np.concatenate([p.values for p in parsed])
     return _trace_frame(values, [i for p in parsed for i in p.index], parsed[0].t)
+
+
+def trace_rows(
+    sources: Sequence[tuple[str, Sequence[int], Sequence[str]]], t: np.ndarray
+) -> pd.DataFrame:
+    """The voltage-trace table of one row range (as for :func:`parse_trace_partition`),
+    whose files must all have the time axis ``t``."""
+    parsed = parse_trace_partition(sources)
+    if not np.array_equal(parsed.t, t):
+        raise SimrunImportError(_different_time_axes(parsed.path, parsed.t, "the first file", t))
+    return traces_frame(parsed)
 
 
 def _trace_sources(
@@ -182,3 +193,31 @@ class VoltageSource(TableSource):
 
     def frame_function(self) -> Callable[..., pd.DataFrame]:
         return traces_frame
+
+    def write_plan(self) -> WritePlan | None:
+        """Each parsed partition (whole runs of one folder's trials, each file parsed
+        once) is written by the task parsing it; the chunks divide the partitions when
+        they are of one length. A lazy read gives the larger groups of :meth:`group`.
+        The time axis, which the columns need before anything is written, is read from
+        the first file alone; each task checks its files against it."""
+        import dask
+
+        parts = self.plan(self.trials)
+        first = _trace_sources(self.campaign, parts[0], self.file_of)[0][0]
+        t = read_time_axis(first)
+        self.t = t
+        self.meta = _trace_frame(np.zeros((0, len(t))), [], t)
+        frames = [
+            dask.delayed(trace_rows)(_trace_sources(self.campaign, part, self.file_of), t)
+            for part in parts
+        ]
+        groups = self.group(parts)
+        return WritePlan(
+            key=self.key,
+            meta=self.meta,
+            frames=frames,
+            lengths=[len(part) for part in parts],
+            chunk_rows=None,
+            read_lengths=[sum(len(p) for p in group) for group in groups],
+            divisions=[group[0][0].index for group in groups] + [self.trials[-1].index],
+        )

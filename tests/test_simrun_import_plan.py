@@ -1,0 +1,135 @@
+"""How the importer writes a realistic campaign: the files it creates, the partitions it
+reads by, and that on a cluster of worker processes no parsed data moves between them."""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+import pytest
+
+import zdb
+from zdb.db_initializers import load_simrun_general as lsg
+from zdb.db_initializers.simrun_import import activation as sa
+from zdb.IO import simrun_files
+from zdb.synthetic import REALISTIC, generate_campaign
+
+#: the realistic shape (375 cell types, 1,100 synapses of 270 types per trial, up to 22
+#: activation times), on few short trials
+SMALL_REALISTIC = {
+    **REALISTIC,
+    "n_folders": 2,
+    "trials_per_folder": 12,
+    "n_samples": 300,
+    "cells_per_trial": 300,
+}
+#: rows per chunk of the activation tables in these tests: several chunks on few trials
+CHUNK_ROWS = 4096
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZDB_REGISTRY", str(tmp_path_factory.mktemp("registry")))
+        yield
+
+
+@pytest.fixture(scope="module")
+def campaign(tmp_path_factory):
+    root = tmp_path_factory.mktemp("realistic")
+    return generate_campaign(root / "sim", naming="both", seed=5, **SMALL_REALISTIC)
+
+
+@pytest.fixture(scope="module")
+def small_chunks():
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sa, "ACTIVATION_CHUNK_ROWS", CHUNK_ROWS)
+        yield
+
+
+@pytest.fixture(scope="module")
+def imported(campaign, tmp_path_factory, registry, small_chunks):
+    db = zdb.DataBase(tmp_path_factory.mktemp("imported") / "db")
+    lsg.init(db, campaign.path, progress=False)
+    return db
+
+
+def files_under(path) -> list[str]:
+    return [os.path.join(root, n) for root, _, names in os.walk(path) for n in names]
+
+
+def table_root(db, key: str) -> str:
+    return db.path_of(key)
+
+
+def test_an_activation_table_has_a_file_per_chunk_of_each_array_and_nothing_else(
+    imported, campaign
+):
+    root = table_root(imported, "synapse_activation")
+    nrows = campaign.n_synapse_rows
+    chunks = math.ceil(nrows / CHUNK_ROWS)
+    columns = len(imported["synapse_activation"].columns)
+    assert columns == 6 + 22  # the fixed columns and the most times on a row
+    found = files_under(root)
+    data = [f for f in found if os.sep + "c" + os.sep in f and os.sep + ".zdb" + os.sep not in f]
+    # every column and the index: one file per chunk
+    assert len(data) == (columns + 1) * chunks
+    # the two string columns' item lengths, the divisions and the metadata documents
+    assert len(found) <= len(data) + 2 * chunks + 4 * (columns + 10)
+
+
+def test_read_partitions_hold_whole_trials_and_start_in_each_chunk(imported, campaign):
+    sa_ddf = imported["synapse_activation"]
+    lengths = [len(p) for p in sa_ddf.partitions]
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    # a partition starts at the first trial starting in each chunk
+    assert (starts // CHUNK_ROWS).tolist() == list(range(len(lengths)))
+    trial = imported["sim_trial_index"][7]
+    one = sa_ddf.loc[trial]
+    assert one.npartitions == 1
+    assert len(one.compute()) == 1100
+    index = sa_ddf.index.compute()
+    assert index.is_monotonic_increasing and len(index) == campaign.n_synapse_rows
+
+
+def test_the_tables_hold_the_files_rows(imported, campaign):
+    folder = campaign.folders[1]
+    trial = f"{folder.path.name}/{folder.trials[3]:06d}"
+    table = imported["synapse_activation"].loc[trial].compute()
+    file = simrun_files.trial_file(folder.path, folder.trials[3], "synapses")
+    raw = simrun_files.read_synapse_activation(file, 22)
+    assert table["synapse_type"].tolist() == raw["synapse_type"].tolist()
+    np.testing.assert_array_equal(table.iloc[:, 6:].to_numpy(), raw.iloc[:, 6:].to_numpy())
+    cells = imported["cell_activation"]
+    assert len(cells) == campaign.n_cell_rows
+    vt = imported.get("voltage_traces", lazy=False)
+    assert vt.shape == (campaign.n_trials, SMALL_REALISTIC["n_samples"])
+    spikes = imported["spike_times"]
+    assert spikes.index.tolist() == vt.index.tolist()
+
+
+def test_on_worker_processes_no_parsed_data_moves_between_workers(
+    campaign, tmp_path, registry, small_chunks
+):
+    from distributed import Client, LocalCluster
+
+    with (
+        LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
+        ) as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
+        db = zdb.DataBase(tmp_path / "db")
+        lsg.init(db, campaign.path, client=client, parameterfiles=False, progress=False)
+
+        def incoming(dask_worker) -> list[str]:
+            return [str(k) for entry in dask_worker.transfer_incoming_log for k in entry["keys"]]
+
+        moved = [k for keys in client.run(incoming).values() for k in keys]
+        ran = client.run(lambda dask_worker: len(dask_worker.data) >= 0)
+    assert len(ran) == 2
+    # every partition is parsed, made a frame and written by the same worker
+    assert moved == []
+    assert len(db["synapse_activation"]) == campaign.n_synapse_rows
+    assert db.get("voltage_traces", lazy=False).shape[0] == campaign.n_trials
