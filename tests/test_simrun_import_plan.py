@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import math
 import os
+import shutil
 
+import dask
 import numpy as np
 import pytest
 
@@ -68,7 +70,7 @@ def test_an_activation_table_has_a_file_per_chunk_of_each_array_and_nothing_else
 ):
     root = table_root(imported, "synapse_activation")
     nrows = campaign.n_synapse_rows
-    chunks = math.ceil(nrows / CHUNK_ROWS)
+    chunks = math.ceil(nrows / (CHUNK_ROWS // 1100 * 1100))
     columns = len(imported["synapse_activation"].columns)
     assert columns == 6 + 22  # the fixed columns and the most times on a row
     found = files_under(root)
@@ -83,14 +85,42 @@ def test_read_partitions_hold_whole_trials_and_start_in_each_chunk(imported, cam
     sa_ddf = imported["synapse_activation"]
     lengths = [len(p) for p in sa_ddf.partitions]
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    # a partition starts at the first trial starting in each chunk
-    assert (starts // CHUNK_ROWS).tolist() == list(range(len(lengths)))
+    # every trial has 1,100 rows: chunks of whole trials, a read partition per chunk
+    chunk = CHUNK_ROWS // 1100 * 1100
+    assert lengths[:-1] == [chunk] * (len(lengths) - 1)
+    assert (starts // chunk).tolist() == list(range(len(lengths)))
+    cells = [len(p) for p in imported["cell_activation"].partitions]
+    assert cells[:-1] == [CHUNK_ROWS // 300 * 300] * (len(cells) - 1)
     trial = imported["sim_trial_index"][7]
     one = sa_ddf.loc[trial]
     assert one.npartitions == 1
     assert len(one.compute()) == 1100
     index = sa_ddf.index.compute()
     assert index.is_monotonic_increasing and len(index) == campaign.n_synapse_rows
+
+
+def test_trials_of_different_lengths_are_read_in_partitions_starting_in_each_chunk(
+    campaign, tmp_path, registry, small_chunks
+):
+    source = tmp_path / "sim"
+    shutil.copytree(campaign.path, source)
+    rng = np.random.default_rng(0)
+    for path in sorted(source.glob("*[0-9]/simulation_run*_synapses.csv")):
+        lines = path.read_text().splitlines(keepends=True)
+        keep = rng.integers(200, len(lines))
+        path.write_text("".join(lines[:keep]))
+    db = zdb.DataBase(tmp_path / "db")
+    lsg.init(db, source, parameterfiles=False, dendritic_voltage_traces=False, progress=False)
+    table = db["synapse_activation"]
+    lengths = [len(p) for p in table.partitions]
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    assert (starts // CHUNK_ROWS).tolist() == list(range(len(lengths)))
+    rows = sum(
+        len(simrun_files.read_synapse_activation(p))
+        for p in source.glob("*[0-9]/simulation_run*_synapses.csv")
+    )
+    assert len(table.compute()) == rows == sum(lengths)
+    assert table.compute().index.is_monotonic_increasing
 
 
 def test_the_tables_hold_the_files_rows(imported, campaign):
@@ -114,7 +144,10 @@ def test_on_worker_processes_no_parsed_data_moves_between_workers(
 ):
     from distributed import Client, LocalCluster
 
+    # work stealing may move a task to an idle worker on a busy machine whatever the
+    # graph; without it, where each task runs follows from the graph alone
     with (
+        dask.config.set({"distributed.scheduler.work-stealing": False}),
         LocalCluster(
             n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,

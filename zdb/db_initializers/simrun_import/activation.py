@@ -185,7 +185,8 @@ class ActivationSource(TableSource):
         numbers a file), then write ranges of whole chunks of ``ACTIVATION_CHUNK_ROWS``
         rows, each parsed from its files by the task writing it (a file on a boundary is
         parsed by both neighbours). A read partition starts at the first trial starting
-        in a chunk, so reading one trial reads one partition of about a chunk."""
+        in a chunk, so reading one trial reads one partition of about a chunk (exactly
+        one chunk when every file holds as many rows: chunks are then whole trials)."""
         import dask
 
         sources = self.sources(self.trials)
@@ -203,6 +204,10 @@ class ActivationSource(TableSource):
         starts = np.concatenate([[0], np.cumsum(rows)[:-1]])
         ends = starts + rows
         chunk = ACTIVATION_CHUNK_ROWS
+        if len(set(rows.tolist())) == 1 and 0 < rows[0] <= chunk:
+            # trials of one length: chunks of whole trials, so that a read partition is
+            # exactly one chunk
+            chunk = chunk // int(rows[0]) * int(rows[0])
         per_task = chunk * max(1, -(-nrows // (TARGET_PARTITIONS * chunk)))
         frames, lengths = [], []
         for a in range(0, nrows, per_task):
