@@ -204,15 +204,19 @@ def main(argv: list[str] | None = None) -> int:
         from distributed import Client, LocalCluster
 
         cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None)
-        client = Client(cluster)
+        # not the default scheduler: the threaded imports must run on threads
+        client = Client(cluster, set_as_default=False)
     pool = ProcessPoolExecutor(args.workers)
     parallel_parse(pool, files[: args.workers], args.workers)  # starts the processes
     db_paths = {name: workdir / f"db_{args.shape}_{name}" for name in schedulers}
 
     def do_import(name: str) -> None:
         db = zdb.DataBase(db_paths[name])
-        chosen = client if name == "distributed" else None
-        load_simrun_general.init(db, source, client=chosen, progress=False)
+        if name == "distributed":
+            load_simrun_general.init(db, source, client=client, progress=False)
+        else:
+            with dask.config.set(scheduler="threads"):
+                load_simrun_general.init(db, source, progress=False)
 
     parse_runs: list[float] = []
     parse_one_runs: list[float] = []
