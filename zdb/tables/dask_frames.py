@@ -228,10 +228,7 @@ def guarded_write(store: Store, root: str, write: Callable[[], int]) -> int | Fa
 def run_writes(store: Store, root: str, tasks: list[Any], scheduler: Any = None) -> int:
     """Compute write tasks on ``scheduler`` (as for ``dask.compute``; None: the active
     one); raise the first task's error only after all tasks have finished, and the
-    number of rows written otherwise. A write task is fused with the tasks making its
-    partition where they make nothing else (dask's linear fusion of delayed graphs): the
-    partition is made and written in one task, so on a cluster it never moves between
-    workers."""
+    number of rows written otherwise."""
     import dask
 
     try:
