@@ -77,10 +77,16 @@ def empty_db(tmp_path: Path) -> zdb.DataBase:
 def fresh_db(tmp_path: Path) -> zdb.DataBase:
     """A database with the example campaign imported, without parameter files and
     dendritic traces (as ISF's fixture)."""
+    return import_example(tmp_path / "db")
+
+
+def import_example(path: Path) -> zdb.DataBase:
+    """A database at ``path`` with the example campaign imported, without parameter
+    files and dendritic traces (as ISF's ``fresh_db``); skips where the data is absent."""
     need_example_data()
     from zdb.db_initializers import load_simrun_general
 
-    db = zdb.DataBase(tmp_path / "db")
+    db = zdb.DataBase(path)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the example's known oddities are tested elsewhere
         load_simrun_general.init(

@@ -4,37 +4,19 @@ ISF's dask msgpack dumpers on a dask client, read back equal."""
 
 from __future__ import annotations
 
-import warnings
-
 import pytest
 from pandas.testing import assert_frame_equal
 
-import zdb
 from zdb.IO.LoaderDumper import dask_to_categorized_msgpack, dask_to_msgpack
 
-from ...conftest import EXAMPLE_PREFIX, TEST_DATA_FOLDER, TEST_SIMULATION_DATA_FOLDER
+from ...conftest import import_example
 
 
 @pytest.fixture(scope="module")
 def fresh_db(tmp_path_factory):
     """ISF's ``fresh_db`` (conftest.py), imported once for this module: each test
     writes keys of its own dumper's name."""
-    if not TEST_SIMULATION_DATA_FOLDER.is_dir():
-        pytest.skip(f"the real ISF example data is not at {TEST_DATA_FOLDER} (../shared)")
-    from zdb.db_initializers import load_simrun_general
-
-    db = zdb.DataBase(tmp_path_factory.mktemp("real") / "db")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the example's known oddities are tested elsewhere
-        load_simrun_general.init(
-            db,
-            TEST_SIMULATION_DATA_FOLDER,
-            parameterfiles=False,
-            dendritic_voltage_traces=False,
-            path_map={EXAMPLE_PREFIX: str(TEST_DATA_FOLDER)},
-            progress=False,
-        )
-    return db
+    return import_example(tmp_path_factory.mktemp("real") / "db")
 
 
 def real_data_generic(db, dumper, client=None):
