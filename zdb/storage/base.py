@@ -113,6 +113,12 @@ class Store(ABC):
         Symbolic links are not followed (UnsafePathError)."""
         return self.read_bytes(path), None
 
+    def read_range(self, path: str, start: int, stop: int | None = None) -> bytes:
+        """Bytes ``start`` to ``stop`` (None: the end) of the file ``path``; a negative
+        ``start`` counts from the end (the last ``-start`` bytes), as in fsspec. Raises
+        as :meth:`read_bytes`; stores that can read part of a file override this."""
+        return self.read_bytes(path)[start:stop]
+
     def read_many(self, paths: list[str]) -> dict[str, bytes]:
         """The contents of several files, by path; concurrently where the store gains
         from it. Raises FileNotFoundError when one is missing."""

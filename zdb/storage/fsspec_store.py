@@ -94,6 +94,12 @@ class FsspecStore(Store):
         except (IsADirectoryError, NotADirectoryError) as e:
             raise FileNotFoundError(self.full(path)) from e
 
+    def read_range(self, path: str, start: int, stop: int | None = None) -> bytes:
+        try:
+            return self.fs.cat_file(self._p(path), start=start, end=stop)
+        except (IsADirectoryError, NotADirectoryError) as e:
+            raise FileNotFoundError(self.full(path)) from e
+
     def read_with_stat(self, path: str) -> tuple[bytes, os.stat_result | None]:
         archive = self._chain[2:]
         if self.protocol != "zip" or "://" in archive:

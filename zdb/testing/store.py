@@ -108,6 +108,18 @@ class StoreTests:
         with pytest.raises(FileNotFoundError):
             store.read_many(["a/zarr.json", "a/missing"])
 
+    def test_read_range_reads_a_part_or_the_end_of_a_file(self) -> None:
+        data = bytes(range(256)) * 4
+        store = self.store_with({**TREE, "a/.v1/data/c/9": data})
+        path = "a/.v1/data/c/9"
+        assert store.read_range(path, 0, 10) == data[:10]
+        assert store.read_range(path, 100, 300) == data[100:300]
+        assert store.read_range(path, 1000) == data[1000:]
+        assert store.read_range(path, -20) == data[-20:]
+        assert store.read_range(path, 1000, 2000) == data[1000:]  # beyond the end: short
+        with pytest.raises(FileNotFoundError):
+            store.read_range("a/missing", 0, 4)
+
     def test_read_with_stat_describes_the_local_file_or_none(self) -> None:
         store = self.store_with(TREE)
         data, st = store.read_with_stat("a/.v1/data/c/0")
