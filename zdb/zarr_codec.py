@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from .storage import Store, join
+from .zarr_shards import inner_layout, sharding_codec
 
 #: the documents of a Zarr node (v3 and v2); a name no array or group may take
 METADATA_FILES = frozenset({"zarr.json", ".zarray", ".zgroup", ".zattrs", ".zmetadata"})
@@ -150,22 +151,25 @@ def array_metadata(
     level: int = DEFAULT_ZSTD_LEVEL,
     compressor: dict | None = None,
     flat_chunk_keys: bool = False,
+    shards: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """The ``zarr.json`` document (as a dict) zarr-python writes for an array of
     ``dtype`` and ``shape`` in chunks of ``chunks``, compressed with zstd at ``level``
     (or with ``compressor``, from :func:`blosc`), its chunk keys separated by ``/``
-    (or ``.`` with ``flat_chunk_keys``). Parts of it are shared between documents:
-    serialise it, do not change it."""
+    (or ``.`` with ``flat_chunk_keys``); with ``shards``, the chunks are stored in
+    shards of that shape (see :mod:`zdb.zarr_shards`). Parts of it are shared between
+    documents: serialise it, do not change it."""
     dt, fill, chain = _dtype_parts(np.dtype(dtype), level)
     if compressor is not None:
         chain = [chain[0], compressor]
+    grid = [max(1, int(c)) for c in chunks]
+    if shards is not None:
+        chain = [sharding_codec(grid, chain)]
+        grid = [max(1, int(c)) for c in shards]
     meta: dict[str, Any] = {
         "shape": [int(n) for n in shape],
         "data_type": dt,
-        "chunk_grid": {
-            "name": "regular",
-            "configuration": {"chunk_shape": [max(1, int(c)) for c in chunks]},
-        },
+        "chunk_grid": {"name": "regular", "configuration": {"chunk_shape": grid}},
         "chunk_key_encoding": FLAT_CHUNK_KEY_ENCODING if flat_chunk_keys else CHUNK_KEY_ENCODING,
         "fill_value": fill,
         "codecs": chain,
@@ -210,11 +214,15 @@ def dumps(meta: dict[str, Any]) -> bytes:
 # -- reading metadata -------------------------------------------------------------------
 
 
-def chunk_kind(meta: dict[str, Any], *, blosc: bool = False) -> str | None:
+def chunk_kind(meta: dict[str, Any], *, blosc: bool = False, sharded: bool = False) -> str | None:
     """``"bytes"`` or ``"vlen"`` for an array whose chunks this module reads (the
     layout written here, compressed with zstd, or also with Blosc when ``blosc``: read
-    those with :func:`compressor_of`), else None (read it through zarr-python)."""
-    array_codecs = meta.get("codecs") or []
+    those with :func:`compressor_of`), else None (read it through zarr-python). With
+    ``sharded``, also for a sharded array, whose chunks are those inside its shards
+    (see :func:`shard_shape`); without, None for one."""
+    if inner_layout(meta) is not None and not sharded:
+        return None
+    array_codecs = _chunk_codecs(meta)
     names = [c.get("name") for c in array_codecs]
     if (
         meta.get("chunk_grid", {}).get("name") != "regular"
@@ -257,8 +265,26 @@ def numpy_dtype(meta: dict[str, Any]) -> np.dtype:
 
 
 def chunk_shape(meta: dict[str, Any]) -> tuple[int, ...]:
-    """The shape of an array's (regular) chunks."""
+    """The shape of an array's (regular) chunks: of those inside its shards when it
+    is sharded."""
+    inner = inner_layout(meta)
+    if inner is not None:
+        return inner[0]
     return tuple(meta["chunk_grid"]["configuration"]["chunk_shape"])
+
+
+def shard_shape(meta: dict[str, Any]) -> tuple[int, ...] | None:
+    """The shape of an array's shards (see :mod:`zdb.zarr_shards`), None when its
+    chunks are files of their own."""
+    if inner_layout(meta) is None:
+        return None
+    return tuple(meta["chunk_grid"]["configuration"]["chunk_shape"])
+
+
+def _chunk_codecs(meta: dict[str, Any]) -> list[dict[str, Any]]:
+    """The codecs of an array's chunks: those inside its shards when it is sharded."""
+    inner = inner_layout(meta)
+    return inner[1] if inner is not None else (meta.get("codecs") or [])
 
 
 # -- chunks -----------------------------------------------------------------------------
@@ -325,7 +351,7 @@ def compressor_of(meta: dict[str, Any]) -> Any:
     """The numcodecs codec of an array's compressor (its second codec), see
     :func:`compressor_codec`; ValueError for one this module does not read."""
     try:
-        return compressor_codec(meta["codecs"][1])
+        return compressor_codec(_chunk_codecs(meta)[1])
     except (KeyError, IndexError, TypeError, AttributeError):
         raise ValueError(f"codecs {meta.get('codecs')}") from None
 

@@ -304,8 +304,9 @@ class RowWriter:
 
 def write_tasks(lengths: list[int], rows: int, parts: list[Any], write: Any) -> list[Any]:
     """Delayed calls ``write(row_start, nrows, *pieces)`` covering every row once, each
-    with whole chunks of ``rows`` rows (the last chunk may be short): a partition's inner
-    chunks in one call, a chunk straddling partitions with the slices of each."""
+    with whole files (chunks or shards) of ``rows`` rows (the last may be short): a
+    partition's inner files in one call, a file straddling partitions with the slices
+    of each."""
     import dask
 
     nrows = sum(lengths)
@@ -347,6 +348,7 @@ def write_zarr(
     lengths: Sequence[int] | None = None,
     scheduler: Any = None,
     read_partitions: tuple[Sequence[int], Sequence[Any]] | None = None,
+    shard_rows: int | None = None,
 ) -> dict[str, Any]:
     """Write the frame ``value`` computes to in the Zarr layout, in parallel; returns the
     table description. ``lengths``: the rows of each partition, when the caller knows
@@ -357,7 +359,11 @@ def write_zarr(
     ``read_partitions``: ``(lengths, divisions)`` of the partitions a lazy read gives,
     when they differ from the frame's: its partitions then only split the writing (each
     task writes whole chunks of one partition when ``chunk_rows`` divides them), and
-    ``divisions`` (sorted index labels) stand for the frame's in the first pass."""
+    ``divisions`` (sorted index labels) stand for the frame's in the first pass.
+    ``shard_rows``: the chunks of every ``shard_rows`` rows in one file, a Zarr shard (a
+    multiple of the chunk rows; see :mod:`zdb.zarr_shards`): fewer files, which is
+    what writing costs most on a disk or a cluster file system; a task then writes
+    whole shards, best when the partitions are whole shards too."""
 
     level = zarr_layout.ZSTD_LEVEL if level is None else level
     stored = None if read_partitions is None else read_partitions[1]
@@ -380,6 +386,7 @@ def write_zarr(
         chunk_rows=chunk_rows,
         partitions=lengths,
         source="dask",
+        shard_rows=shard_rows,
     )
     if read_partitions is None:
         set_partitions(plan, lengths, found.divisions)
@@ -396,7 +403,7 @@ def write_zarr(
     # would depend on), so that a write depends on its partition alone
     writer = RowWriter(plan, store, root, level)
     parts = value.to_delayed()
-    tasks = write_tasks(lengths, plan.chunk_rows, parts, writer.write)
+    tasks = write_tasks(lengths, plan.shard_rows or plan.chunk_rows, parts, writer.write)
     written = run_writes(store, root, tasks, scheduler)
     if written != nrows:
         raise DataBaseException(

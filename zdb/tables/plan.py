@@ -75,6 +75,8 @@ class ArrayNode:
     optional: bool = False
     #: the Blosc codec of a numeric array (see :mod:`.codecs`), None for zstd
     compressor: dict[str, Any] | None = None
+    #: the shape of its shards (see :mod:`zdb.zarr_shards`), None: a file per chunk
+    shards: tuple[int, ...] | None = None
 
 
 @dataclass
@@ -116,6 +118,9 @@ class TablePlan:
     static: dict[str, np.ndarray] = field(default_factory=dict)
     #: every slot by its auxiliary group
     slots: dict[str, Slot] = field(default_factory=dict)
+    #: rows per shard of the row arrays (None: a file per chunk); a write task writes
+    #: whole files, so whole shards
+    shard_rows: int | None = None
 
     # building
 
@@ -301,15 +306,47 @@ def plan_table(
     chunk_rows: int | None = None,
     partitions: list[int] | None = None,
     source: str = "pandas",
+    shard_rows: int | None = None,
 ) -> TablePlan:
     """Plan how a table like ``sample`` (the data, or a dask frame's meta) is stored.
 
     ``range_index``: the table's RangeIndex, kept as attributes, or None to store the
     index as arrays. ``partitions``: the lengths of a dask frame's partitions, which
     the default ``chunk_rows`` is chosen to divide (see :func:`aligned_chunk_rows`).
-    Every optional auxiliary array is planned; the pandas writer drops those that hold
-    nothing.
+    ``shard_rows``: the row arrays are stored in shards of this many rows, a multiple
+    of the chunk rows (see :mod:`zdb.zarr_shards`). Every optional auxiliary array is
+    planned; the pandas writer drops those that hold nothing.
     """
+    plan = _plan(sample, nrows, range_index, layout, chunk_rows, partitions, source)
+    if shard_rows is not None:
+        _shard(plan, shard_rows)
+    return plan
+
+
+def _shard(plan: TablePlan, shard_rows: int) -> None:
+    """Store the row arrays of ``plan`` in shards of ``shard_rows`` rows."""
+    if type(shard_rows) is not int or shard_rows < 1 or shard_rows % plan.chunk_rows:
+        raise UnsupportedValueError(
+            f"shard_rows={shard_rows!r} is not a multiple of the table's {plan.chunk_rows} "
+            "rows per chunk: give a multiple of chunk_rows, or no shard_rows"
+        )
+    if shard_rows == plan.chunk_rows:
+        return  # a shard of one chunk: as well a file of its own
+    for path, node in plan.nodes.items():
+        if path not in plan.static and node.chunks[0] == plan.chunk_rows:
+            node.shards = (shard_rows, *node.chunks[1:])
+    plan.shard_rows = shard_rows
+
+
+def _plan(
+    sample: pd.DataFrame | pd.Series,
+    nrows: int,
+    range_index: pd.RangeIndex | None,
+    layout: str,
+    chunk_rows: int | None,
+    partitions: list[int] | None,
+    source: str,
+) -> TablePlan:
     is_series = isinstance(sample, pd.Series)
     if layout not in ("auto", "columns", "block"):
         raise UnsupportedValueError(f"layout must be 'auto', 'columns' or 'block', not {layout!r}")

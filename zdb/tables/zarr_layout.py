@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .. import zarr_codec
+from .. import zarr_codec, zarr_shards
 from ..exceptions import DataBaseException
 from ..storage import Store, join
 from . import missing
@@ -56,6 +56,7 @@ def array_metadata(node: ArrayNode, level: int) -> dict[str, Any]:
         attributes=node.attrs,
         level=level,
         compressor=node.compressor,
+        shards=node.shards,
     )
 
 
@@ -71,23 +72,26 @@ def chunk_jobs(
     row_start: int,
     level: int,
 ) -> list[Callable[[], None]]:
-    """Jobs writing the chunks of ``node`` covered by ``data`` (rows from ``row_start``).
+    """Jobs writing the chunks of ``node`` covered by ``data`` (rows from ``row_start``),
+    a file each, or a shard of them each when the node is sharded.
 
-    ``row_start`` must be on a chunk boundary and ``data`` must end on one or at the
-    end of the array: a job always writes whole chunks, so parallel writers of
-    different rows never touch the same chunk.
+    ``row_start`` must be on a chunk (shard) boundary and ``data`` must end on one or
+    at the end of the array: a job always writes whole files, so parallel writers of
+    different rows never touch the same file.
     """
     rows = node.chunks[0]
-    if row_start % rows or (
-        (row_start + len(data)) % rows and row_start + len(data) != node.shape[0]
+    per_file = node.shards[0] if node.shards is not None else rows
+    if row_start % per_file or (
+        (row_start + len(data)) % per_file and row_start + len(data) != node.shape[0]
     ):
-        raise AssertionError(f"rows {row_start}+{len(data)} are not aligned to chunks of {rows}")
+        raise AssertionError(
+            f"rows {row_start}+{len(data)} are not aligned to files of {per_file} rows"
+        )
     kind = "vlen" if node.dtype.kind in "OT" else "bytes"
     if is_arrow(data):
         kind = "arrow"
     elif kind == "vlen" and data.dtype != object:
         data = data.astype(object)
-    jobs: list[Callable[[], None]] = []
     col_chunks = (
         [(0, None)]
         if kind == "arrow" or data.ndim == 1
@@ -96,22 +100,35 @@ def chunk_jobs(
             for c in range(max(1, -(-data.shape[1] // node.chunks[1])))
         ]
     )
-    for offset in range(0, len(data), rows):
+
+    def encode(piece: Any) -> bytes | None:
+        if node.optional and not piece.any():
+            return None
+        if kind == "arrow":
+            return zarr_codec.encode_arrow_chunk(piece, rows, level)
+        return zarr_codec.encode_chunk(piece, node.chunks, level, node.compressor)
+
+    jobs: list[Callable[[], None]] = []
+    for offset in range(0, len(data), per_file):
         for c, cols in col_chunks:
-            piece = data[offset : offset + rows]
-            k = (row_start + offset) // rows
+            piece = data[offset : offset + per_file]
+            k = (row_start + offset) // per_file
             if cols is not None:
                 piece = piece[:, cols]
             key = [k] if cols is None else [k, c]
 
             def job(piece: Any = piece, key: list[int] = key) -> None:
-                if node.optional and not piece.any():
+                if node.shards is None:
+                    encoded = encode(piece)
+                    if encoded is not None:
+                        store.write_bytes(_chunk_path(root, node.path, key), encoded)
                     return
-                if kind == "arrow":
-                    encoded = zarr_codec.encode_arrow_chunk(piece, node.chunks[0], level)
-                else:
-                    encoded = zarr_codec.encode_chunk(piece, node.chunks, level, node.compressor)
-                store.write_bytes(_chunk_path(root, node.path, key), encoded)
+                # chunks beyond the array's end are left out of the shard (fill value)
+                inner = [encode(piece[i : i + rows]) for i in range(0, len(piece), rows)]
+                inner += [None] * (per_file // rows - len(inner))
+                if any(chunk is not None for chunk in inner) or not node.optional:
+                    shard = zarr_shards.encode_shard(inner)
+                    store.write_bytes(_chunk_path(root, node.path, key), shard)
 
             jobs.append(job)
     return jobs
@@ -137,10 +154,10 @@ def write_metadata(store: Store, root: str, plan: TablePlan, level: int, attrs: 
 
 
 def _read_chunk(store: Store, path: str, absent: list[str] | None) -> bytes | None:
-    """The stored bytes of one chunk. A missing chunk of an optional array (``absent``
-    given) holds only the fill value: None, and its path noted in ``absent``. A missing
-    chunk of any other array raises FileNotFoundError: zdb writes every one (see
-    :mod:`.missing`)."""
+    """The stored bytes of one chunk (or shard). A missing file of an optional array
+    (``absent`` given) holds only the fill value: None, and its path noted in
+    ``absent``. A missing file of any other array raises FileNotFoundError: zdb writes
+    every one (see :mod:`.missing`)."""
     try:
         return store.read_bytes(path)
     except FileNotFoundError:
@@ -148,6 +165,80 @@ def _read_chunk(store: Store, path: str, absent: list[str] | None) -> bytes | No
             raise
         absent.append(path)
         return None
+
+
+class _ChunkFiles:
+    """Where the chunks of one array are: a file each, or inside shards. Reading the
+    chunks of one file (a shard) goes through :meth:`read`, a job per file, so that each
+    shard is read once however many of its chunks a read needs."""
+
+    def __init__(self, store: Store, root: str, path: str, meta: dict[str, Any]) -> None:
+        self.store = store
+        self.root = root
+        self.path = path
+        self.chunks = zarr_codec.chunk_shape(meta)
+        shards = zarr_codec.shard_shape(meta)
+        self.per_file = (
+            (1,) * len(self.chunks)
+            if shards is None
+            else tuple(s // c for s, c in zip(shards, self.chunks, strict=True))
+        )
+        self.sharded = shards is not None
+
+    def file_of(self, key: Sequence[int]) -> tuple[int, ...]:
+        """The grid position of the file holding chunk ``key``."""
+        return tuple(k // p for k, p in zip(key, self.per_file, strict=True))
+
+    def read(
+        self, file_key: Sequence[int], keys: Sequence[Sequence[int]], absent: list[str] | None
+    ) -> list[bytes | None]:
+        """The encoded bytes of the chunks ``keys`` (all in the file ``file_key``); None
+        for a chunk holding only the fill value. From a shard, its index (read once per
+        process: a written version never changes) and then one range covering the
+        chunks are read, not the whole shard."""
+        where = _chunk_path(self.root, self.path, file_key)
+        if not self.sharded:
+            raw = _read_chunk(self.store, where, absent)
+            return [raw for _ in keys]
+        try:
+            index = _shard_index(self.store, where, int(np.prod(self.per_file)))
+        except FileNotFoundError:
+            if absent is None:
+                raise
+            absent.append(where)
+            return [None for _ in keys]
+        inner = [tuple(k % p for k, p in zip(key, self.per_file, strict=True)) for key in keys]
+        spans = index[[int(np.ravel_multi_index(i, self.per_file)) for i in inner]]
+        present = spans[:, 0] != zarr_shards.EMPTY
+        if not present.any():
+            return [None for _ in keys]
+        # Python ints: offsets read from disk may be anything, and uint64 sums wrap
+        lo = min(int(o) for o in spans[present, 0])
+        hi = max(int(o) + int(n) for o, n in spans[present])
+        body = self.store.read_range(where, lo, hi)
+        if len(body) != hi - lo:
+            raise _damaged(self.store.full(where), "the shard is shorter than its index says")
+        return [
+            body[int(o) - lo : int(o) - lo + int(n)] if ok else None
+            for (o, n), ok in zip(spans, present, strict=True)
+        ]
+
+
+def _damaged(where: str, what: str) -> DataBaseException:
+    return DataBaseException(
+        f"{where}: {what}; the table is damaged: delete the key and write it again"
+    )
+
+
+@functools.lru_cache(maxsize=4096)
+def _shard_index(store: Store, path: str, nchunks: int) -> np.ndarray:
+    """The checked index of the shard at ``path`` (its last bytes)."""
+    size = zarr_shards.index_bytes(nchunks)
+    tail = store.read_range(path, -size)
+    try:
+        return zarr_shards.read_index(tail, nchunks, store.full(path))
+    except zarr_shards.ShardError as e:
+        raise _damaged(store.full(path), str(e)) from None
 
 
 @dataclass
@@ -169,14 +260,15 @@ def _plan_read(
     guard: Guard,
     cols: np.ndarray | None = None,
 ) -> _ArrayRead:
-    kind = zarr_codec.chunk_kind(meta, blosc=True)
+    kind = zarr_codec.chunk_kind(meta, blosc=True, sharded=True)
     shape = tuple(meta["shape"])
     start, stop = rows if rows is not None else (0, shape[0])
     optional = is_optional(meta)
     if kind is None:
         return _zarr_read(store, root, path, (start, stop), cols, guard, optional)
     dtype = zarr_codec.numpy_dtype(meta)
-    chunks = zarr_codec.chunk_shape(meta)
+    files = _ChunkFiles(store, root, path, meta)
+    chunks = files.chunks
     compressor = zarr_codec.compressor_of(meta)
     fill = meta.get("fill_value")
     absent: list[str] | None = [] if optional else None
@@ -191,7 +283,27 @@ def _plan_read(
         for c in np.unique(sel // chunks[1]) if len(sel) else []:
             where = np.flatnonzero(sel // chunks[1] == c)
             col_groups.append((int(c), where, sel[where] - c * chunks[1]))
-    jobs: list[Callable[[], None]] = []
+
+    def place(raw: bytes | None, where: Any, within: Any, src: slice, dst: slice) -> None:
+        if raw is None:
+            if where is None:
+                out[dst] = fill
+            else:
+                out[dst, where] = fill
+            return
+        full = src.start == 0 and src.stop == chunks[0]
+        if kind == "bytes" and where is None and full and out.flags.c_contiguous:
+            # straight into the output: no chunk-sized copy
+            zarr_codec.decompress(raw, out[dst].view(np.uint8), compressor)
+            return
+        chunk = zarr_codec.decode_chunk(raw, kind, dtype, chunks, compressor)
+        if where is None:
+            out[dst] = chunk[src]
+        else:
+            out[dst, where] = chunk[src][:, within]
+
+    # the chunks to read, grouped by the file (chunk or shard) holding them
+    by_file: dict[tuple[int, ...], list[tuple[list[int], Any, Any, slice, slice]]] = {}
     rows_per = chunks[0]
     for k in range(start // rows_per, -(-stop // rows_per)) if nrows else []:
         lo, hi = max(start, k * rows_per), min(stop, (k + 1) * rows_per)
@@ -203,27 +315,16 @@ def _plan_read(
             else [([k, c], where, within) for c, where, within in col_groups]
         )
         for key, where, within in targets:
+            by_file.setdefault(files.file_of(key), []).append((key, where, within, src, dst))
+    jobs: list[Callable[[], None]] = []
+    for file_key, members in by_file.items():
 
-            def job(key=key, where=where, within=within, src=src, dst=dst) -> None:
-                raw = _read_chunk(store, _chunk_path(root, path, key), absent)
-                if raw is None:
-                    if where is None:
-                        out[dst] = fill
-                    else:
-                        out[dst, where] = fill
-                    return
-                full = src.start == 0 and src.stop == chunks[0]
-                if kind == "bytes" and where is None and full and out.flags.c_contiguous:
-                    # straight into the output: no chunk-sized copy
-                    zarr_codec.decompress(raw, out[dst].view(np.uint8), compressor)
-                    return
-                chunk = zarr_codec.decode_chunk(raw, kind, dtype, chunks, compressor)
-                if where is None:
-                    out[dst] = chunk[src]
-                else:
-                    out[dst, where] = chunk[src][:, within]
+        def job(file_key: tuple[int, ...] = file_key, members: list = members) -> None:
+            raws = files.read(file_key, [m[0] for m in members], absent)
+            for raw, (_, where, within, src, dst) in zip(raws, members, strict=True):
+                place(raw, where, within, src, dst)
 
-            jobs.append(job)
+        jobs.append(job)
     return _ArrayRead(out, jobs, absent if absent is not None else [])
 
 
@@ -378,7 +479,7 @@ class StoredTable:
         meta = self.meta(values_path)
         enc = meta["attributes"]["zdb"]["encoding"]
         group = aux_group_of(values_path)
-        vlen = zarr_codec.chunk_kind(meta) == "vlen"
+        vlen = zarr_codec.chunk_kind(meta, sharded=True) == "vlen"
         if enc.get("name") == "string" and enc.get("lengths") and vlen:
             return self._arrow_strings(values_path, meta, enc, rows, batch)
         reads = {"values": self._array(values_path, rows, batch)}
@@ -411,11 +512,13 @@ class StoredTable:
 
         group = aux_group_of(values_path)
         nrows = meta["shape"][0]
-        per = zarr_codec.chunk_shape(meta)[0]
+        lengths_path = f"{group}/lengths"
+        values_files = _ChunkFiles(self.store, self.root, values_path, meta)
+        lengths_files = _ChunkFiles(self.store, self.root, lengths_path, self.meta(lengths_path))
+        per = values_files.chunks[0]
         start, stop = rows if rows is not None else (0, nrows)
         chunks = list(range(start // per, -(-stop // per))) if stop > start else []
-        lengths_path = f"{group}/lengths"
-        if zarr_codec.chunk_shape(self.meta(lengths_path))[0] != per:
+        if (lengths_files.chunks[0], lengths_files.per_file) != (per, values_files.per_file):
             raise DataBaseException(
                 f"{values_path} in {self.where}: its lengths are not chunked like it; "
                 "the table is damaged: delete the key and write it again"
@@ -424,19 +527,27 @@ class StoredTable:
         pieces: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         absent: list[str] = []
         batch.absent.append(absent)
-
+        by_file: dict[tuple[int, ...], list[int]] = {}
         for k in chunks:
+            by_file.setdefault(values_files.file_of([k]), []).append(k)
 
-            def job(k: int = k) -> None:
-                a, b = max(start, k * per) - k * per, min(stop, (k + 1) * per) - k * per
-                lens = _read_chunk(self.store, _chunk_path(self.root, lengths_path, [k]), absent)
-                if lens is None:
-                    lengths = np.zeros(per, np.uint32)
-                else:
-                    lengths = zarr_codec.decode_chunk(lens, "bytes", np.dtype("<u4"), (per,))
-                path = _chunk_path(self.root, values_path, [k])
-                raw = zarr_codec.decompress(self.store.read_bytes(path))
-                pieces[k] = (zarr_codec.vlen_items(raw, lengths, a, b), lengths[a:b])
+        for file_key, members in by_file.items():
+
+            def job(file_key: tuple[int, ...] = file_key, members: list[int] = members) -> None:
+                keys = [[k] for k in members]
+                all_lengths = lengths_files.read(file_key, keys, absent)
+                all_values = values_files.read(file_key, keys, None)
+                for k, lens, raw_values in zip(members, all_lengths, all_values, strict=True):
+                    a, b = max(start, k * per) - k * per, min(stop, (k + 1) * per) - k * per
+                    if lens is None:
+                        lengths = np.zeros(per, np.uint32)
+                    else:
+                        lengths = zarr_codec.decode_chunk(lens, "bytes", np.dtype("<u4"), (per,))
+                    if raw_values is None:  # a chunk of empty strings left out of its shard
+                        pieces[k] = (np.zeros(0, np.uint8), lengths[a:b])
+                        continue
+                    raw = zarr_codec.decompress(raw_values)
+                    pieces[k] = (zarr_codec.vlen_items(raw, lengths, a, b), lengths[a:b])
 
             batch.jobs.append(job)
 

@@ -58,6 +58,7 @@ class DaskToZarr(Dumper):
         categorize: bool = False,
         rows_per_file: int | None = None,
         read_partitions: tuple[Sequence[int], Sequence[Any]] | None = None,
+        shard_rows: int | None = None,
     ) -> dict[str, Any]:
         """Write the frame ``value`` computes to, in parallel; keywords as for
         ``pandas_to_zarr``. ``lengths``: the rows of each partition, when the caller
@@ -72,7 +73,10 @@ class DaskToZarr(Dumper):
         ``chunk_rows``. ``read_partitions``: ``(lengths, divisions)`` of the partitions
         a lazy read gives, when they differ from the frame's (whose partitions then only
         split the writing; an importer writes chunk-aligned row ranges and reads by
-        trial)."""
+        trial). ``shard_rows``: store the chunks of every ``shard_rows`` rows (a multiple
+        of ``chunk_rows``) in one file, a Zarr shard: far fewer files for a table of
+        many chunks, each written whole by one task (best with partitions of whole
+        shards); a read of a few rows reads their shard."""
         from ...tables import dask_frames, plan, write_options
 
         if not is_dask_table(value):
@@ -96,6 +100,7 @@ class DaskToZarr(Dumper):
             lengths=lengths,
             scheduler=write_options.scheduler_of(client, scheduler),
             read_partitions=read_partitions,
+            shard_rows=shard_rows,
         )
         ncols = 1 if value.ndim == 1 else len(value.columns)
         return {
