@@ -28,6 +28,8 @@ SMALL_REALISTIC = {
 }
 #: rows per chunk of the activation tables in these tests: several chunks on few trials
 CHUNK_ROWS = 4096
+#: row ranges written by one task each (and stored as one shard per array)
+WRITE_RANGES = 3
 
 
 @pytest.fixture(scope="module")
@@ -47,6 +49,7 @@ def campaign(tmp_path_factory):
 def small_chunks():
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(sa, "ACTIVATION_CHUNK_ROWS", CHUNK_ROWS)
+        mp.setattr(sa, "TARGET_PARTITIONS", WRITE_RANGES)
         yield
 
 
@@ -65,20 +68,23 @@ def table_root(db, key: str) -> str:
     return db.path_of(key)
 
 
-def test_an_activation_table_has_a_file_per_chunk_of_each_array_and_nothing_else(
+def test_an_activation_table_has_a_shard_per_write_range_of_each_array_and_nothing_else(
     imported, campaign
 ):
     root = table_root(imported, "synapse_activation")
     nrows = campaign.n_synapse_rows
-    chunks = math.ceil(nrows / (CHUNK_ROWS // 1100 * 1100))
+    chunk = CHUNK_ROWS // 1100 * 1100
+    chunks = math.ceil(nrows / chunk)
+    shards = math.ceil(chunks / math.ceil(chunks / WRITE_RANGES))
+    assert 1 < shards < chunks  # the ranges hold several chunks each
     columns = len(imported["synapse_activation"].columns)
     assert columns == 6 + 22  # the fixed columns and the most times on a row
     found = files_under(root)
     data = [f for f in found if os.sep + "c" + os.sep in f and os.sep + ".zdb" + os.sep not in f]
-    # every column and the index: one file per chunk
-    assert len(data) == (columns + 1) * chunks
+    # every column and the index: one file (a shard of its chunks) per write range
+    assert len(data) == (columns + 1) * shards
     # the two string columns' item lengths, the divisions and the metadata documents
-    assert len(found) <= len(data) + 2 * chunks + 4 * (columns + 10)
+    assert len(found) <= len(data) + 2 * shards + 4 * (columns + 10)
 
 
 def test_read_partitions_hold_whole_trials_and_start_in_each_chunk(imported, campaign):

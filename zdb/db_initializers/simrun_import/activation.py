@@ -234,6 +234,7 @@ class ActivationSource(TableSource):
             chunk_rows=chunk,
             read_lengths=np.diff(bounds_).tolist(),
             divisions=[labels[i] for i in firsts.tolist()] + [labels[-1]],
+            shard_rows=per_task,
         )
 
 

@@ -84,7 +84,8 @@ class WritePlan:
     write its chunks: only paths go to the workers and no parsed data moves between
     them. The ranges are whole chunks (``chunk_rows``, None: the dumper aligns them to
     ``lengths``); a lazy read gives the partitions ``read_lengths``, which hold whole
-    trials (``divisions``: the first trial of each, and the last trial)."""
+    trials (``divisions``: the first trial of each, and the last trial). With
+    ``shard_rows`` (the ranges' length), each range is stored as one shard per array."""
 
     key: tuple[str, ...]
     meta: pd.DataFrame
@@ -94,6 +95,7 @@ class WritePlan:
     chunk_rows: int | None
     read_lengths: list[int]
     divisions: list[str]
+    shard_rows: int | None = None
 
 
 def store_planned(db: DataBase, plan: WritePlan) -> None:
@@ -108,6 +110,7 @@ def store_planned(db: DataBase, plan: WritePlan) -> None:
         chunk_rows=plan.chunk_rows,
         lengths=plan.lengths,
         read_partitions=(plan.read_lengths, plan.divisions),
+        shard_rows=plan.shard_rows,
     )
 
 
