@@ -149,6 +149,34 @@ def test_write_tasks_cover_every_row_once_in_whole_chunks(rows):
     assert (covered == 1).all()
 
 
+def _rows_frame(bounds: tuple[int, int]) -> pd.DataFrame:
+    return pd.DataFrame({"row": np.arange(*bounds)}, index=pd.RangeIndex(*bounds))
+
+
+def _check_rows(row_start: int, expected: int, part: pd.DataFrame) -> tuple[int, int]:
+    np.testing.assert_array_equal(
+        part["row"].to_numpy(), np.arange(row_start, row_start + expected)
+    )
+    return row_start, expected
+
+
+def test_partitions_on_file_boundaries_are_made_and_written_by_one_task_each():
+    bounds = [(0, 40), (40, 80), (80, 100)]
+    ddf = dd.from_map(_rows_frame, bounds, meta=_rows_frame((0, 0)), enforce_metadata=False)
+    tasks = dask_frames.fused_writes(ddf, [40, 40, 20], 20, _check_rows)
+    assert tasks is not None and len(tasks) == 3
+    graph = dict(tasks[0].__dask_graph__())
+    # reading and writing a partition are one task: no task result holds a partition
+    assert sorted(graph) == sorted(t.key for t in tasks)
+    assert dask.compute(*tasks, scheduler="synchronous") == ((0, 40), (40, 40), (80, 20))
+
+
+def test_a_partition_starting_inside_a_file_is_written_with_its_neighbour():
+    bounds = [(0, 30), (30, 60)]
+    ddf = dd.from_map(_rows_frame, bounds, meta=_rows_frame((0, 0)), enforce_metadata=False)
+    assert dask_frames.fused_writes(ddf, [30, 30], 20, _check_rows) is None
+
+
 def test_equal_partitions_get_chunks_that_divide_them():
     assert table_plan.aligned_chunk_rows([1000, 1000, 1000, 10], 400) == 250
     assert table_plan.aligned_chunk_rows([1000, 1000], 5000) == 1000

@@ -19,6 +19,7 @@ table (cached) where it runs, so the graph stays small however wide the table is
 
 from __future__ import annotations
 
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -337,6 +338,51 @@ def write_tasks(lengths: list[int], rows: int, parts: list[Any], write: Any) -> 
     return tasks
 
 
+class _WritePartition:
+    """The function of :func:`fused_writes`: writes partition ``i`` at its offset."""
+
+    def __init__(self, write: Callable[..., Any], offsets: list[int], lengths: list[int]) -> None:
+        self.write = write
+        self.offsets = offsets
+        self.lengths = lengths
+        self.token = secrets.token_hex(16)
+
+    def __dask_tokenize__(self) -> str:
+        # one write: a name of its own (the store it writes to need not hash)
+        return self.token
+
+    def __call__(self, part: Any, partition_info: dict[str, Any] | None = None) -> Any:
+        i = (partition_info or {})["number"]
+        return self.write(self.offsets[i], self.lengths[i], part)
+
+
+def fused_writes(value: Any, lengths: list[int], rows: int, write: Any) -> list[Any] | None:
+    """One task per partition that makes it and writes it, ``write(row_start, nrows,
+    part)``, when every partition starts on a file boundary (whole files of ``rows``
+    rows; else None: see :func:`write_tasks`). Written through ``map_partitions``, which
+    dask fuses with the step making each partition (a ``from_map`` read, say): the
+    partition is never a task's result, so it is neither held nor sized nor moved
+    between workers."""
+    offsets = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(int).tolist()
+    if any(offset % rows for offset in offsets):
+        return None
+    writer = _WritePartition(write, offsets, [int(n) for n in lengths])
+    with _dask_config_lock, _no_string_conversion():
+        written = value.map_partitions(
+            writer,
+            meta=pd.Series([], dtype=object),
+            enforce_metadata=False,
+            token="zdb-write",
+        )
+        return list(written.to_delayed())
+
+
+def _no_string_conversion() -> Any:
+    import dask
+
+    return dask.config.set({"dataframe.convert-string": False})
+
+
 def write_zarr(
     store: Store,
     root: str,
@@ -402,8 +448,10 @@ def write_zarr(
     # the writer travels inside each task (not as a task of its own that every write
     # would depend on), so that a write depends on its partition alone
     writer = RowWriter(plan, store, root, level)
-    parts = value.to_delayed()
-    tasks = write_tasks(lengths, plan.shard_rows or plan.chunk_rows, parts, writer.write)
+    rows = plan.shard_rows or plan.chunk_rows
+    tasks = fused_writes(value, lengths, rows, writer.write)
+    if tasks is None:
+        tasks = write_tasks(lengths, rows, value.to_delayed(), writer.write)
     written = run_writes(store, root, tasks, scheduler)
     if written != nrows:
         raise DataBaseException(
@@ -556,10 +604,9 @@ def dask_frame(
     conversion off. ``dask.config.set`` changes the config of the whole process, and
     threads entering and leaving it at once could leave it off for good: the lock makes
     zdb's own changes take turns."""
-    import dask
     import dask.dataframe as dd
 
-    with _dask_config_lock, dask.config.set({"dataframe.convert-string": False}):
+    with _dask_config_lock, _no_string_conversion():
         return dd.from_map(
             reader,
             ranges,
