@@ -18,7 +18,8 @@ then measures, in one run:
   started before timing), and in this one process;
 - ``import``: ``init`` with ``--workers`` dask worker threads and, unless
   ``--schedulers threads``, on a ``distributed.LocalCluster`` of ``--workers``
-  single-threaded worker processes (started before timing), each into a new database;
+  single-threaded worker processes (started, and the modules the import runs imported
+  on them, before timing), each into a new database;
 - the database's size and number of files (those of ``synapse_activation`` too);
 - ``read one trial``: ``db['synapse_activation'].loc[<a trial>].compute()`` in a fresh
   Python process, timed from opening the database (``zdb.DataBase(path)``) after the
@@ -172,6 +173,14 @@ def disk_usage(path: Path) -> tuple[int, int]:
     return size, count
 
 
+def _import_modules() -> None:
+    """Import the modules an import runs (on a worker, before timing)."""
+    import pyarrow.csv  # noqa: F401
+
+    import zdb.db_initializers.load_simrun_general  # noqa: F401
+    import zdb.tables.dask_frames  # noqa: F401
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workdir", type=Path, default=None)
@@ -206,6 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None)
         # not the default scheduler: the threaded imports must run on threads
         client = Client(cluster, set_as_default=False)
+        # the workers import what the import runs, as this process has (and as the
+        # parsing processes do before their timing)
+        client.run(_import_modules)
     pool = ProcessPoolExecutor(args.workers)
     parallel_parse(pool, files[: args.workers], args.workers)  # starts the processes
     db_paths = {name: workdir / f"db_{args.shape}_{name}" for name in schedulers}

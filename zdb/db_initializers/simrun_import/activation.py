@@ -216,9 +216,7 @@ class ActivationSource(TableSource):
             last = int(np.searchsorted(starts, b, side="left"))
             skip = a - int(starts[first])
             part, counts = sources[first:last], rows[first:last].tolist()
-            frames.append(
-                dask.delayed(activation_rows)(part, counts, self.kind, self.width, skip, b - a)
-            )
+            frames.append((activation_rows, (part, counts, self.kind, self.width, skip, b - a)))
             lengths.append(b - a)
         # the first trial starting at or after each chunk's start begins a read partition
         firsts = np.unique(np.searchsorted(starts, np.arange(0, nrows, chunk), side="left"))

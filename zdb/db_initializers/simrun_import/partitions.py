@@ -89,8 +89,8 @@ class WritePlan:
 
     key: tuple[str, ...]
     meta: pd.DataFrame
-    #: delayed frames of the row ranges, and their lengths
-    frames: list[Any]
+    #: how each row range's frame is made, ``(function, arguments)``, and their lengths
+    frames: list[tuple[Callable[..., pd.DataFrame], tuple[Any, ...]]]
     lengths: list[int]
     chunk_rows: int | None
     read_lengths: list[int]
@@ -98,11 +98,18 @@ class WritePlan:
     shard_rows: int | None = None
 
 
-def store_planned(db: DataBase, plan: WritePlan) -> None:
-    """Store the table of ``plan``: each range's frame is made and written in one place."""
-    import dask.dataframe as dd
+def _made(recipe: tuple[Callable[..., pd.DataFrame], tuple[Any, ...]]) -> pd.DataFrame:
+    function, args = recipe
+    return function(*args)
 
-    ddf = dd.from_delayed(plan.frames, meta=plan.meta, verify_meta=False)
+
+def store_planned(db: DataBase, plan: WritePlan) -> None:
+    """Store the table of ``plan``: each range's frame is made and written by one task
+    (the frame is read with ``from_map``, which dask fuses with the write), so it is
+    never held, sized or moved between workers."""
+    from ...tables.dask_frames import dask_frame
+
+    ddf = dask_frame(_made, plan.frames, plan.meta, None, "zdb-import")
     db.set(
         plan.key,
         ddf,

@@ -200,7 +200,6 @@ class VoltageSource(TableSource):
         they are of one length. A lazy read gives the larger groups of :meth:`group`.
         The time axis, which the columns need before anything is written, is read from
         the first file alone; each task checks its files against it."""
-        import dask
 
         parts = self.plan(self.trials)
         first = _trace_sources(self.campaign, parts[0], self.file_of)[0][0]
@@ -208,8 +207,7 @@ class VoltageSource(TableSource):
         self.t = t
         self.meta = _trace_frame(np.zeros((0, len(t))), [], t)
         frames = [
-            dask.delayed(trace_rows)(_trace_sources(self.campaign, part, self.file_of), t)
-            for part in parts
+            (trace_rows, (_trace_sources(self.campaign, part, self.file_of), t)) for part in parts
         ]
         groups = self.group(parts)
         return WritePlan(
