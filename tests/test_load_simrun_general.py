@@ -700,3 +700,16 @@ def test_a_voltage_trace_header_that_is_not_utf8_is_a_format_error_naming_the_fi
     path.write_bytes(b"t\tVm run 0\xe9\n0.0\t-70.0\n")
     with pytest.raises(zdb.IO.simrun_files.SimrunFormatError, match=str(path)):
         zdb.IO.simrun_files.read_voltage_trace_header(path)
+
+
+def test_tables_built_at_once_share_one_pool_of_dask_threads():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from zdb.db_initializers.simrun_import.run import _shared_threads
+
+    with dask.config.set(scheduler="threads", num_workers=3), _shared_threads():
+        pool = dask.config.get("pool")
+        assert isinstance(pool, ThreadPoolExecutor) and pool._max_workers == 3
+    assert dask.config.get("pool", None) is None
+    with dask.config.set(scheduler="synchronous"), _shared_threads():
+        assert dask.config.get("pool", None) is None

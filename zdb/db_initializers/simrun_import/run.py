@@ -4,9 +4,9 @@ the tables two at a time, copy the parameter files, write the metadata last)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -242,6 +242,26 @@ class _Import:
         self.db.set("metadata", metadata, dumper="pandas_to_zarr")
 
 
+@contextmanager
+def _shared_threads() -> Iterator[None]:
+    """With dask's threaded scheduler, one pool of its threads for the tables built at
+    once: each computing in its own thread, they would each get a pool of their own,
+    more threads than cores, which made the import slower than building one table
+    at a time. Other schedulers (and a pool already configured) are left as they are."""
+    import dask
+    from dask import threaded
+    from dask.base import get_scheduler
+    from dask.system import CPU_COUNT
+
+    # None: no scheduler set and no distributed client, so dask's default, threads
+    if get_scheduler() not in (None, threaded.get) or dask.config.get("pool", None) is not None:
+        yield
+        return
+    with ThreadPoolExecutor(dask.config.get("num_workers", None) or CPU_COUNT) as pool:
+        with dask.config.set(pool=pool):
+            yield
+
+
 def init(
     db: DataBase,
     simresult_path: str | os.PathLike,
@@ -304,7 +324,7 @@ def init(
     chosen = client if client is not None else scheduler
     context = dask.config.set(scheduler=chosen) if chosen is not None else nullcontext()
     distributed = chosen is not None and "Client" in type(chosen).__name__
-    with context, progress_bar(progress, distributed) as step:
+    with context, _shared_threads(), progress_bar(progress, distributed) as step:
         step("scanning result folders")
         campaign = scan_campaign(
             root,
