@@ -212,3 +212,21 @@ def test_the_dumper_takes_shard_rows_and_the_database_reads_it(tmp_path):
     pd.testing.assert_frame_equal(db.get("t", lazy=False), ddf.compute())
     view = db.get("t", as_xarray=True)
     np.testing.assert_array_equal(view["x"].values, frame["x"].to_numpy())
+
+
+def test_a_2d_block_is_sharded_by_rows_and_reads_any_rows_and_columns(tmp_path):
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame(rng.normal(size=(3000, 600)), columns=np.arange(600) * 0.025)
+    store = LocalStore(tmp_path)
+    ddf = dd.from_pandas(frame, npartitions=3, sort=True)
+    dask_frames.write_zarr(store, "t", ddf, chunk_rows=250, shard_rows=1000, scheduler="sync")
+    table = zarr_layout.StoredTable(store, "t")
+    block = table.table["block"]["array"]
+    assert zarr_codec.shard_shape(table.meta(block))[0] == 1000
+    column_chunks = -(-600 // zarr_codec.chunk_shape(table.meta(block))[1])
+    assert column_chunks > 1
+    assert len(store.files(f"t/{block}/c")) == 3 * column_chunks  # a shard per row range
+    pd.testing.assert_frame_equal(table.read(), frame)
+    cols = [3, 300, 599]
+    back = table.read(rows=(600, 2400), columns=frame.columns[cols])
+    pd.testing.assert_frame_equal(back, frame.iloc[600:2400, cols])
