@@ -19,7 +19,7 @@ import zdb
 from zdb import zarr_codec, zarr_shards
 from zdb.exceptions import DataBaseException, UnsupportedValueError
 from zdb.storage import LocalStore
-from zdb.tables import dask_frames, zarr_layout
+from zdb.tables import chunk_files, dask_frames, zarr_layout
 
 
 class CountingStore(LocalStore):
@@ -127,21 +127,43 @@ def test_zdb_reads_the_shards_zarr_python_writes_empty_chunks_and_the_edge_too(t
     np.testing.assert_array_equal(read.out, data[150:950])
 
 
-def test_reading_a_few_rows_reads_each_shard_index_once_and_one_range(tmp_path):
+def _x_reads(store: CountingStore) -> list[tuple[str, int | None, int | None]]:
+    return [r for r in store.reads if r[0].startswith("t/x/")]
+
+
+def test_a_small_shard_is_one_request_and_then_its_index_is_known(tmp_path):
     store = CountingStore(tmp_path)
     expected = _write(store, _frame(1000), npartitions=5, chunk_rows=50, shard_rows=200)
     table = zarr_layout.StoredTable(store, "t")
     store.reads.clear()
     back = table.read(rows=(410, 470), columns=["x"])
     pd.testing.assert_frame_equal(back, expected.iloc[410:470][["x"]])
-    x_reads = [r for r in store.reads if r[0].startswith("t/x/")]
-    # the shard's index (its last bytes), then the one chunk the rows are in
-    assert [r[0] for r in x_reads] == ["t/x/c/2", "t/x/c/2"]
-    assert x_reads[0][1] == -zarr_shards.index_bytes(4) and x_reads[0][2] is None
+    # the shard is smaller than the tail read first: index and chunks in one request
+    assert _x_reads(store) == [("t/x/c/2", -chunk_files.SHARD_TAIL_BYTES, None)]
+    store.reads.clear()
+    pd.testing.assert_frame_equal(
+        table.read(rows=(400, 420), columns=["x"]), expected.iloc[400:420][["x"]]
+    )
+    (path, start, stop), *more = _x_reads(store)
+    assert path == "t/x/c/2" and start >= 0 and stop is not None and not more
+
+
+def test_a_large_shard_is_read_by_its_index_and_the_range_of_the_chunks_needed(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(chunk_files, "SHARD_TAIL_BYTES", 1)
+    store = CountingStore(tmp_path)
+    expected = _write(store, _frame(1000), npartitions=5, chunk_rows=50, shard_rows=200)
+    table = zarr_layout.StoredTable(store, "t")
+    store.reads.clear()
+    back = table.read(rows=(410, 470), columns=["x"])
+    pd.testing.assert_frame_equal(back, expected.iloc[410:470][["x"]])
+    (p1, s1, e1), (p2, s2, e2) = _x_reads(store)
+    assert (p1, s1, e1) == ("t/x/c/2", -zarr_shards.index_bytes(4), None)
+    assert p2 == "t/x/c/2" and 0 <= s2 < e2 < (tmp_path / "t/x/c/2").stat().st_size
     store.reads.clear()
     table.read(rows=(400, 420), columns=["x"])
-    x_reads = [r for r in store.reads if r[0].startswith("t/x/")]
-    assert len(x_reads) == 1  # the index is known now
+    assert len(_x_reads(store)) == 1  # the index is known now
 
 
 def test_shard_rows_that_are_not_whole_chunks_are_refused(tmp_path):
@@ -157,7 +179,7 @@ def test_a_damaged_shard_index_raises_naming_the_file(tmp_path):
     raw = bytearray(path.read_bytes())
     raw[-1] ^= 0xFF
     path.write_bytes(bytes(raw))
-    zarr_layout._shard_index.cache_clear()
+    chunk_files.indexes.clear()
     with pytest.raises(DataBaseException, match=r"t/x/c/1.*damaged"):
         zarr_layout.StoredTable(store, "t").read(columns=["x"])
 
@@ -171,7 +193,7 @@ def test_a_shard_index_pointing_beyond_the_file_raises(tmp_path):
     index = np.frombuffer(raw[-size:-4], "<u8").reshape(4, 2).copy()
     index[1] = (2**63, 10)  # far beyond the end, and wrapping when added in uint64
     path.write_bytes(raw[:-size] + _index(index))
-    zarr_layout._shard_index.cache_clear()
+    chunk_files.indexes.clear()
     with pytest.raises(DataBaseException, match="damaged"):
         zarr_layout.StoredTable(store, "t").read(columns=["x"])
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ from .. import zarr_codec, zarr_shards
 from ..exceptions import DataBaseException
 from ..storage import Store, join
 from . import missing
+from .chunk_files import ChunkFiles, chunk_path
 from .encodings import aux_roles, decode_column, is_arrow, keep_object
 from .labels import (
     build_index,
@@ -58,10 +59,6 @@ def array_metadata(node: ArrayNode, level: int) -> dict[str, Any]:
         compressor=node.compressor,
         shards=node.shards,
     )
-
-
-def _chunk_path(root: str, path: str, index: Sequence[int]) -> str:
-    return join(root, path, zarr_codec.chunk_key(index))
 
 
 def chunk_jobs(
@@ -121,14 +118,14 @@ def chunk_jobs(
                 if node.shards is None:
                     encoded = encode(piece)
                     if encoded is not None:
-                        store.write_bytes(_chunk_path(root, node.path, key), encoded)
+                        store.write_bytes(chunk_path(root, node.path, key), encoded)
                     return
                 # chunks beyond the array's end are left out of the shard (fill value)
                 inner = [encode(piece[i : i + rows]) for i in range(0, len(piece), rows)]
                 inner += [None] * (per_file // rows - len(inner))
                 if any(chunk is not None for chunk in inner) or not node.optional:
                     shard = zarr_shards.encode_shard(inner)
-                    store.write_bytes(_chunk_path(root, node.path, key), shard)
+                    store.write_bytes(chunk_path(root, node.path, key), shard)
 
             jobs.append(job)
     return jobs
@@ -151,94 +148,6 @@ def write_metadata(store: Store, root: str, plan: TablePlan, level: int, attrs: 
     ]
     run_jobs(jobs, store)
     store.write_bytes(join(root, "zarr.json"), group_document(attrs, consolidated=consolidated))
-
-
-def _read_chunk(store: Store, path: str, absent: list[str] | None) -> bytes | None:
-    """The stored bytes of one chunk (or shard). A missing file of an optional array
-    (``absent`` given) holds only the fill value: None, and its path noted in
-    ``absent``. A missing file of any other array raises FileNotFoundError: zdb writes
-    every one (see :mod:`.missing`)."""
-    try:
-        return store.read_bytes(path)
-    except FileNotFoundError:
-        if absent is None:
-            raise
-        absent.append(path)
-        return None
-
-
-class _ChunkFiles:
-    """Where the chunks of one array are: a file each, or inside shards. Reading the
-    chunks of one file (a shard) goes through :meth:`read`, a job per file, so that each
-    shard is read once however many of its chunks a read needs."""
-
-    def __init__(self, store: Store, root: str, path: str, meta: dict[str, Any]) -> None:
-        self.store = store
-        self.root = root
-        self.path = path
-        self.chunks = zarr_codec.chunk_shape(meta)
-        shards = zarr_codec.shard_shape(meta)
-        self.per_file = (
-            (1,) * len(self.chunks)
-            if shards is None
-            else tuple(s // c for s, c in zip(shards, self.chunks, strict=True))
-        )
-        self.sharded = shards is not None
-
-    def file_of(self, key: Sequence[int]) -> tuple[int, ...]:
-        """The grid position of the file holding chunk ``key``."""
-        return tuple(k // p for k, p in zip(key, self.per_file, strict=True))
-
-    def read(
-        self, file_key: Sequence[int], keys: Sequence[Sequence[int]], absent: list[str] | None
-    ) -> list[bytes | None]:
-        """The encoded bytes of the chunks ``keys`` (all in the file ``file_key``); None
-        for a chunk holding only the fill value. From a shard, its index (read once per
-        process: a written version never changes) and then one range covering the
-        chunks are read, not the whole shard."""
-        where = _chunk_path(self.root, self.path, file_key)
-        if not self.sharded:
-            raw = _read_chunk(self.store, where, absent)
-            return [raw for _ in keys]
-        try:
-            index = _shard_index(self.store, where, int(np.prod(self.per_file)))
-        except FileNotFoundError:
-            if absent is None:
-                raise
-            absent.append(where)
-            return [None for _ in keys]
-        inner = [tuple(k % p for k, p in zip(key, self.per_file, strict=True)) for key in keys]
-        spans = index[[int(np.ravel_multi_index(i, self.per_file)) for i in inner]]
-        present = spans[:, 0] != zarr_shards.EMPTY
-        if not present.any():
-            return [None for _ in keys]
-        # Python ints: offsets read from disk may be anything, and uint64 sums wrap
-        lo = min(int(o) for o in spans[present, 0])
-        hi = max(int(o) + int(n) for o, n in spans[present])
-        body = self.store.read_range(where, lo, hi)
-        if len(body) != hi - lo:
-            raise _damaged(self.store.full(where), "the shard is shorter than its index says")
-        return [
-            body[int(o) - lo : int(o) - lo + int(n)] if ok else None
-            for (o, n), ok in zip(spans, present, strict=True)
-        ]
-
-
-def _damaged(where: str, what: str) -> DataBaseException:
-    return DataBaseException(
-        f"{where}: {what}; the table is damaged: delete the key and write it again"
-    )
-
-
-@functools.lru_cache(maxsize=4096)
-def _shard_index(store: Store, path: str, nchunks: int) -> np.ndarray:
-    """The checked index of the shard at ``path`` (its last bytes)."""
-    size = zarr_shards.index_bytes(nchunks)
-    tail = store.read_range(path, -size)
-    try:
-        return zarr_shards.read_index(tail, nchunks, store.full(path))
-    except zarr_shards.ShardError as e:
-        raise _damaged(store.full(path), str(e)) from None
 
 
 @dataclass
@@ -267,7 +176,7 @@ def _plan_read(
     if kind is None:
         return _zarr_read(store, root, path, (start, stop), cols, guard, optional)
     dtype = zarr_codec.numpy_dtype(meta)
-    files = _ChunkFiles(store, root, path, meta)
+    files = ChunkFiles(store, root, path, meta)
     chunks = files.chunks
     compressor = zarr_codec.compressor_of(meta)
     fill = meta.get("fill_value")
@@ -513,8 +422,8 @@ class StoredTable:
         group = aux_group_of(values_path)
         nrows = meta["shape"][0]
         lengths_path = f"{group}/lengths"
-        values_files = _ChunkFiles(self.store, self.root, values_path, meta)
-        lengths_files = _ChunkFiles(self.store, self.root, lengths_path, self.meta(lengths_path))
+        values_files = ChunkFiles(self.store, self.root, values_path, meta)
+        lengths_files = ChunkFiles(self.store, self.root, lengths_path, self.meta(lengths_path))
         per = values_files.chunks[0]
         start, stop = rows if rows is not None else (0, nrows)
         chunks = list(range(start // per, -(-stop // per))) if stop > start else []
