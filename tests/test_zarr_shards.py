@@ -15,7 +15,6 @@ import zarr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import zdb
 from zdb import zarr_codec, zarr_shards
 from zdb.exceptions import DataBaseException, UnsupportedValueError
 from zdb.storage import LocalStore
@@ -226,12 +225,19 @@ def test_any_sharding_reads_back_any_row_range(
     pd.testing.assert_frame_equal(table.read(rows=(lo, hi)), expected.iloc[lo:hi])
 
 
-def test_the_dumper_takes_shard_rows_and_the_database_reads_it(tmp_path):
-    db = zdb.DataBase(tmp_path / "db")
+@pytest.mark.parametrize("tail", ["whole", "index_first"])
+def test_the_dumper_takes_shard_rows_and_the_database_reads_it_anywhere(db, tail, monkeypatch):
+    if tail == "index_first":  # every shard read by its index, then a range
+        monkeypatch.setattr(chunk_files, "SHARD_TAIL_BYTES", 1)
     frame = _frame(600)
     ddf = dd.from_pandas(frame, npartitions=3, sort=True)
     db.set("t", ddf, dumper="dask_to_zarr", chunk_rows=100, shard_rows=200)
-    pd.testing.assert_frame_equal(db.get("t", lazy=False), ddf.compute())
+    expected = ddf.compute()
+    pd.testing.assert_frame_equal(db.get("t", lazy=False), expected)
+    lazy = db["t"]
+    pd.testing.assert_frame_equal(
+        lazy.loc["trial000250":"trial000420"].compute(), expected.loc["trial000250":"trial000420"]
+    )
     view = db.get("t", as_xarray=True)
     np.testing.assert_array_equal(view["x"].values, frame["x"].to_numpy())
 
