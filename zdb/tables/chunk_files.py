@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -80,23 +81,54 @@ class _Indexes:
 indexes = _Indexes()
 
 
+@dataclass(frozen=True)
+class ChunkLayout:
+    """What reading an array's chunks takes from its metadata, parsed once per table."""
+
+    #: "bytes" or "vlen" (see ``zarr_codec.chunk_kind``); None: read through zarr-python
+    kind: str | None
+    #: vlen-utf8 chunks compressed with zstd alone (read as Arrow strings)
+    zstd_strings: bool
+    dtype: np.dtype | None = None
+    chunks: tuple[int, ...] = ()
+    #: chunks per file along each dimension (all 1 without shards)
+    per_file: tuple[int, ...] = ()
+    compressor: Any = None
+
+    @property
+    def sharded(self) -> bool:
+        return any(p > 1 for p in self.per_file)
+
+    @classmethod
+    def of(cls, meta: dict[str, Any]) -> ChunkLayout:
+        kind = zarr_codec.chunk_kind(meta, blosc=True, sharded=True)
+        zstd_strings = zarr_codec.chunk_kind(meta, sharded=True) == "vlen"
+        if kind is None:
+            return cls(None, zstd_strings)
+        chunks = zarr_codec.chunk_shape(meta)
+        shards = zarr_codec.shard_shape(meta) or chunks
+        return cls(
+            kind,
+            zstd_strings,
+            zarr_codec.numpy_dtype(meta),
+            chunks,
+            tuple(s // c for s, c in zip(shards, chunks, strict=True)),
+            zarr_codec.compressor_of(meta),
+        )
+
+
 class ChunkFiles:
     """The chunks of one array: a file each, or inside shards. :meth:`read` gets the
     chunks of one file (a job per file), so a shard is read once however many of its
     chunks a read needs."""
 
-    def __init__(self, store: Store, root: str, path: str, meta: dict[str, Any]) -> None:
+    def __init__(self, store: Store, root: str, path: str, layout: ChunkLayout) -> None:
         self.store = store
         self.root = root
         self.path = path
-        self.chunks = zarr_codec.chunk_shape(meta)
-        shards = zarr_codec.shard_shape(meta)
-        self.per_file = (
-            (1,) * len(self.chunks)
-            if shards is None
-            else tuple(s // c for s, c in zip(shards, self.chunks, strict=True))
-        )
-        self.sharded = shards is not None
+        self.chunks = layout.chunks
+        self.per_file = layout.per_file
+        self.sharded = layout.sharded
 
     def file_of(self, key: Sequence[int]) -> tuple[int, ...]:
         """The grid position of the file holding chunk ``key``."""

@@ -22,7 +22,7 @@ from .. import zarr_codec, zarr_shards
 from ..exceptions import DataBaseException
 from ..storage import Store, join
 from . import missing
-from .chunk_files import ChunkFiles, chunk_path
+from .chunk_files import ChunkFiles, ChunkLayout, chunk_path
 from .encodings import aux_roles, decode_column, is_arrow, keep_object
 from .labels import (
     build_index,
@@ -168,17 +168,21 @@ def _plan_read(
     rows: tuple[int, int] | None,
     guard: Guard,
     cols: np.ndarray | None = None,
+    layout: ChunkLayout | None = None,
 ) -> _ArrayRead:
-    kind = zarr_codec.chunk_kind(meta, blosc=True, sharded=True)
+    """Plan reading rows ``rows`` (and columns ``cols``) of the array at ``path``;
+    ``layout``: its :class:`ChunkLayout`, when parsed before."""
+    layout = ChunkLayout.of(meta) if layout is None else layout
+    kind = layout.kind
     shape = tuple(meta["shape"])
     start, stop = rows if rows is not None else (0, shape[0])
     optional = is_optional(meta)
     if kind is None:
         return _zarr_read(store, root, path, (start, stop), cols, guard, optional)
-    dtype = zarr_codec.numpy_dtype(meta)
-    files = ChunkFiles(store, root, path, meta)
+    dtype = layout.dtype
+    files = ChunkFiles(store, root, path, layout)
     chunks = files.chunks
-    compressor = zarr_codec.compressor_of(meta)
+    compressor = layout.compressor
     fill = meta.get("fill_value")
     absent: list[str] | None = [] if optional else None
     nrows = stop - start
@@ -318,10 +322,18 @@ class StoredTable:
         self.metas: dict[str, Any] = dict(
             ((doc.get("consolidated_metadata") or {}).get("metadata")) or {}
         )
+        self.layouts: dict[str, ChunkLayout] = {}
 
     @property
     def where(self) -> str:
         return self.store.full(self.root)
+
+    def layout(self, path: str) -> ChunkLayout:
+        """The parsed chunk layout of the array at ``path`` (kept: the table is cached)."""
+        layout = self.layouts.get(path)
+        if layout is None:
+            layout = self.layouts[path] = ChunkLayout.of(self.meta(path))
+        return layout
 
     def meta(self, path: str) -> dict[str, Any]:
         meta = self.metas.get(path)
@@ -369,7 +381,8 @@ class StoredTable:
         cols: np.ndarray | None = None,
     ) -> _ArrayRead:
         """Plan reading (rows ``rows`` and columns ``cols`` of) the array at ``path``."""
-        read = _plan_read(self.store, self.root, path, self.meta(path), rows, self.guard, cols)
+        meta, layout = self.meta(path), self.layout(path)
+        read = _plan_read(self.store, self.root, path, meta, rows, self.guard, cols, layout)
         batch.jobs += read.jobs
         batch.absent.append(read.absent)
         return read
@@ -388,7 +401,7 @@ class StoredTable:
         meta = self.meta(values_path)
         enc = meta["attributes"]["zdb"]["encoding"]
         group = aux_group_of(values_path)
-        vlen = zarr_codec.chunk_kind(meta, sharded=True) == "vlen"
+        vlen = self.layout(values_path).zstd_strings
         if enc.get("name") == "string" and enc.get("lengths") and vlen:
             return self._arrow_strings(values_path, meta, enc, rows, batch)
         reads = {"values": self._array(values_path, rows, batch)}
@@ -422,8 +435,8 @@ class StoredTable:
         group = aux_group_of(values_path)
         nrows = meta["shape"][0]
         lengths_path = f"{group}/lengths"
-        values_files = ChunkFiles(self.store, self.root, values_path, meta)
-        lengths_files = ChunkFiles(self.store, self.root, lengths_path, self.meta(lengths_path))
+        values_files = ChunkFiles(self.store, self.root, values_path, self.layout(values_path))
+        lengths_files = ChunkFiles(self.store, self.root, lengths_path, self.layout(lengths_path))
         per = values_files.chunks[0]
         start, stop = rows if rows is not None else (0, nrows)
         chunks = list(range(start // per, -(-stop // per))) if stop > start else []
