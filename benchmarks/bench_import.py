@@ -134,8 +134,15 @@ print(time.perf_counter() - t0, part.npartitions, len(df))
 """
 
 
+#: the environment this script started with: distributed's LocalCluster leaves
+#: ``MALLOC_TRIM_THRESHOLD_`` and ``OMP_NUM_THREADS`` set in this process (for its
+#: workers), which would slow down the fresh process reading one trial
+_START_ENVIRONMENT = dict(os.environ)
+
+
 def read_one_trial_fresh(db_path: Path, trial: str, repeat: int) -> tuple[float, int]:
-    """Best time of opening the database and reading one trial in a fresh process."""
+    """Best time of opening the database and reading one trial in a fresh process
+    (started with the environment this script was started with)."""
     times, parts = [], 0
     for _ in range(repeat):
         out = subprocess.run(
@@ -143,6 +150,7 @@ def read_one_trial_fresh(db_path: Path, trial: str, repeat: int) -> tuple[float,
             check=True,
             capture_output=True,
             text=True,
+            env=_START_ENVIRONMENT,
         ).stdout.split()
         times.append(float(out[0]))
         parts = int(out[1])
