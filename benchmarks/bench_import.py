@@ -181,6 +181,28 @@ def disk_usage(path: Path) -> tuple[int, int]:
     return size, count
 
 
+#: the goals of these figures: (figure, limit, the shapes it applies to)
+GOALS = [
+    ("import_threads_over_parse", 1.5, ("default", "realistic")),
+    ("import_distributed_over_parse", 1.5, ("default", "realistic")),
+    ("distributed_over_threads", 1.2, ("default", "realistic")),
+    ("db_threads_files", 2030, ("realistic",)),  # ISF's import of the same campaign
+    ("one_trial_fresh_ms", 50, ("default", "realistic")),
+]
+
+
+def goal_lines(figures: dict[str, Any], shape: str) -> list[str]:
+    """Each goal of this shape with this run's figure: met, or missed by how much."""
+    lines = []
+    for name, limit, shapes in GOALS:
+        if shape not in shapes or name not in figures:
+            continue
+        value = figures[name]
+        verdict = "met" if value <= limit else f"missed by {100 * (value / limit - 1):.0f} %"
+        lines.append(f"{'goal ' + name:>34}: {value} (at most {limit}: {verdict})")
+    return lines
+
+
 def _import_modules() -> None:
     """Import the modules an import runs (on a worker, before timing)."""
     import pyarrow.csv  # noqa: F401
@@ -317,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     for name, value in figures.items():
         print(f"{name:>34}: {value}")
+    for line in goal_lines(figures, args.shape):
+        print(line)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
     return 0
