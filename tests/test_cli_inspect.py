@@ -136,3 +136,20 @@ def test_a_missing_key_is_an_error_naming_what_to_do(capsys, place):
         assert "nope" in result.err and "zdb ls" in result.err
     result = run(capsys, "diff", place.url, "vm", *place.args)
     assert result.code == 1 and "--other" in result.err
+
+
+def test_info_shows_the_chunks_and_shards_of_a_sharded_table(capsys, tmp_path):
+    import dask.dataframe as dd
+
+    import zdb
+
+    db = zdb.DataBase(tmp_path / "db")
+    frame = pd.DataFrame({"x": np.arange(1000.0)})
+    ddf = dd.from_pandas(frame, npartitions=2)
+    db.set("t", ddf, dumper="dask_to_zarr", chunk_rows=100, shard_rows=500)
+    info = run(capsys, "info", str(tmp_path / "db"), "t", "--json").json()
+    [x] = [a for a in info["arrays"] if a["path"] == "x"]
+    assert x["chunks"] == [100] and x["shards"] == [500]
+    assert x["codecs"][0].startswith("sharding_indexed(")
+    text = run(capsys, "info", str(tmp_path / "db"), "t").out
+    assert "chunks [100]  shards [500]" in text

@@ -16,6 +16,7 @@ from . import commit
 from .database import DataBase
 from .format import ZARR_JSON, DatabaseNode, ForeignNode, KeyNode
 from .keys import normalize_key
+from .zarr_shards import inner_layout
 
 
 def describe(db: DataBase, key: Any) -> dict[str, Any]:
@@ -85,17 +86,21 @@ def _arrays(ref: commit.DbRef, value_path: str, files: list[str]) -> list[dict[s
 def _array(doc: dict[str, Any], path: str) -> dict[str, Any]:
     """The record of the array whose ``zarr.json`` is ``doc``, at ``path`` in the value."""
     grid = doc.get("chunk_grid")
-    chunks = None
+    chunks = shards = None
     if isinstance(grid, dict) and isinstance(grid.get("configuration"), dict):
         chunks = grid["configuration"].get("chunk_shape")
     codecs = doc.get("codecs")
     if not isinstance(codecs, list):
         codecs = []
+    inner = inner_layout(doc)
+    if inner is not None:  # the grid is of shards; the chunks are inside them
+        chunks, shards = list(inner[0]), chunks
     return {
         "path": path,
         "shape": doc.get("shape"),
         "dtype": doc.get("data_type"),
         "chunks": chunks,
+        "shards": shards,
         "codecs": [_codec(c) for c in codecs],
         "dimension_names": doc.get("dimension_names"),
     }

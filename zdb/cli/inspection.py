@@ -119,9 +119,10 @@ def run_info(args: argparse.Namespace) -> int:
     if info["arrays"]:
         print("arrays:")
         for a in info["arrays"]:
+            shards = f"  shards {a['shards']}" if a.get("shards") else ""
             print(
-                f"  {a['path']}  shape {a['shape']}  {a['dtype']}  chunks {a['chunks']}  "
-                f"codecs {', '.join(a['codecs'])}"
+                f"  {a['path']}  shape {a['shape']}  {a['dtype']}  chunks {a['chunks']}"
+                f"{shards}  codecs {', '.join(a['codecs'])}"
             )
     print("provenance:")
     _print_metadata(info["metadata"], "  ", long_fields=False)
