@@ -130,13 +130,20 @@ def _x_reads(store: CountingStore) -> list[tuple[str, int | None, int | None]]:
     return [r for r in store.reads if r[0].startswith("t/x/")]
 
 
-def test_a_small_shard_is_one_request_and_then_its_index_is_known(tmp_path):
+def _read_rows_410_to_470(tmp_path) -> tuple[CountingStore, zarr_layout.StoredTable, pd.DataFrame]:
+    """A sharded table (shards of 4 chunks of 50 rows), rows 410 to 470 of its column
+    ``x`` read (the reads recorded: those of that read only)."""
     store = CountingStore(tmp_path)
     expected = _write(store, _frame(1000), npartitions=5, chunk_rows=50, shard_rows=200)
     table = zarr_layout.StoredTable(store, "t")
     store.reads.clear()
     back = table.read(rows=(410, 470), columns=["x"])
     pd.testing.assert_frame_equal(back, expected.iloc[410:470][["x"]])
+    return store, table, expected
+
+
+def test_a_small_shard_is_one_request_and_then_its_index_is_known(tmp_path):
+    store, table, expected = _read_rows_410_to_470(tmp_path)
     # the shard is smaller than the tail read first: index and chunks in one request
     assert _x_reads(store) == [("t/x/c/2", -chunk_files.SHARD_TAIL_BYTES, None)]
     store.reads.clear()
@@ -151,12 +158,7 @@ def test_a_large_shard_is_read_by_its_index_and_the_range_of_the_chunks_needed(
     tmp_path, monkeypatch
 ):
     monkeypatch.setattr(chunk_files, "SHARD_TAIL_BYTES", 1)
-    store = CountingStore(tmp_path)
-    expected = _write(store, _frame(1000), npartitions=5, chunk_rows=50, shard_rows=200)
-    table = zarr_layout.StoredTable(store, "t")
-    store.reads.clear()
-    back = table.read(rows=(410, 470), columns=["x"])
-    pd.testing.assert_frame_equal(back, expected.iloc[410:470][["x"]])
+    store, table, _ = _read_rows_410_to_470(tmp_path)
     (p1, s1, e1), (p2, s2, e2) = _x_reads(store)
     assert (p1, s1, e1) == ("t/x/c/2", -zarr_shards.index_bytes(4), None)
     assert p2 == "t/x/c/2" and 0 <= s2 < e2 < (tmp_path / "t/x/c/2").stat().st_size

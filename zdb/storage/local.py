@@ -21,6 +21,8 @@ import secrets
 import shutil
 import stat
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..exceptions import UnsafePathError
@@ -148,7 +150,10 @@ class LocalStore(Store):
     def read_bytes(self, path: str) -> bytes:
         return self.read_with_stat(path)[0]
 
-    def read_with_stat(self, path: str) -> tuple[bytes, os.stat_result]:
+    @contextmanager
+    def _reading(self, path: str) -> Iterator[int]:
+        """The file ``path`` open for reading: not a link itself (``O_NOFOLLOW``), and no
+        link on the way to it."""
         check_relative(path)
         full = self.full(path)
         try:
@@ -162,25 +167,17 @@ class LocalStore(Store):
         try:
             # checked once the file is found: reading a missing key costs no lstat
             self._check_folders(path)
-            return read_fd(fd)
+            yield fd
         finally:
             os.close(fd)
 
+    def read_with_stat(self, path: str) -> tuple[bytes, os.stat_result]:
+        with self._reading(path) as fd:
+            return read_fd(fd)
+
     def read_range(self, path: str, start: int, stop: int | None = None) -> bytes:
-        check_relative(path)
-        full = self.full(path)
-        try:
-            fd = os.open(full, _READ_FLAGS)
-        except NotADirectoryError:
-            raise FileNotFoundError(errno.ENOENT, "No such file", full) from None
-        except OSError as e:
-            if e.errno == errno.ELOOP:
-                raise self._unsafe(full) from None
-            raise
-        try:
-            self._check_folders(path)
-            size = os.fstat(fd).st_size
-            first, last, _ = slice(start, stop).indices(size)
+        with self._reading(path) as fd:
+            first, last, _ = slice(start, stop).indices(os.fstat(fd).st_size)
             out = []
             while first < last:
                 got = os.pread(fd, last - first, first)
@@ -189,8 +186,6 @@ class LocalStore(Store):
                 out.append(got)
                 first += len(got)
             return b"".join(out)
-        finally:
-            os.close(fd)
 
     def exists(self, path: str) -> bool:
         return os.path.lexists(self._check_folders(path))
