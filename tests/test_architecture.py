@@ -277,7 +277,7 @@ COMPONENTS = {
         "zdb.tree",
         "zdb.display",
     },
-    "zdb.describe": {"zdb.commit", "zdb.database", "zdb.format", "zdb.keys"},
+    "zdb.describe": {"zdb.commit", "zdb.database", "zdb.format", "zdb.keys", "zdb.zarr_shards"},
     "zdb.check": {
         "zdb.commit",
         "zdb.database",
