@@ -154,21 +154,7 @@ def read_voltage_trace_arrays(path: PathLike, *, use_threads: bool = True) -> Vo
     n_columns = 1 + len(trials)
     if is_blank(body):
         return VoltageTraceArrays(np.empty(0), trials, np.empty((len(trials), 0)))
-    names = [f"c{i}" for i in range(n_columns)]
-    try:
-        table = pcsv.read_csv(
-            pa.py_buffer(body),
-            read_options=pcsv.ReadOptions(column_names=names, use_threads=use_threads),
-            parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False),
-            convert_options=pcsv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.float64()), null_values=[]
-            ),
-        )
-    except pa.ArrowInvalid as e:
-        raise SimrunFormatError(
-            f"{os.fspath(path)}: every row must hold {n_columns} tab separated numbers "
-            f"(t and one value per trial in the header): {e}"
-        ) from None
+    table = _parse_body(path, body, n_columns, n_columns, use_threads)
     t = table.column(0).to_numpy()
     values = np.empty((len(trials), table.num_rows), dtype=np.float64)
     for i in range(len(trials)):
@@ -185,14 +171,25 @@ def read_time_axis(path: PathLike) -> np.ndarray:
     n_columns = 1 + len(_trials_from_header(header, path))
     if is_blank(body):
         return np.empty(0)
+    return _parse_body(path, body, n_columns, 1, False).column(0).to_numpy()
+
+
+def _parse_body(
+    path: PathLike, body: memoryview, n_columns: int, converted: int, use_threads: bool
+) -> pa.Table:
+    """The rows of a voltage-trace file's ``body``, ``n_columns`` tab separated numbers
+    each, as float64 columns ``c0``, ``c1``, ...: the first ``converted`` of them only
+    (pyarrow still checks every row's number of fields)."""
     names = [f"c{i}" for i in range(n_columns)]
     try:
-        table = pcsv.read_csv(
+        return pcsv.read_csv(
             pa.py_buffer(body),
-            read_options=pcsv.ReadOptions(column_names=names, use_threads=False),
+            read_options=pcsv.ReadOptions(column_names=names, use_threads=use_threads),
             parse_options=pcsv.ParseOptions(delimiter="\t", quote_char=False),
             convert_options=pcsv.ConvertOptions(
-                column_types={"c0": pa.float64()}, include_columns=["c0"], null_values=[]
+                column_types=dict.fromkeys(names[:converted], pa.float64()),
+                include_columns=names[:converted],
+                null_values=[],
             ),
         )
     except pa.ArrowInvalid as e:
@@ -200,7 +197,6 @@ def read_time_axis(path: PathLike) -> np.ndarray:
             f"{os.fspath(path)}: every row must hold {n_columns} tab separated numbers "
             f"(t and one value per trial in the header): {e}"
         ) from None
-    return table.column(0).to_numpy()
 
 
 def read_voltage_traces(path: PathLike) -> pd.DataFrame:
