@@ -19,6 +19,15 @@ def _private_registry(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("ZDB_REGISTRY", str(tmp_path_factory.mktemp("registry")))
 
 
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory):
+    """Module-wide, for module-scoped fixtures that make databases: keeps them out of
+    the user's registry too (``_private_registry`` covers each test only)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ZDB_REGISTRY", str(tmp_path_factory.mktemp("registry")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     """A real S3 endpoint (moto's server on loopback) with the bucket ``zdb-tests``."""

@@ -43,14 +43,6 @@ SMALL = {
 
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    """Module-wide: keep the databases of module fixtures out of the user's registry."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ZDB_REGISTRY", str(tmp_path_factory.mktemp("registry")))
-        yield
-
-
-@pytest.fixture(scope="module")
 def campaign(tmp_path_factory):
     """A small synthetic campaign: folders of both namings and a ``_running`` folder;
     some synapses and cells without activations."""

@@ -33,13 +33,6 @@ WRITE_RANGES = 3
 
 
 @pytest.fixture(scope="module")
-def registry(tmp_path_factory):
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("ZDB_REGISTRY", str(tmp_path_factory.mktemp("registry")))
-        yield
-
-
-@pytest.fixture(scope="module")
 def campaign(tmp_path_factory):
     root = tmp_path_factory.mktemp("realistic")
     return generate_campaign(root / "sim", naming="both", seed=5, **SMALL_REALISTIC)
