@@ -45,7 +45,8 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -100,16 +101,25 @@ def _tasks_held(dask_scheduler: Any) -> int:
     return len(dask_scheduler.tasks)
 
 
-def forgotten(client: distributed.Client) -> Callable[[], None]:
-    """Wait until the cluster holds no task: it forgets a computation's results a little
-    after returning them, and a repeated graph of the same keys would reuse them."""
+@contextmanager
+def cluster(workers: int) -> Iterator[Callable[[], None]]:
+    """A ``LocalCluster`` of ``workers`` single-threaded processes as dask's scheduler;
+    yields a function that waits until the cluster holds no task: it forgets a
+    computation's results a little after returning them, and a repeated graph of the
+    same keys would reuse them."""
+    with (
+        distributed.LocalCluster(
+            n_workers=workers, threads_per_worker=1, dashboard_address=":0"
+        ) as local,
+        distributed.Client(local) as client,
+    ):
 
-    def wait() -> None:
-        deadline = time.monotonic() + 10
-        while client.run_on_scheduler(_tasks_held) and time.monotonic() < deadline:
-            time.sleep(0.01)
+        def forgotten() -> None:
+            deadline = time.monotonic() + 10
+            while client.run_on_scheduler(_tasks_held) and time.monotonic() < deadline:
+                time.sleep(0.01)
 
-    return wait
+        yield forgotten
 
 
 def celltype(synapse_type: pd.Series) -> np.ndarray:
@@ -274,13 +284,7 @@ def main(argv: list[str] | None = None) -> int:
             "pandas_with_read_s_per_million": round(t_read / per, 4),
             "pandas_over_numpy": round(t_pd / t_floor, 2),
         }
-    with (
-        distributed.LocalCluster(
-            n_workers=args.workers, threads_per_worker=1, dashboard_address=":0"
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        settle = forgotten(client)
+    with cluster(args.workers) as settle:
         for name in floors:
             per = (n_act if name != "vdensity" else n_samples) / 1e6
             dask_runs[name]()  # warm the workers (imports)
@@ -302,14 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     # the same workers with glibc's mmap threshold raised (docs/analyze.md): the nanny's
     # MALLOC_TRIM_THRESHOLD_ otherwise maps every buffer over 128 KiB afresh
     environ = "distributed.nanny.pre-spawn-environ.MALLOC_MMAP_THRESHOLD_"
-    with (
-        dask.config.set({environ: 2**25}),
-        distributed.LocalCluster(
-            n_workers=args.workers, threads_per_worker=1, dashboard_address=":0"
-        ) as cluster,
-        distributed.Client(cluster) as client,
-    ):
-        settle = forgotten(client)
+    with dask.config.set({environ: 2**25}), cluster(args.workers) as settle:
         for name in floors:
             per = (n_act if name != "vdensity" else n_samples) / 1e6
             dask_runs[name]()
