@@ -7,12 +7,14 @@ import json
 import threading
 from pathlib import Path
 
+import numcodecs
 import numpy as np
 import pandas as pd
 import pytest
 
 import zdb
 from zdb import zarr_codec
+from zdb.exceptions import DataBaseException
 from zdb.storage import LocalStore
 from zdb.tables import zarr_layout
 from zdb.tables.codecs import BLOSC_BLOCK_BYTES
@@ -162,3 +164,13 @@ def test_a_block_of_few_rows_per_chunk_gets_chunks_of_more_columns(tmp_path):
     back = zarr_layout.StoredTable(store, "b").read(rows=(7, 9), columns=[5, 2999])
     pd.testing.assert_frame_equal(back, block.iloc[7:9, [5, 2999]])
     assert _chunks(store.reads) == ["b/columns/c/0", "b/data/c/1/0"]
+
+
+def test_string_lengths_reaching_beyond_their_chunk_raise_naming_the_file(tmp_path):
+    store = LocalStore(tmp_path)
+    frame = pd.DataFrame({"s": pd.array(["ab", "cde", "f"], dtype="str")})
+    zarr_layout.write_table(store, "t", frame)
+    too_long = np.array([2, 3, 1_000_000], "<u4").tobytes()
+    (tmp_path / "t/.zdb/s/lengths/c/0").write_bytes(numcodecs.Zstd().encode(too_long))
+    with pytest.raises(DataBaseException, match=r"t/s/c/0.*damaged"):
+        zarr_layout.StoredTable(store, "t").read()

@@ -260,3 +260,20 @@ def test_a_2d_block_is_sharded_by_rows_and_reads_any_rows_and_columns(tmp_path):
     cols = [3, 300, 599]
     back = table.read(rows=(600, 2400), columns=frame.columns[cols])
     pd.testing.assert_frame_equal(back, frame.iloc[600:2400, cols])
+
+
+def test_a_string_chunk_left_out_of_its_shard_reads_as_empty_strings(tmp_path):
+    store = LocalStore(tmp_path)
+    expected = _write(store, _frame(400), npartitions=2, chunk_rows=50, shard_rows=200)
+    for path in ("t/s/c/0", "t/.zdb/s/lengths/c/0"):  # chunk 1 (rows 50 to 99) left out
+        raw = (tmp_path / path).read_bytes()
+        size = zarr_shards.index_bytes(4)
+        index = np.frombuffer(raw[-size:-4], "<u8").reshape(4, 2).copy()
+        index[1] = zarr_shards.EMPTY
+        (tmp_path / path).write_bytes(raw[:-size] + _index(index))
+    chunk_files.indexes.clear()
+    want = expected["s"].copy()
+    want[50:100] = ""
+    table = zarr_layout.StoredTable(store, "t")
+    pd.testing.assert_series_equal(table.read(columns=["s"])["s"], want)
+    pd.testing.assert_series_equal(table.read((60, 120), ["s"])["s"], want[60:120])

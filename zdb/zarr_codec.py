@@ -452,18 +452,30 @@ def vlen_from_arrow(values: Any, items: int) -> np.ndarray:
     return out
 
 
-def vlen_items(raw: bytes, lengths: np.ndarray, a: int, b: int) -> np.ndarray:
-    """The bytes of items ``a:b`` of a decompressed vlen-utf8 chunk, given the lengths
-    of its items from the first: the chunk minus the length prefixes between them."""
+def vlen_arrow(raw: bytes, lengths: np.ndarray, a: int, b: int) -> Any:
+    """Items ``a:b`` of a decompressed vlen-utf8 chunk as an Arrow ``large_string``
+    array, given the lengths of its items from the first. Each item with its length
+    prefix is one element of a binary array over ``raw`` (the prefixed items are
+    contiguous), and Arrow strips the prefixes in one copy: no Python str objects and
+    no byte-sized index arrays. The bytes are not checked to be UTF-8 (as numcodecs'
+    decoder does not either); lengths that reach beyond ``raw`` raise ValueError
+    (``pyarrow.ArrowInvalid``: ``from_buffers`` checks the offsets)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     if a == b:
-        return np.zeros(0, np.uint8)
-    lens = lengths[:b].astype(np.int64)
-    prefix = 4 + 4 * np.arange(b) + np.concatenate([[0], np.cumsum(lens[:-1])])
-    lo, hi = prefix[a] + 4, prefix[b - 1] + 4 + lens[b - 1]
-    region = np.frombuffer(raw, np.uint8)[lo:hi]
-    keep = np.ones(len(region), bool)
-    keep[((prefix[a + 1 : b] - lo)[:, None] + np.arange(4)).ravel()] = False
-    return region[keep]
+        return pa.array([], pa.large_string())
+    starts = np.empty(b + 1, np.int64)  # where each prefixed item begins in raw
+    starts[0] = 4
+    np.add(lengths[:b], 4, out=starts[1:])
+    np.cumsum(starts[1:], out=starts[1:])
+    starts[1:] += 4
+    prefixed = pa.Array.from_buffers(
+        pa.large_binary(), b - a, [None, pa.py_buffer(starts[a:]), pa.py_buffer(raw)]
+    )
+    # an explicit stop: pyarrow 26 fails on stop=None ("Negative buffer resize")
+    items = pc.binary_slice(prefixed, start=4, stop=4 + int(lengths[a:b].max()))
+    return pa.Array.from_buffers(pa.large_string(), b - a, items.buffers())
 
 
 # -- one-chunk arrays -------------------------------------------------------------------

@@ -136,7 +136,7 @@ class ChunkFiles:
 
     def read(
         self, file_key: Sequence[int], keys: Sequence[Sequence[int]], absent: list[str] | None
-    ) -> list[bytes | None]:
+    ) -> list[bytes | memoryview | None]:
         """The encoded bytes of the chunks ``keys`` (all in the file ``file_key``); None
         for a chunk holding only the fill value (or in a missing file of an optional
         array, noted in ``absent``)."""
@@ -160,10 +160,11 @@ class ChunkFiles:
         lo = min(int(o) for o in spans[present, 0])
         hi = max(int(o) + int(n) for o, n in spans[present])
         body_end = None if whole is None else len(whole) - zarr_shards.index_bytes(len(index))
+        # memoryviews: each chunk's bytes are decoded from the read buffer, not copied
         if body_end is not None and hi <= body_end:
-            body = whole[lo:hi]
+            body = memoryview(whole)[lo:hi]
         else:
-            body = self.store.read_range(where, lo, hi)
+            body = memoryview(self.store.read_range(where, lo, hi))
         if len(body) != hi - lo:
             raise damaged(self.store.full(where), "the shard is shorter than its index says")
         return [

@@ -215,7 +215,7 @@ def _encode_arrow_strings(arr: Any) -> dict[str, Any]:
 
 
 def is_arrow(values: Any) -> bool:
-    """True for a pyarrow Array (strings kept in Arrow form)."""
+    """True for a pyarrow Array or ChunkedArray (strings kept in Arrow form)."""
     return type(values).__module__.startswith("pyarrow")
 
 
@@ -326,9 +326,12 @@ def decode_column(
 
 
 def with_nulls(values: Any, mask: np.ndarray) -> Any:
-    """The Arrow string array ``values`` with the rows of ``mask`` null."""
+    """The Arrow string array (or chunked array) ``values`` with the rows of ``mask``
+    null."""
     import pyarrow as pa
 
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
     if values.offset:
         values = pa.concat_arrays([values])  # a copy starting at offset 0
     bitmap = pa.py_buffer(np.packbits(~mask, bitorder="little"))

@@ -22,7 +22,7 @@ from .. import zarr_codec, zarr_shards
 from ..exceptions import DataBaseException
 from ..storage import Store, join
 from . import missing
-from .chunk_files import ChunkFiles, ChunkLayout, chunk_path
+from .chunk_files import ChunkFiles, ChunkLayout, chunk_path, damaged
 from .encodings import aux_roles, decode_column, is_arrow, keep_object
 from .labels import (
     build_index,
@@ -428,8 +428,9 @@ class StoredTable:
         batch: _Batch,
     ) -> Callable[[], Any]:
         """Read an Arrow-backed string column as Arrow: each decompressed vlen-utf8 chunk
-        and the stored lengths of its items give the Arrow buffers, with no Python str
-        objects (a job per chunk, as the lengths array has the same chunks)."""
+        and the stored lengths of its items give an Arrow array, with no Python str
+        objects (a job per chunk, as the lengths array has the same chunks); a row range
+        over several chunks is a chunked array of them, not joined."""
         import pyarrow as pa
 
         group = aux_group_of(values_path)
@@ -466,23 +467,22 @@ class StoredTable:
                     else:
                         lengths = zarr_codec.decode_chunk(lens, "bytes", np.dtype("<u4"), (per,))
                     if raw_values is None:  # a chunk of empty strings left out of its shard
-                        pieces[k] = (np.zeros(0, np.uint8), lengths[a:b])
+                        offsets = pa.py_buffer(np.zeros(b - a + 1, np.int64))
+                        buffers = [None, offsets, pa.py_buffer(b"")]
+                        pieces[k] = pa.Array.from_buffers(pa.large_string(), b - a, buffers)
                         continue
                     raw = zarr_codec.decompress(raw_values)
-                    pieces[k] = (zarr_codec.vlen_items(raw, lengths, a, b), lengths[a:b])
+                    try:
+                        pieces[k] = zarr_codec.vlen_arrow(raw, lengths, a, b)
+                    except ValueError as e:
+                        where = self.store.full(chunk_path(self.root, values_path, file_key))
+                        raise damaged(where, str(e)) from None
 
             batch.jobs.append(job)
 
         def finish() -> Any:
-            data = [pieces[k][0] for k in chunks]
-            lens = np.concatenate([pieces[k][1] for k in chunks]) if chunks else np.zeros(0)
-            offsets = np.concatenate([[0], np.cumsum(lens, dtype=np.int64)]).astype(np.int64)
-            buffer = np.concatenate(data) if data else np.zeros(0, np.uint8)
-            values = pa.Array.from_buffers(
-                pa.large_string(),
-                len(lens),
-                [None, pa.py_buffer(offsets), pa.py_buffer(buffer)],
-            )
+            arrays = [pieces[k] for k in chunks]
+            values = arrays[0] if len(arrays) == 1 else pa.chunked_array(arrays, pa.large_string())
             parts = {"values": values, "mask": None if mask is None else mask.out}
             return decode_column(enc, parts, f"{values_path} in {self.where}")
 
