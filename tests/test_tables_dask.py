@@ -5,6 +5,7 @@ partitions (and divisions); pandas-written keys read lazily the same way."""
 from __future__ import annotations
 
 import os
+import threading
 
 import dask
 import dask.dataframe as dd
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 import zdb
 from zdb.exceptions import DataBaseException
-from zdb.tables import dask_frames
+from zdb.tables import dask_frames, pool
 from zdb.tables import plan as table_plan
 from zdb.testing import DumperRoundTripTests
 
@@ -401,3 +402,30 @@ class TestDaskToZarrRoundTrip(DumperRoundTripTests):
 
 class TestDaskToZarrRoundTripOnS3(OnS3, TestDaskToZarrRoundTrip):
     pass
+
+
+#: the threads that read files of a ThreadRecordingStore
+READ_THREADS: set[int] = set()
+
+
+class ThreadRecordingStore(zdb.storage.LocalStore):
+    """A local store noting the thread of every file read in READ_THREADS."""
+
+    def read_bytes(self, path: str) -> bytes:
+        READ_THREADS.add(threading.get_ident())
+        return super().read_bytes(path)
+
+
+@pytest.mark.parametrize("npartitions", [1, 16])
+def test_a_frame_of_a_partition_per_core_decompresses_in_the_tasks_thread(
+    tmp_path, monkeypatch, npartitions
+):
+    monkeypatch.setattr(pool, "cores", lambda: 4)
+    store = ThreadRecordingStore(tmp_path)
+    frame = pd.DataFrame({f"c{i}": np.arange(64.0) * i for i in range(6)})
+    dask_frames.write_zarr(store, "t", dd.from_pandas(frame, npartitions=npartitions))
+    lazy = dask_frames.read_lazy(store, "t")
+    READ_THREADS.clear()
+    pd.testing.assert_frame_equal(lazy.compute(scheduler="sync"), frame, check_index_type=False)
+    in_task = READ_THREADS == {threading.get_ident()}
+    assert in_task == (npartitions >= 4)

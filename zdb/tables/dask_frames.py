@@ -33,7 +33,7 @@ import pandas as pd
 from .. import progress_bars
 from ..exceptions import DataBaseException
 from ..storage import Store, join
-from . import parquet_layout, zarr_layout
+from . import parquet_layout, pool, zarr_layout
 from .encodings import is_arrow
 from .missing import AS_IS, Guard
 from .plan import TablePlan, plan_table, set_partitions, unwrap_index
@@ -543,7 +543,9 @@ class PartitionReader:
     frame. It carries only the layout, the store, the path and the chosen columns and
     re-opens the table (cached) where it runs, so the graph stays small however wide
     the table is. Its ``columns=`` keyword lets dask read only the columns a
-    computation uses."""
+    computation uses. A frame of ``partitions`` at least the cores of the process
+    reading decompresses each partition in its task's thread (see
+    :func:`.pool.in_this_thread`)."""
 
     def __init__(
         self,
@@ -552,19 +554,24 @@ class PartitionReader:
         columns: list[Any] | None = None,
         layout: str = "zarr",
         guard: Guard = AS_IS,
+        partitions: int = 1,
     ) -> None:
         self.store = store
         self.root = root
         self.default_columns = columns
         self.layout = layout
         self.guard = guard
+        self.partitions = partitions
 
     def __call__(
         self, rows: tuple[int, int], columns: list[Any] | None = None
     ) -> pd.DataFrame | pd.Series:
         chosen = self.default_columns if columns is None else columns
         table = _OPENERS[self.layout](self.store, self.root, self.guard)
-        return table.read(rows=rows, columns=chosen)
+        if self.partitions < pool.cores():
+            return table.read(rows=rows, columns=chosen)
+        with pool.in_this_thread():
+            return table.read(rows=rows, columns=chosen)
 
 
 def read_lazy(
@@ -581,7 +588,7 @@ def read_lazy(
     meta = table.read(rows=(0, 0), columns=columns)
     bounds = np.concatenate([[0], np.cumsum(table.table["partitions"])]).astype(int).tolist()
     ranges = [(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
-    reader = PartitionReader(store, root, columns, layout, guard)
+    reader = PartitionReader(store, root, columns, layout, guard, len(ranges))
     label = "zdb-read" if layout == "zarr" else f"zdb-read-{layout}"
     frame = dask_frame(reader, ranges, meta, table.divisions, label)
     return unwrap_index(table.table, frame)
