@@ -16,7 +16,13 @@ import xarray as xr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from zdb.analyze import AnalyzeError, spatiotemporal_binning, temporal_binning, voltage_binning
+from zdb.analyze import (
+    AnalyzeError,
+    _common,
+    spatiotemporal_binning,
+    temporal_binning,
+    voltage_binning,
+)
 from zdb.analyze.spatial_binning import spatial_binning
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -127,6 +133,43 @@ def test_spatial_binning_counts_times_in_the_window_per_right_closed_distance_bi
 
 
 voltages = st.one_of(st.just(np.nan), st.floats(-110, 60).map(lambda x: round(x, 3)))
+
+
+@SETTINGS
+@given(
+    st.integers(0, 40),
+    st.integers(0, 3),
+    st.integers(1, 4),
+    st.integers(1, 50),
+    bins,
+    st.data(),
+)
+def test_blocked_grouped_histogram_equals_numpy_per_group(rows, n_cols, n_groups, block, b, data):
+    size, lo, hi = b
+    edges = temporal_binning.make_edges(lo, lo + hi, size)
+    columns = [
+        np.array(data.draw(st.lists(times, min_size=rows, max_size=rows))) for _ in range(n_cols)
+    ]
+    groups = np.array(
+        data.draw(st.lists(st.integers(-1, n_groups - 1), min_size=rows, max_size=rows))
+    )
+    counts = _common.grouped_histogram(columns, edges, groups, n_groups, block=block)
+    for g in range(n_groups):
+        values = np.concatenate([c[groups == g] for c in columns]) if columns else np.zeros(0)
+        expected = np.histogram(values[~np.isnan(values)], edges)[0]
+        np.testing.assert_array_equal(counts[g], expected)
+
+
+@SETTINGS
+@given(st.integers(1, 12), st.integers(0, 9), st.integers(1, 30), st.data())
+def test_blocked_voltage_density_equals_numpy_per_time_point(n_trials, n_t, block, data):
+    values = np.array(
+        [data.draw(st.lists(voltages, min_size=n_t, max_size=n_t)) for _ in range(n_trials)]
+    ).reshape(n_trials, n_t)
+    bins = voltage_binning.get_bins(5.0, -100, 50)
+    expected = np.array([np.histogram(c[~np.isnan(c)], bins)[0] for c in values.T]).T
+    result = voltage_binning.density(values, bins, block=block)
+    np.testing.assert_array_equal(result, expected.reshape(len(bins) - 1, n_t))
 
 
 @SETTINGS

@@ -18,6 +18,8 @@ from ..exceptions import DataBaseException
 
 #: how many partial results one task of a tree reduction combines
 SPLIT_EVERY = 8
+#: values binned at a time (64 KiB of float64; see :func:`grouped_histogram`)
+BLOCK = 8192
 
 
 class AnalyzeError(DataBaseException, ValueError):
@@ -88,12 +90,40 @@ def histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     Written out because ``numpy.histogram`` sorts its input when given edges; looking
     each value up in the edges (``searchsorted``) and counting with ``bincount`` gives
     the same bins (half-open, the last one closed) in linear time."""
-    values = np.asarray(values, dtype=np.float64).ravel()
+    return grouped_histogram([np.asarray(values, dtype=np.float64).ravel()], edges)[0]
+
+
+def grouped_histogram(
+    columns: Sequence[np.ndarray],
+    edges: np.ndarray,
+    groups: np.ndarray | None = None,
+    n_groups: int = 1,
+    block: int = BLOCK,
+) -> np.ndarray:
+    """``counts[g, b]``: how many values of ``columns`` (float64 arrays of one length,
+    e.g. a table's time columns) in rows of group ``g`` fall in bin ``b`` of ``edges``
+    (as :func:`histogram`); ``groups`` gives each row's group (negative: none), None
+    puts every row in group 0.
+
+    Counted in blocks of ``block`` rows, NaN dropped first: the temporaries of a
+    block stay in the CPU's cache and under glibc's mmap threshold (128 KiB), where a
+    whole column's would be mapped afresh for each use in dask's workers (their nanny
+    sets ``MALLOC_TRIM_THRESHOLD_``, which fixes that threshold), each page faulted in.
+    """
     n = len(edges) - 1
-    if n < 1:
-        return np.zeros(0, dtype=np.int64)
-    index = bin_index(values, edges)
-    return np.bincount(index[index >= 0], minlength=n)[:n].astype(np.int64)
+    size = n_groups * max(n, 0)
+    total = np.zeros(size, dtype=np.int64)
+    step = max(block, size)  # a block's bincount costs the size of the result
+    for values in columns if size else ():
+        for lo in range(0, len(values), step):
+            part = values[lo : lo + step]
+            present = ~np.isnan(part)
+            index = bin_index(part[present], edges)
+            if groups is not None:
+                group = groups[lo : lo + step][present]
+                index = np.where((index >= 0) & (group >= 0), group * n + index, -1)
+            total += np.bincount(index[index >= 0], minlength=size)
+    return total.reshape(n_groups, max(n, 0))
 
 
 def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -103,6 +133,18 @@ def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     index[values == edges[-1]] = n - 1
     index[(index >= n) | np.isnan(values)] = -1
     return index
+
+
+def time_arrays(df: pd.DataFrame, columns: Sequence[Any] | None = None) -> list[np.ndarray]:
+    """The time columns of ``df`` (or ``columns``), each a float64 array with NaN for
+    none: the frame's own arrays where they are float64, never joined into a matrix."""
+    columns = time_columns(df.columns) if columns is None else columns
+    chosen = set(columns)
+    return [
+        df.iloc[:, i].to_numpy(dtype=np.float64, na_value=np.nan)
+        for i, c in enumerate(df.columns)
+        if c in chosen
+    ]
 
 
 def frame_times(df: pd.DataFrame, columns: Sequence[Any] | None = None) -> np.ndarray:

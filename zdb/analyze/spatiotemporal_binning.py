@@ -23,12 +23,12 @@ import pandas as pd
 from ._add_nparray_aligned import add_aligned
 from ._common import (
     AnalyzeError,
-    bin_index,
     compute,
-    frame_times,
+    grouped_histogram,
     is_dask_frame,
     kind_error,
     per_partition,
+    time_arrays,
     time_columns,
     tree_reduce,
 )
@@ -72,12 +72,8 @@ def universal_pd(
     if not len(zbins):
         return np.zeros((0, n_time), dtype=np.int64)
     n_space = int(zbins.max()) + 1
-    times = frame_times(df, [c for c in time_columns(df.columns) if c != distance_column])
-    tbins = bin_index(times, edges)
-    ok = tbins >= 0
-    flat = (zbins[:, None] * n_time + tbins)[ok]
-    counts = np.bincount(flat, minlength=n_space * n_time)
-    return counts.reshape(n_space, n_time).astype(np.int64)
+    times = time_arrays(df, [c for c in time_columns(df.columns) if c != distance_column])
+    return grouped_histogram(times, edges, zbins, n_space)
 
 
 def _add(*arrays: np.ndarray) -> np.ndarray:

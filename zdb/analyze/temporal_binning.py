@@ -15,7 +15,7 @@ of its first dimension (its rows).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -23,14 +23,14 @@ import pandas as pd
 
 from ._common import (
     AnalyzeError,
-    bin_index,
     compute,
-    frame_times,
+    grouped_histogram,
     histogram,
     is_dask_frame,
     is_data_array,
     kind_error,
     per_partition,
+    time_arrays,
     time_columns,
     tree_reduce,
 )
@@ -83,14 +83,14 @@ def temporal_binning_pd(
     """
     if not isinstance(df, pd.DataFrame):
         raise kind_error(df, "temporal_binning_pd", "a pandas DataFrame")
-    times = frame_times(df)
+    times = time_arrays(df)
     edges = _edges(times, bin_size, min_time, max_time, bin_borders)
-    counts = histogram(times, edges)
+    counts = grouped_histogram(times, edges)[0]
     return edges, _scaled(counts, len(df), edges, normalize, rate)
 
 
 def _edges(
-    times: np.ndarray | None,
+    times: Sequence[np.ndarray] | None,
     bin_size: float | None,
     min_time: float | None,
     max_time: float | None,
@@ -103,18 +103,19 @@ def _edges(
             raise AnalyzeError(f"give either bin_borders or {', '.join(clash)}, not both")
         return checked_edges(bin_borders)
     if min_time is None or max_time is None:
-        finite = np.zeros(0) if times is None else times[~np.isnan(times)]
-        if not len(finite):
+        finite = [t[~np.isnan(t)] for t in times or ()]
+        finite = [t for t in finite if len(t)]
+        if not finite:
             raise AnalyzeError(
                 "the table holds no times to take min_time or max_time from; give both"
             )
-        min_time = float(finite.min()) if min_time is None else min_time
-        max_time = float(finite.max()) if max_time is None else max_time
+        min_time = float(min(t.min() for t in finite)) if min_time is None else min_time
+        max_time = float(max(t.max() for t in finite)) if max_time is None else max_time
     return make_edges(min_time, max_time, 1 if bin_size is None else bin_size)
 
 
 def _partition_histogram(part: pd.DataFrame, edges: np.ndarray) -> tuple[np.ndarray, int]:
-    return histogram(frame_times(part), edges), len(part)
+    return grouped_histogram(time_arrays(part), edges)[0], len(part)
 
 
 def _sum_histograms(*results: tuple[np.ndarray, int]) -> tuple[np.ndarray, int]:
@@ -148,13 +149,9 @@ def _partition_groups(
     if relabel is not None:
         merged, groups = pd.factorize(np.array([relabel(g) for g in groups] + [None], object))
         codes = merged[codes]  # code -1 takes the last entry, None: no group
-    n = len(edges) - 1
-    index = bin_index(frame_times(part), edges)
-    ok = (index >= 0) & (codes[:, None] >= 0)
-    flat = (np.broadcast_to(codes[:, None], index.shape) * n + index)[ok]
-    counts = np.bincount(flat, minlength=len(groups) * n).reshape(len(groups), n)
+    counts = grouped_histogram(time_arrays(part), edges, codes, len(groups))
     rows = np.bincount(codes[codes >= 0], minlength=len(groups))
-    return {g: (counts[k].astype(np.int64), int(rows[k])) for k, g in enumerate(groups)}
+    return {g: (counts[k], int(rows[k])) for k, g in enumerate(groups)}
 
 
 def _merge_groups(*results: dict[Any, tuple[np.ndarray, int]]) -> dict[Any, tuple[np.ndarray, int]]:
@@ -196,7 +193,7 @@ def by_group(
     column for a function); the per-group histograms are summed in a tree.
     """
     if isinstance(df, pd.DataFrame):
-        edges = _edges(frame_times(df), bin_size, min_time, max_time, bin_borders)
+        edges = _edges(time_arrays(df), bin_size, min_time, max_time, bin_borders)
         result = _partition_groups(df, by, edges, relabel)
     elif is_dask_frame(df):
         if bin_borders is None and (min_time is None or max_time is None):
@@ -266,7 +263,7 @@ def temporal_binning_xarray(
     rows = da.shape[0] if da.ndim else 1
     if not hasattr(da.data, "dask"):
         times = np.asarray(da.values, dtype=np.float64).ravel()
-        edges = _edges(times, bin_size, min_time, max_time, bin_borders)
+        edges = _edges([times], bin_size, min_time, max_time, bin_borders)
         return edges, _scaled(histogram(times, edges), rows, edges, normalize, rate)
     if bin_borders is None and (min_time is None or max_time is None):
         raise AnalyzeError("a dask-backed DataArray needs min_time and max_time (or bin_borders)")

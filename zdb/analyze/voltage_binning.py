@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from ._common import (
+    BLOCK,
     AnalyzeError,
     bin_index,
     is_dask_frame,
@@ -46,15 +47,22 @@ def get_bins(
     return np.arange(min_, max_ + bin_size, bin_size)
 
 
-def density(values: np.ndarray, bins: np.ndarray) -> np.ndarray:
-    """The (voltage bins x columns) histogram of a (trials x time points) matrix."""
+def density(values: np.ndarray, bins: np.ndarray, block: int = BLOCK) -> np.ndarray:
+    """The (voltage bins x columns) histogram of a (trials x time points) matrix,
+    counted about ``block`` values (whole columns) at a time, as
+    :func:`~zdb.analyze._common.grouped_histogram` does and for its reasons."""
     values = np.asarray(values, dtype=np.float64)
     n_bins, n_t = len(bins) - 1, values.shape[1]
-    index = bin_index(values, bins)
-    ok = index >= 0
-    flat = index[ok] * n_t + np.broadcast_to(np.arange(n_t), values.shape)[ok]
-    counts = np.bincount(flat, minlength=n_bins * n_t)
-    return counts.reshape(n_bins, n_t).astype(np.int64)
+    counts = np.zeros((max(n_bins, 0), n_t), dtype=np.int64)
+    width = max(1, block // max(1, values.shape[0]))  # columns per block
+    for lo in range(0, n_t if n_bins > 0 else 0, width):
+        part = values[:, lo : lo + width]
+        w = part.shape[1]
+        index = bin_index(part, bins)
+        ok = index >= 0
+        flat = index[ok] * w + np.broadcast_to(np.arange(w), part.shape)[ok]
+        counts[:, lo : lo + w] = np.bincount(flat, minlength=n_bins * w).reshape(n_bins, w)
+    return counts
 
 
 def _selected(columns: Any, xmin: float | None, xmax: float | None) -> list[Any]:
