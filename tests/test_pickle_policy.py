@@ -11,7 +11,12 @@ from fractions import Fraction
 import pytest
 
 import zdb
-from zdb.exceptions import DataBaseException, PickleRefusedError, UnsupportedValueError
+from zdb.exceptions import (
+    DataBaseException,
+    MissingDependencyError,
+    PickleRefusedError,
+    UnsupportedValueError,
+)
 from zdb.testing import DumperRoundTripTests
 
 
@@ -109,3 +114,18 @@ class TestCloudpickleRoundTrip(DumperRoundTripTests):
     dumper = "to_cloudpickle"
     examples = {"point": Point(1, 2), "fraction": Fraction(1, 3), "a_set": {1, 2, 3}}
     refused = {"a_lock": threading.Lock()}
+
+
+def test_a_pickle_of_a_module_not_installed_says_so_not_damaged(tmp_path, monkeypatch):
+    import importlib
+    import sys
+
+    (tmp_path / "lab_models_zdbtest.py").write_text("class Model:\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    module = importlib.import_module("lab_models_zdbtest")
+    db = zdb.DataBase(tmp_path / "db")
+    db["model"] = module.Model()
+    monkeypatch.delitem(sys.modules, "lab_models_zdbtest")
+    monkeypatch.setattr(sys, "path", [p for p in sys.path if p != str(tmp_path)])
+    with pytest.raises(MissingDependencyError, match=r"'model'.*lab_models_zdbtest.*install"):
+        db["model"]

@@ -47,7 +47,7 @@ from .exceptions import (
     KeyKindError,
     NotADataBaseError,
     StorageError,
-    ValueTooLargeError,
+    unreadable_here,
 )
 from .format import (
     BOOKKEEPING,
@@ -503,11 +503,8 @@ def read(
             continue
         except DataBaseException:
             raise
-        except MemoryError as e:
-            raise ValueTooLargeError(
-                f"{label} does not fit in memory ({type(e).__name__}: {e}); read it lazily, "
-                "with db.get(key, lazy=True), and compute on parts of it"
-            ) from e
+        except (MemoryError, ImportError) as e:  # this process cannot, not damage
+            raise unreadable_here(label, e) from e
         except Exception as e:
             # the version may have been replaced and removed while we read it
             newer = _reread(db, name, label)

@@ -103,5 +103,20 @@ class DataBaseWarning(UserWarning):
 
 
 class MissingDependencyError(DataBaseException, ImportError):
-    """A read asked for objects of a package that cannot be imported here (such as a
-    live ISF Cell without ISF's ``single_cell_parser``); the message names it."""
+    """A value needs a package that cannot be imported here (a live ISF Cell without
+    ISF's ``single_cell_parser``, a table without pandas, a plot without matplotlib);
+    the message names it."""
+
+
+def unreadable_here(label: str, exc: MemoryError | ImportError) -> DataBaseException:
+    """The error for a value that this process cannot read, though it is not damaged:
+    it does not fit in memory, or it needs a module that is not installed."""
+    if isinstance(exc, MemoryError):
+        return ValueTooLargeError(
+            f"{label} does not fit in memory ({type(exc).__name__}: {exc}); read it lazily, "
+            "with db.get(key, lazy=True), and compute on parts of it"
+        )
+    return MissingDependencyError(
+        f"{label} cannot be read here: it needs the module {exc.name or str(exc)!r}, which "
+        f"cannot be imported ({exc}); install it"
+    )

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataBaseException
+from ..exceptions import DataBaseException, MissingDependencyError
 
 #: how many partial results one task of a tree reduction combines
 SPLIT_EVERY = 8
@@ -25,10 +25,6 @@ BLOCK = 8192
 class AnalyzeError(DataBaseException, ValueError):
     """An analysis cannot run on the input it was given (wrong type, missing column,
     inconsistent bins); the message names what is wrong and how to fix it."""
-
-
-class MissingDependencyError(DataBaseException, ImportError):
-    """An analysis needs an optional package that is not installed."""
 
 
 def require(module: str, extra: str, purpose: str) -> Any:
