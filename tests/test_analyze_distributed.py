@@ -1,5 +1,6 @@
 """zdb.analyze on dask never moves a table to one place: each partition of a stored table
-is read and binned by one task that takes no other partition, only histograms reach
+is read and binned by one task that reads no other partition and returns no frame
+(the partition is never a task's result), only histograms reach
 the tasks that combine them, and on a distributed cluster of two workers the bytes
 that travel between workers are those of histograms, far less than one partition."""
 
@@ -16,6 +17,7 @@ from dask.callbacks import Callback
 import zdb
 from zdb.analyze import spatiotemporal_binning, temporal_binning, voltage_binning
 from zdb.analyze.spatial_binning import spatial_binning
+from zdb.tables import dask_frames
 
 PARTITIONS = 8
 ROWS = 4_000
@@ -63,15 +65,21 @@ def stored(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, int]:
 
 
 class Recorder(Callback):
-    """Records the graph dask runs and the result of every task."""
+    """Records the graph dask runs, the result of every task, and the row ranges of
+    the stored table each task reads (through zdb's partition reader)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.graphs: list[dict] = []
         self.results: dict[Any, Any] = {}
+        self.reads: list[tuple[Any, tuple[int, int]]] = []
+        self.current: Any = None
 
     def _start(self, dsk: dict) -> None:
         self.graphs.append(dict(dsk))
+
+    def _pretask(self, key: Any, dsk: dict, state: Any) -> None:
+        self.current = key
 
     def _posttask(self, key: Any, result: Any, dsk: dict, state: Any, worker_id: Any) -> None:
         self.results[key] = result
@@ -84,23 +92,31 @@ def dependencies(graph: dict, key: Any) -> set:
 
 
 @pytest.mark.parametrize("name", list(RUNS))
-def test_each_partition_is_binned_by_one_task_and_only_histograms_are_combined(stored, name):
+def test_each_partition_is_binned_by_one_task_and_only_histograms_are_combined(
+    stored, name, monkeypatch
+):
     sa, largest = stored
-    # a lazy dask array's compute fuses each partition's read into its binning task,
-    # which hides the partitions from the recorder: the graph as zdb builds it
+    recorder = Recorder()
+    reader = dask_frames.PartitionReader.__call__
+
+    def recording(self, rows, columns=None):  # noqa: ANN001, ANN202
+        recorder.reads.append((recorder.current, tuple(rows)))
+        return reader(self, rows, columns)
+
+    monkeypatch.setattr(dask_frames.PartitionReader, "__call__", recording)
+    # the graph as zdb builds it (a lazy dask array's compute would fuse more)
     unfused = {"optimize_graph": False} if name == "vdensity" else {}
-    with Recorder() as recorder:
+    with recorder:
         RUNS[name](sa, scheduler="sync", **unfused)
-    frames = {k for k, v in recorder.results.items() if isinstance(v, pd.DataFrame)}
-    assert len(frames) == PARTITIONS  # every partition read once, and nothing else a frame
+    ranges = sorted(rows for _, rows in recorder.reads)
+    assert len(ranges) == PARTITIONS and len(set(ranges)) == PARTITIONS  # each read once
+    readers = [key for key, _ in recorder.reads]
+    assert len(set(readers)) == PARTITIONS  # no task reads two partitions
+    assert not any(isinstance(v, pd.DataFrame) for v in recorder.results.values())
     graph = {k: v for g in recorder.graphs for k, v in g.items()}
-    for key in graph:
-        inputs = dependencies(graph, key)
-        taken = inputs & frames
-        assert len(taken) <= 1, f"{key} takes {len(taken)} partitions"
-        if not taken and key not in frames:  # a combining task: histograms only
-            received = max((nbytes(recorder.results[k]) for k in inputs), default=0)
-            assert received < largest / 10, f"{key} receives an input of {received} bytes"
+    for key in set(graph) - set(readers):  # a combining task: histograms only
+        received = max((nbytes(recorder.results[k]) for k in dependencies(graph, key)), default=0)
+        assert received < largest / 10, f"{key} receives an input of {received} bytes"
 
 
 def nbytes(value: Any) -> int:

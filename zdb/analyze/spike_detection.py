@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._common import AnalyzeError, is_data_array, partitions
+from ._common import AnalyzeError, is_data_array, per_partition
 
 
 def spike_times_from_arrays(
@@ -75,8 +75,7 @@ def spike_detection(ddf: Any, scheduler: Any = None, threshold: float = 0.0) -> 
     if is_data_array(vt):
         return _data_array_spikes(vt, scheduler, threshold)
 
-    parts = [dask.delayed(_partition_spikes)(p, threshold) for p in partitions(vt)]
-    results = dask.compute(*parts, scheduler=scheduler)
+    results = dask.compute(*per_partition(vt, _partition_spikes, threshold), scheduler=scheduler)
     if not results:
         return padded_frame(vt._meta.index, np.zeros(0, np.int64), np.zeros(0))
     index = results[0][0].append([r[0] for r in results[1:]])
