@@ -174,3 +174,23 @@ def test_string_lengths_reaching_beyond_their_chunk_raise_naming_the_file(tmp_pa
     (tmp_path / "t/.zdb/s/lengths/c/0").write_bytes(numcodecs.Zstd().encode(too_long))
     with pytest.raises(DataBaseException, match=r"t/s/c/0.*damaged"):
         zarr_layout.StoredTable(store, "t").read()
+
+
+def test_a_blosc_chunk_of_another_size_raises_and_never_shows_an_earlier_chunk(tmp_path):
+    import dask.dataframe as dd
+
+    from zdb.tables import dask_frames
+
+    store = LocalStore(tmp_path)
+    frame = pd.DataFrame(np.linspace(-70, 20, 240).reshape(40, 6), columns=list("abcdef"))
+    for name in ("first", "second"):
+        ddf = dd.from_pandas(frame, npartitions=2)
+        dask_frames.write_zarr(store, name, ddf, chunk_rows=10, layout="block")
+    chunk = tmp_path / "second/data/c/1/0"
+    assert zarr_codec.blosc_nbytes(chunk.read_bytes()) == 10 * 6 * 8
+    # a valid Blosc chunk holding fewer values than the array's chunks
+    chunk.write_bytes(numcodecs.Blosc(cname="zstd").encode(np.arange(12.0).tobytes()))
+    # the first table's chunks decoded into the reused buffers
+    pd.testing.assert_frame_equal(zarr_layout.StoredTable(store, "first").read(), frame)
+    with pytest.raises(ValueError):
+        zarr_layout.StoredTable(store, "second").read()

@@ -356,6 +356,24 @@ def compressor_of(meta: dict[str, Any]) -> Any:
         raise ValueError(f"codecs {meta.get('codecs')}") from None
 
 
+def is_blosc(compressor: Any) -> bool:
+    """True for a numcodecs Blosc codec (from :func:`compressor_codec`)."""
+    import numcodecs
+
+    return isinstance(compressor, numcodecs.Blosc)
+
+
+def blosc_nbytes(raw: Any) -> int:
+    """The decompressed size in a Blosc chunk's 16-byte header (c-blosc's
+    README_HEADER: the uint32 at offset 4, the compressed size at 12, little-endian);
+    -1 where the header does not hold the chunk's own length. numcodecs has this only
+    as a private function."""
+    view = memoryview(raw).cast("B")
+    if len(view) < 16 or int.from_bytes(view[12:16], "little") != len(view):
+        return -1
+    return int.from_bytes(view[4:8], "little")
+
+
 @functools.cache
 def _blosc(cname: str, clevel: Any, shuffle: Any, typesize: Any, blocksize: Any = 0) -> Any:
     import numcodecs

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+import math
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -195,7 +197,7 @@ def _plan_read(
         col_groups = []
         for c in np.unique(sel // chunks[1]) if len(sel) else []:
             where = np.flatnonzero(sel // chunks[1] == c)
-            col_groups.append((int(c), where, sel[where] - c * chunks[1]))
+            col_groups.append((int(c), _span(where), _span(sel[where] - c * chunks[1])))
 
     def place(raw: bytes | None, where: Any, within: Any, src: slice, dst: slice) -> None:
         if raw is None:
@@ -209,11 +211,11 @@ def _plan_read(
             # straight into the output: no chunk-sized copy
             zarr_codec.decompress(raw, out[dst].view(np.uint8), compressor)
             return
-        chunk = zarr_codec.decode_chunk(raw, kind, dtype, chunks, compressor)
+        chunk = _decoded(raw, kind, dtype, chunks, compressor)
         if where is None:
             out[dst] = chunk[src]
         else:
-            out[dst, where] = chunk[src][:, within]
+            out[dst, where] = chunk[src, within]
 
     # the chunks to read, grouped by the file (chunk or shard) holding them
     by_file: dict[tuple[int, ...], list[tuple[list[int], Any, Any, slice, slice]]] = {}
@@ -239,6 +241,42 @@ def _plan_read(
 
         jobs.append(job)
     return _ArrayRead(out, jobs, absent if absent is not None else [])
+
+
+def _span(positions: np.ndarray) -> slice | np.ndarray:
+    """``positions`` as a slice where they are consecutive: a slice selects and assigns
+    without the copy an index array makes."""
+    if len(positions) and positions[-1] - positions[0] == len(positions) - 1:
+        return slice(int(positions[0]), int(positions[-1]) + 1)
+    return positions
+
+
+#: the largest chunk decoded into its thread's reused buffer (larger ones are allocated)
+SCRATCH_BYTES = 16 * 2**20
+_scratch = threading.local()
+
+
+def _decoded(
+    raw: bytes, kind: str, dtype: np.dtype, shape: Sequence[int], compressor: Any
+) -> np.ndarray:
+    """The chunk ``raw`` decoded, to be copied into a read's output at once. A Blosc
+    chunk whose header gives the expected size is decompressed into a buffer its thread
+    reuses: not allocated for each chunk, nor (in a dask worker, whose nanny sets
+    ``MALLOC_TRIM_THRESHOLD_``) mapped and faulted in afresh. Any other is decoded as
+    :func:`zdb.zarr_codec.decode_chunk` does, which checks its size."""
+    nbytes = math.prod(shape) * dtype.itemsize
+    if (
+        kind != "bytes"
+        or nbytes > SCRATCH_BYTES
+        or not zarr_codec.is_blosc(compressor)
+        or zarr_codec.blosc_nbytes(raw) != nbytes
+    ):
+        return zarr_codec.decode_chunk(raw, kind, dtype, shape, compressor)
+    buffer = getattr(_scratch, "buffer", None)
+    if buffer is None or len(buffer) < nbytes:
+        buffer = _scratch.buffer = np.empty(nbytes, np.uint8)
+    body = zarr_codec.decompress(raw, buffer[:nbytes], compressor)
+    return body.view(dtype.newbyteorder("<")).reshape(shape)
 
 
 def is_optional(meta: dict[str, Any]) -> bool:
