@@ -321,3 +321,24 @@ def test_codecs_other_than_those_written_are_not_decoded():
     ):
         with pytest.raises(ValueError):
             zarr_codec.compressor_codec(codec)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.integers(0, 70_000).flatmap(
+        lambda n: st.binary(min_size=n, max_size=n) | st.just(b"\0" * n)
+    ),
+    st.sampled_from([("zstd", 1), ("zstd", 9), ("blosc", "zstd"), ("blosc", "lz4")]),
+)
+def test_the_size_a_chunk_header_gives_is_the_decompressed_size(data, codec):
+    import numcodecs
+
+    kind, option = codec
+    if kind == "zstd":
+        compressor, encoder = None, numcodecs.Zstd(level=option)
+    else:
+        compressor = encoder = numcodecs.Blosc(cname=option, shuffle=numcodecs.Blosc.SHUFFLE)
+    raw = encoder.encode(data)
+    assert zarr_codec.content_size(raw, compressor) == len(data)
+    assert zarr_codec.content_size(raw[:-1], compressor) in (-1, len(data))
+    assert zarr_codec.content_size(b"not a chunk", compressor) == -1

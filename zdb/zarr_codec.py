@@ -363,6 +363,29 @@ def is_blosc(compressor: Any) -> bool:
     return isinstance(compressor, numcodecs.Blosc)
 
 
+def content_size(raw: Any, compressor: Any = None) -> int:
+    """The decompressed size the header of a chunk compressed with ``compressor`` (zstd
+    for None, see :func:`compressor_codec`) gives; -1 where it gives none."""
+    return blosc_nbytes(raw) if is_blosc(compressor) else zstd_content_size(raw)
+
+
+def zstd_content_size(raw: Any) -> int:
+    """The decompressed size in a zstd frame's header (RFC 8878, 3.1.1.1: the
+    descriptor byte after the magic number says where the size field is and how wide);
+    -1 where the header does not give it. numcodecs has no such function."""
+    view = memoryview(raw).cast("B")
+    if len(view) < 6 or bytes(view[:4]) != b"\x28\xb5\x2f\xfd":
+        return -1
+    descriptor = view[4]
+    single_segment = (descriptor >> 5) & 1
+    width = (single_segment, 2, 4, 8)[descriptor >> 6]
+    start = 6 - single_segment + (0, 1, 2, 4)[descriptor & 3]
+    if width == 0 or len(view) < start + width:
+        return -1
+    size = int.from_bytes(view[start : start + width], "little")
+    return size + 256 if width == 2 else size
+
+
 def blosc_nbytes(raw: Any) -> int:
     """The decompressed size in a Blosc chunk's 16-byte header (c-blosc's
     README_HEADER: the uint32 at offset 4, the compressed size at 12, little-endian);

@@ -256,27 +256,29 @@ SCRATCH_BYTES = 16 * 2**20
 _scratch = threading.local()
 
 
-def _decoded(
-    raw: bytes, kind: str, dtype: np.dtype, shape: Sequence[int], compressor: Any
-) -> np.ndarray:
-    """The chunk ``raw`` decoded, to be copied into a read's output at once. A Blosc
-    chunk whose header gives the expected size is decompressed into a buffer its thread
-    reuses: not allocated for each chunk, nor (in a dask worker, whose nanny sets
-    ``MALLOC_TRIM_THRESHOLD_``) mapped and faulted in afresh. Any other is decoded as
-    :func:`zdb.zarr_codec.decode_chunk` does, which checks its size."""
-    nbytes = math.prod(shape) * dtype.itemsize
-    if (
-        kind != "bytes"
-        or nbytes > SCRATCH_BYTES
-        or not zarr_codec.is_blosc(compressor)
-        or zarr_codec.blosc_nbytes(raw) != nbytes
-    ):
-        return zarr_codec.decode_chunk(raw, kind, dtype, shape, compressor)
+def _decompressed(raw: Any, nbytes: int, compressor: Any = None) -> Any:
+    """The chunk ``raw`` decompressed, to be used before its thread decompresses the
+    next one: into a buffer the thread reuses when the chunk's header gives ``nbytes``
+    (not allocated for each chunk, nor, in a dask worker, whose nanny sets
+    ``MALLOC_TRIM_THRESHOLD_``, mapped and faulted in afresh); else as any chunk, the
+    caller checking its size."""
+    if nbytes > SCRATCH_BYTES or zarr_codec.content_size(raw, compressor) != nbytes:
+        return zarr_codec.decompress(raw, compressor=compressor)
     buffer = getattr(_scratch, "buffer", None)
     if buffer is None or len(buffer) < nbytes:
         buffer = _scratch.buffer = np.empty(nbytes, np.uint8)
-    body = zarr_codec.decompress(raw, buffer[:nbytes], compressor)
-    return body.view(dtype.newbyteorder("<")).reshape(shape)
+    return zarr_codec.decompress(raw, buffer[:nbytes], compressor)
+
+
+def _decoded(
+    raw: bytes, kind: str, dtype: np.dtype, shape: Sequence[int], compressor: Any
+) -> np.ndarray:
+    """The chunk ``raw`` decoded (as :func:`zdb.zarr_codec.decode_chunk`), to be copied
+    into a read's output at once (see :func:`_decompressed`)."""
+    if kind != "bytes":
+        return zarr_codec.decode_chunk(raw, kind, dtype, shape, compressor)
+    body = _decompressed(raw, math.prod(shape) * dtype.itemsize, compressor)
+    return np.frombuffer(body, dtype=dtype.newbyteorder("<")).reshape(shape)
 
 
 def is_optional(meta: dict[str, Any]) -> bool:
@@ -509,7 +511,9 @@ class StoredTable:
                         buffers = [None, offsets, pa.py_buffer(b"")]
                         pieces[k] = pa.Array.from_buffers(pa.large_string(), b - a, buffers)
                         continue
-                    raw = zarr_codec.decompress(raw_values)
+                    # as numcodecs' VLenUTF8 writes it: a count, and each length and item
+                    size = 4 + 4 * per + int(lengths.sum(dtype=np.int64))
+                    raw = _decompressed(raw_values, size)
                     try:
                         pieces[k] = zarr_codec.vlen_arrow(raw, lengths, a, b)
                     except ValueError as e:
