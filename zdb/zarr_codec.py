@@ -356,17 +356,14 @@ def compressor_of(meta: dict[str, Any]) -> Any:
         raise ValueError(f"codecs {meta.get('codecs')}") from None
 
 
-def is_blosc(compressor: Any) -> bool:
-    """True for a numcodecs Blosc codec (from :func:`compressor_codec`)."""
-    import numcodecs
-
-    return isinstance(compressor, numcodecs.Blosc)
-
-
 def content_size(raw: Any, compressor: Any = None) -> int:
     """The decompressed size the header of a chunk compressed with ``compressor`` (zstd
-    for None, see :func:`compressor_codec`) gives; -1 where it gives none."""
-    return blosc_nbytes(raw) if is_blosc(compressor) else zstd_content_size(raw)
+    for None, else from :func:`compressor_codec`) gives; -1 where it gives none."""
+    import numcodecs
+
+    if isinstance(compressor, numcodecs.Blosc):
+        return blosc_nbytes(raw)
+    return zstd_content_size(raw)
 
 
 def zstd_content_size(raw: Any) -> int:

@@ -260,8 +260,8 @@ def _decompressed(raw: Any, nbytes: int, compressor: Any = None) -> Any:
     """The chunk ``raw`` decompressed, to be used before its thread decompresses the
     next one: into a buffer the thread reuses when the chunk's header gives ``nbytes``
     (not allocated for each chunk, nor, in a dask worker, whose nanny sets
-    ``MALLOC_TRIM_THRESHOLD_``, mapped and faulted in afresh); else as any chunk, the
-    caller checking its size."""
+    ``MALLOC_TRIM_THRESHOLD_``, mapped and faulted in afresh); else as any chunk,
+    whatever its size: the caller checks what it got (its shape, or Arrow its offsets)."""
     if nbytes > SCRATCH_BYTES or zarr_codec.content_size(raw, compressor) != nbytes:
         return zarr_codec.decompress(raw, compressor=compressor)
     buffer = getattr(_scratch, "buffer", None)
