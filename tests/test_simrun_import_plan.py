@@ -98,6 +98,16 @@ def test_read_partitions_hold_whole_trials_and_start_in_each_chunk(imported, cam
     assert index.is_monotonic_increasing and len(index) == campaign.n_synapse_rows
 
 
+def test_a_voltage_trace_table_is_read_in_the_partitions_it_was_parsed_in(imported, campaign):
+    # each result folder's file is parsed by one task; an analysis of the traces then
+    # gives each folder to a task too, not the whole table to one worker
+    vt = imported["voltage_traces"]
+    lengths = [len(p) for p in vt.partitions]
+    assert lengths == [SMALL_REALISTIC["trials_per_folder"]] * SMALL_REALISTIC["n_folders"]
+    firsts = [str(d).split("/")[0] for d in vt.divisions[:-1]]
+    assert firsts == sorted({str(i).split("/")[0] for i in vt.index.compute()})
+
+
 def test_trials_of_different_lengths_are_read_in_partitions_starting_in_each_chunk(
     campaign, tmp_path, registry, small_chunks
 ):

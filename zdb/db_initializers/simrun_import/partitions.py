@@ -53,17 +53,12 @@ class TableSource:
         """The delayed parsed form of one partition."""
         raise NotImplementedError
 
-    def group(self, parts: list[Sequence[Trial]]) -> list[list[Sequence[Trial]]]:
-        """Consecutive parsed partitions that make one stored partition (the frame
-        function takes them all)."""
-        return [[p] for p in parts]
-
     def parsed(self, held: Sequence[Any]) -> None:
         """Called with every partition parsed (held by the scheduler), before
         :meth:`frame_function`; the width of activation tables is known only then."""
 
     def frame_function(self) -> Callable[..., pd.DataFrame]:
-        """The (picklable) function making a frame of parsed partitions (a group)."""
+        """The (picklable) function making a frame of a partition's parsed partitions."""
         raise NotImplementedError
 
     def chunk_rows(self, merged: bool) -> int | None:
@@ -168,7 +163,7 @@ def build_table(source: TableSource, old: Any = None) -> TableParts:
     """
 
     def fresh(trials: list[Trial]) -> list[tuple[list[Sequence[Trial]], Any]]:
-        return [(group, None) for group in source.group(source.plan(trials))] if trials else []
+        return [([part], None) for part in source.plan(trials)] if trials else []
 
     if old is None or old.npartitions == 0 or not old.known_divisions:
         parts = fresh(source.trials)

@@ -17,8 +17,8 @@ from .reporting import SimrunImportError
 
 #: name of the columns Index of voltage-trace tables (the time axis of their xarray view)
 TIME_NAME = "t"
-#: float64 bytes of a parsed voltage-trace partition, and of a stored one (made of
-#: consecutive parsed ones)
+#: float64 bytes of a voltage-trace partition, as parsed and as stored, at most (about):
+#: smaller tables are split into about TARGET_PARTITIONS (see :func:`.partitions.bounds`)
 TRACE_PARTITION_BYTES = 64 * 2**20
 
 
@@ -154,20 +154,6 @@ class VoltageSource(TableSource):
         b = bounds(self._weights(trials), breaks, 2 * TRACE_PARTITION_BYTES)
         return [trials[b[i] : b[i + 1]] for i in range(len(b) - 1)]
 
-    def group(self, parts: list[Sequence[Trial]]) -> list[list[Sequence[Trial]]]:
-        # stored partitions are larger than parsed ones: few partitions read faster, and
-        # dask's cost per partition of a frame of thousands of columns is high
-        groups: list[list[Sequence[Trial]]] = []
-        size = 0.0
-        for part in parts:
-            weight = sum(self._weights(part))
-            if not groups or size + weight > 2 * TRACE_PARTITION_BYTES:
-                groups.append([])
-                size = 0.0
-            groups[-1].append(part)
-            size += weight
-        return groups
-
     def parse(self, part: Sequence[Trial]) -> Any:
         import dask
 
@@ -197,7 +183,7 @@ class VoltageSource(TableSource):
     def write_plan(self) -> WritePlan | None:
         """Each parsed partition (whole runs of one folder's trials, each file parsed
         once) is written by the task parsing it; the chunks divide the partitions when
-        they are of one length. A lazy read gives the larger groups of :meth:`group`.
+        they are of one length, and a lazy read gives the same partitions.
         The time axis, which the columns need before anything is written, is read from
         the first file alone; each task checks its files against it."""
 
@@ -209,13 +195,12 @@ class VoltageSource(TableSource):
         frames = [
             (trace_rows, (_trace_sources(self.campaign, part, self.file_of), t)) for part in parts
         ]
-        groups = self.group(parts)
         return WritePlan(
             key=self.key,
             meta=self.meta,
             frames=frames,
             lengths=[len(part) for part in parts],
             chunk_rows=None,
-            read_lengths=[sum(len(p) for p in group) for group in groups],
-            divisions=[group[0][0].index for group in groups] + [self.trials[-1].index],
+            read_lengths=[len(part) for part in parts],
+            divisions=[part[0].index for part in parts] + [self.trials[-1].index],
         )
