@@ -160,6 +160,45 @@ def test_blocked_grouped_histogram_equals_numpy_per_group(rows, n_cols, n_groups
         np.testing.assert_array_equal(counts[g], expected)
 
 
+def searched_bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """numpy.histogram's bins by binary search: half-open, the last one closed."""
+    index = np.searchsorted(edges, values, side="right") - 1
+    index[values == edges[-1]] = len(edges) - 2
+    index[(index >= len(edges) - 1) | np.isnan(values)] = -1
+    return index
+
+
+@SETTINGS
+@given(
+    st.floats(-1e3, 1e3),
+    st.sampled_from([1e-3, 0.1, 0.3, 0.5, 1.0, 2.5, 7.0, 50.0]),
+    st.integers(1, 500),
+    st.data(),
+)
+def test_bin_index_of_evenly_spaced_edges_equals_a_binary_search(start, size, n, data):
+    edges = np.arange(start, start + n * size + size / 2, size)
+    # every edge, its neighbours, and values anywhere around the edges
+    spread = data.draw(st.lists(st.floats(edges[0] - 2 * size, edges[-1] + 2 * size), max_size=40))
+    values = np.concatenate(
+        [edges, np.nextafter(edges, -np.inf), np.nextafter(edges, np.inf), [np.nan, np.inf], spread]
+    )
+    assert _common._evenly_spaced(edges)
+    np.testing.assert_array_equal(
+        _common.bin_index(values, edges), searched_bin_index(values, edges)
+    )
+    square = values[: len(values) // 2 * 2].reshape(2, -1)
+    np.testing.assert_array_equal(
+        _common.bin_index(square, edges), searched_bin_index(square, edges)
+    )
+
+
+def test_bin_index_of_uneven_edges_searches_them():
+    edges = np.array([0.0, 1.0, 10.0, 11.0])
+    values = np.array([0.0, 0.5, 1.0, 5.0, 10.0, 11.0, 11.5, -1.0, np.nan])
+    assert not _common._evenly_spaced(edges)
+    assert _common.bin_index(values, edges).tolist() == [0, 0, 1, 1, 2, 2, -1, -1, -1]
+
+
 @SETTINGS
 @given(st.integers(1, 12), st.integers(0, 9), st.integers(1, 30), st.data())
 def test_blocked_voltage_density_equals_numpy_per_time_point(n_trials, n_t, block, data):

@@ -8,6 +8,7 @@ delayed calls: only small histograms travel between workers, never a table.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -84,7 +85,7 @@ def histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """``numpy.histogram(values, edges)[0]`` with NaN ignored, as int64.
 
     Written out because ``numpy.histogram`` sorts its input when given edges; looking
-    each value up in the edges (``searchsorted``) and counting with ``bincount`` gives
+    each value up in the edges (:func:`bin_index`) and counting with ``bincount`` gives
     the same bins (half-open, the last one closed) in linear time."""
     return grouped_histogram([np.asarray(values, dtype=np.float64).ravel()], edges)[0]
 
@@ -110,11 +111,12 @@ def grouped_histogram(
     size = n_groups * max(n, 0)
     total = np.zeros(size, dtype=np.int64)
     step = max(block, size)  # a block's bincount costs the size of the result
+    lookup = bin_lookup(edges)
     for values in columns if size else ():
         for lo in range(0, len(values), step):
             part = values[lo : lo + step]
             present = ~np.isnan(part)
-            index = bin_index(part[present], edges)
+            index = lookup(part[present])
             if groups is not None:
                 group = groups[lo : lo + step][present]
                 index = np.where((index >= 0) & (group >= 0), group * n + index, -1)
@@ -123,11 +125,52 @@ def grouped_histogram(
 
 
 def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """The histogram bin of each value (``-1`` outside the edges or NaN)."""
+    """The histogram bin of each value (``-1`` outside the edges or NaN): half-open bins,
+    the last one closed, as ``numpy.histogram``."""
+    return bin_lookup(edges)(values)
+
+
+def bin_lookup(edges: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """:func:`bin_index` for ``edges``, to call on many blocks of values: evenly spaced
+    edges (``numpy.arange``'s, which every binning of zdb.analyze makes) are looked up
+    arithmetically, four to six times faster than ``searchsorted``, and checked against
+    the edges themselves; whether they are is decided once."""
+    if _evenly_spaced(edges):
+        return functools.partial(_even_bin_index, edges=edges)
+    return functools.partial(_searched_bin_index, edges=edges)
+
+
+def _searched_bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     n = len(edges) - 1
     index = np.searchsorted(edges, values, side="right") - 1
     index[values == edges[-1]] = n - 1
     index[(index >= n) | np.isnan(values)] = -1
+    return index
+
+
+def _evenly_spaced(edges: np.ndarray) -> bool:
+    """Whether increasing ``edges`` lie within a quarter bin of equal spacing: then a
+    value's arithmetic bin is off by at most one, which one comparison per side mends."""
+    n = len(edges) - 1
+    if n < 1 or not np.isfinite(edges).all():
+        return False
+    width = (edges[-1] - edges[0]) / n
+    even = edges[0] + np.arange(n + 1) * width
+    return bool(
+        width > 0 and (np.diff(edges) > 0).all() and np.abs(edges - even).max() <= width / 4
+    )
+
+
+def _even_bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    # the way numpy.histogram bins evenly spaced edges: a guess from the spacing, moved
+    # by one where the edges themselves say otherwise
+    n = len(edges) - 1
+    inside = (values >= edges[0]) & (values <= edges[-1])  # False for NaN
+    guess = np.where(inside, (values - edges[0]) * (n / (edges[-1] - edges[0])), 0.0)
+    index = np.minimum(guess.astype(np.intp), n - 1)
+    index[values < edges[index]] -= 1
+    index[(values >= edges[index + 1]) & (index < n - 1)] += 1
+    index[~inside] = -1
     return index
 
 

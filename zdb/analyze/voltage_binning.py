@@ -25,7 +25,7 @@ import pandas as pd
 from ._common import (
     BLOCK,
     AnalyzeError,
-    bin_index,
+    bin_lookup,
     is_dask_frame,
     is_data_array,
     kind_error,
@@ -55,10 +55,11 @@ def density(values: np.ndarray, bins: np.ndarray, block: int = BLOCK) -> np.ndar
     n_bins, n_t = len(bins) - 1, values.shape[1]
     counts = np.zeros((max(n_bins, 0), n_t), dtype=np.int64)
     width = max(1, block // max(1, values.shape[0]))  # columns per block
+    lookup = bin_lookup(bins)
     for lo in range(0, n_t if n_bins > 0 else 0, width):
         part = values[:, lo : lo + width]
         w = part.shape[1]
-        index = bin_index(part, bins)
+        index = lookup(part)
         ok = index >= 0
         flat = index[ok] * w + np.broadcast_to(np.arange(w), part.shape)[ok]
         counts[:, lo : lo + w] = np.bincount(flat, minlength=n_bins * w).reshape(n_bins, w)
