@@ -429,3 +429,19 @@ def test_a_frame_of_a_partition_per_core_decompresses_in_the_tasks_thread(
     pd.testing.assert_frame_equal(lazy.compute(scheduler="sync"), frame, check_index_type=False)
     in_task = READ_THREADS == {threading.get_ident()}
     assert in_task == (npartitions >= 4)
+
+
+def test_a_key_read_twice_gives_one_lazy_frame_until_it_is_replaced(local_db):
+    frame = pd.DataFrame({"a": np.arange(10.0), "b": np.arange(10.0) * 2})
+    local_db.set("t", dd.from_pandas(frame, npartitions=2), dumper="dask_to_zarr")
+    first = local_db["t"]
+    # dask builds a frame's meta once per table: each read is a copy of one expression
+    assert local_db["t"].expr is first.expr
+    assert local_db.get("t", columns=["a"]).expr is local_db.get("t", columns=["a"]).expr
+    assert list(local_db.get("t", columns="a").columns) == ["a"]
+    assert local_db.get("t", columns=["a"]).expr is not first.expr
+    first["c"] = first["a"] + 1  # changes this copy only
+    assert list(local_db["t"].columns) == ["a", "b"]
+    local_db["t"] = dd.from_pandas(frame * 3, npartitions=2)
+    assert local_db["t"].expr is not first.expr
+    pd.testing.assert_frame_equal(local_db["t"].compute(), frame * 3, check_index_type=False)
