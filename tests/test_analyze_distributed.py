@@ -1,6 +1,6 @@
-"""zdb.analyze on dask never moves a table to one place: each partition of a stored table
-is read and binned by one task that reads no other partition and returns no frame
-(the partition is never a task's result), only histograms reach
+"""zdb.analyze on dask never moves a table to one place: each row range of a stored table
+(whole partitions, two per thread) is read and binned by one task that reads no other
+range and returns no frame (the rows are never a task's result), only histograms reach
 the tasks that combine them, and on a distributed cluster of two workers the bytes
 that travel between workers are those of histograms, far less than one partition."""
 
@@ -17,10 +17,12 @@ from dask.callbacks import Callback
 import zdb
 from zdb.analyze import spatiotemporal_binning, temporal_binning, voltage_binning
 from zdb.analyze.spatial_binning import spatial_binning
-from zdb.tables import dask_frames
+from zdb.tables import dask_frames, row_ranges
 
 PARTITIONS = 8
 ROWS = 4_000
+#: threads the analyses are planned for
+THREADS = 2
 TIME_COLUMNS = [str(i) for i in range(10)]
 
 RUNS = {
@@ -92,7 +94,7 @@ def dependencies(graph: dict, key: Any) -> set:
 
 
 @pytest.mark.parametrize("name", list(RUNS))
-def test_each_partition_is_binned_by_one_task_and_only_histograms_are_combined(
+def test_each_row_range_is_binned_by_one_task_and_only_histograms_are_combined(
     stored, name, monkeypatch
 ):
     sa, largest = stored
@@ -104,14 +106,22 @@ def test_each_partition_is_binned_by_one_task_and_only_histograms_are_combined(
         return reader(self, rows, columns)
 
     monkeypatch.setattr(dask_frames.PartitionReader, "__call__", recording)
+    monkeypatch.setattr(row_ranges, "threads", lambda: THREADS)
     # the graph as zdb builds it (a lazy dask array's compute would fuse more)
     unfused = {"optimize_graph": False} if name == "vdensity" else {}
     with recorder:
         RUNS[name](sa, scheduler="sync", **unfused)
     ranges = sorted(rows for _, rows in recorder.reads)
-    assert len(ranges) == PARTITIONS and len(set(ranges)) == PARTITIONS  # each read once
+    # the table as read is read in fewer ranges than partitions (2 per thread); a
+    # frame derived from it (vdensity's column selection) by partition
+    assert len(ranges) == (PARTITIONS if name == "vdensity" else 2 * THREADS)
+    bounds = {ROWS * i for i in range(PARTITIONS + 1)}
+    assert all(start in bounds and stop in bounds for start, stop in ranges)
+    # each row read once
+    assert [start for start, _ in ranges] == [0, *(stop for _, stop in ranges[:-1])]
+    assert ranges[-1][1] == PARTITIONS * ROWS
     readers = [key for key, _ in recorder.reads]
-    assert len(set(readers)) == PARTITIONS  # no task reads two partitions
+    assert len(set(readers)) == len(readers)  # no task reads two ranges
     assert not any(isinstance(v, pd.DataFrame) for v in recorder.results.values())
     graph = {k: v for g in recorder.graphs for k, v in g.items()}
     for key in set(graph) - set(readers):  # a combining task: histograms only

@@ -231,7 +231,8 @@ COMPONENTS = {
         "zdb.storage",
     },
     "zdb.utils": {"zdb.database", "zdb.exceptions"},
-    "zdb.analyze": {"zdb.exceptions"},
+    # analyses read zdb's lazy tables in row ranges (zdb.tables.row_ranges)
+    "zdb.analyze": {"zdb.exceptions", "zdb.tables"},
     "zdb.foreign": {"zdb.exceptions", "zdb.format", "zdb.storage", "zdb.zarr_util"},
     "zdb.legacy": {
         "zdb.IO.LoaderDumper",

@@ -108,7 +108,7 @@ def spatial_binning(
         return _result(top, counts, size)
     if is_dask_frame(sa):
         wanted = [spatial_column, *(c for c in time_columns(sa.columns) if c != spatial_column)]
-        total = tree_reduce(per_partition(sa[wanted], _counts, *args), _merge)
+        total = tree_reduce(per_partition(sa, _counts, *args, columns=wanted), _merge)
         top, counts = compute(total, client, scheduler)
         return _result(top, counts, size)
     raise kind_error(sa, "spatial_binning", "a pandas or dask DataFrame")

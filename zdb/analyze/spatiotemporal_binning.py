@@ -96,7 +96,7 @@ def lazy_universal(
         )
     columns = [distance_column, *(c for c in time_columns(ddf.columns) if c != distance_column)]
     args = (distance_column, spatial_distance_bins, min_time, max_time, time_distance_bins)
-    return tree_reduce(per_partition(ddf[columns], universal_pd, *args), _add)
+    return tree_reduce(per_partition(ddf, universal_pd, *args, columns=columns), _add)
 
 
 def universal(

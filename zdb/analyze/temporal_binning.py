@@ -128,7 +128,8 @@ def lazy_histogram(ddf: Any, edges: np.ndarray) -> Any:
     partition, reading only the time columns (none: rows are still counted), summed in
     a tree."""
     columns = time_columns(ddf.columns)
-    return tree_reduce(per_partition(ddf[columns], _partition_histogram, edges), _sum_histograms)
+    parts = per_partition(ddf, _partition_histogram, edges, columns=columns)
+    return tree_reduce(parts, _sum_histograms)
 
 
 GroupBy = str | Callable[[pd.DataFrame], Any]
@@ -201,9 +202,8 @@ def by_group(
                 "by_group on a dask frame needs min_time and max_time (or bin_borders)"
             )
         edges = _edges(None, bin_size, min_time, max_time, bin_borders)
-        if not callable(by):
-            df = df[[by, *(c for c in time_columns(df.columns) if c != by)]]
-        parts = per_partition(df, _partition_groups, by, edges, relabel)
+        columns = None if callable(by) else [by, *(c for c in time_columns(df.columns) if c != by)]
+        parts = per_partition(df, _partition_groups, by, edges, relabel, columns=columns)
         result = compute(tree_reduce(parts, _merge_groups), client, scheduler)
     else:
         raise kind_error(df, "temporal_binning.by_group", "a pandas or dask DataFrame")

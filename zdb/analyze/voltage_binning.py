@@ -113,11 +113,11 @@ def calculate_vdensity_array_dask(
     bins = get_bins(bin_size, ymin, ymax)
     columns = _selected(v.columns, xmin, xmax)
     shape = (len(bins) - 1, len(columns))
-    if columns != list(v.columns):  # a trace table has thousands: select only to drop some
-        v = v[columns]
+    # a trace table has thousands of columns: select only to drop some
+    chosen = columns if columns != list(v.columns) else None
     blocks = [
         dask.array.from_delayed(part, shape, dtype=np.int64)
-        for part in per_partition(v, _frame_density, bins, None)
+        for part in per_partition(v, _frame_density, bins, None, columns=chosen)
     ]
     if not blocks:
         return dask.array.zeros(shape, dtype=np.int64)

@@ -34,7 +34,7 @@ import pandas as pd
 from .. import progress_bars
 from ..exceptions import DataBaseException
 from ..storage import Store, join
-from . import parquet_layout, pool, zarr_layout
+from . import parquet_layout, pool, row_ranges, zarr_layout
 from .encodings import is_arrow
 from .missing import AS_IS, Guard
 from .plan import TablePlan, plan_table, set_partitions, unwrap_index
@@ -564,6 +564,12 @@ class PartitionReader:
         self.guard = guard
         self.partitions = partitions
 
+    def for_partitions(self, partitions: int) -> PartitionReader:
+        """This reader, for a frame of ``partitions`` partitions."""
+        return PartitionReader(
+            self.store, self.root, self.default_columns, self.layout, self.guard, partitions
+        )
+
     def __call__(
         self, rows: tuple[int, int], columns: list[Any] | None = None
     ) -> pd.DataFrame | pd.Series:
@@ -610,6 +616,8 @@ def _lazy_frame(
     reader = PartitionReader(store, root, wanted, layout, guard, len(ranges))
     label = "zdb-read" if layout == "zarr" else f"zdb-read-{layout}"
     frame = dask_frame(reader, ranges, meta, table.divisions, label)
+    if table.table["type"] != "Index":
+        row_ranges.remember(frame, reader, ranges)
     return unwrap_index(table.table, frame)
 
 
