@@ -402,3 +402,11 @@ def test_spatial_binning_takes_the_bin_width_not_a_number_of_bins():
     np.testing.assert_array_equal(counts, [2, 1, 0])  # 400 ms is outside [0, 295]
     with pytest.raises(AnalyzeError, match="positive number"):
         spatial_binning(frame, spatial_bin_size=[0, 50, 100])
+
+
+def test_voltage_densities_are_summed_into_a_new_array_leaving_their_parts_as_they_were():
+    parts = [np.full((2, 3), k, dtype=np.int64) for k in (1, 2, 3)]
+    total = voltage_binning._sum(*parts)
+    np.testing.assert_array_equal(total, np.full((2, 3), 6))
+    assert [int(p[0, 0]) for p in parts] == [1, 2, 3]
+    assert voltage_binning._sum(parts[0]) is parts[0]

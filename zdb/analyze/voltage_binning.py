@@ -31,6 +31,7 @@ from ._common import (
     kind_error,
     per_partition,
     time_columns,
+    tree_reduce,
 )
 
 
@@ -115,13 +116,21 @@ def calculate_vdensity_array_dask(
     shape = (len(bins) - 1, len(columns))
     # a trace table has thousands of columns: select only to drop some
     chosen = columns if columns != list(v.columns) else None
-    blocks = [
-        dask.array.from_delayed(part, shape, dtype=np.int64)
-        for part in per_partition(v, _frame_density, bins, None, columns=chosen)
-    ]
-    if not blocks:
+    parts = per_partition(v, _frame_density, bins, None, columns=chosen)
+    if not parts:
         return dask.array.zeros(shape, dtype=np.int64)
-    return dask.array.stack(blocks).sum(axis=0)
+    return dask.array.from_delayed(tree_reduce(parts, _sum), shape, dtype=np.int64)
+
+
+def _sum(*counts: np.ndarray) -> np.ndarray:
+    """The sum of densities in one new array (a density is 8 bytes per bin and time
+    point; stacking them would copy each), the inputs unchanged: a scheduler holds them."""
+    if len(counts) == 1:
+        return counts[0]
+    total = counts[0] + counts[1]
+    for more in counts[2:]:
+        total += more
+    return total
 
 
 def calculate_vdensity_array_xarray(
