@@ -58,7 +58,7 @@ class TableSource:
         :meth:`frame_function`; the width of activation tables is known only then."""
 
     def frame_function(self) -> Callable[..., pd.DataFrame]:
-        """The (picklable) function making a frame of a partition's parsed partitions."""
+        """The (picklable) function making the frame of a parsed partition."""
         raise NotImplementedError
 
     def chunk_rows(self, merged: bool) -> int | None:
@@ -131,9 +131,9 @@ def _conform(frame: pd.DataFrame, meta: pd.DataFrame, drop: Sequence[str]) -> pd
 
 
 def _merge(
-    old: pd.DataFrame, make: Callable[..., pd.DataFrame], meta: pd.DataFrame, *parsed: Any
+    old: pd.DataFrame, make: Callable[..., pd.DataFrame], meta: pd.DataFrame, parsed: Any
 ) -> pd.DataFrame:
-    new = make(*parsed)
+    new = make(parsed)
     old = _conform(old, meta, new.index.unique())
     # a stable sort keeps the rows of each trial in file order
     return pd.concat([old, new]).sort_index(kind="stable")
@@ -141,16 +141,16 @@ def _merge(
 
 @dataclass
 class TableParts:
-    """The partitions of a table to write: each made of new partitions of trials to
-    parse, of a partition of the stored table (delayed), or of both (merged)."""
+    """The partitions of a table to write: each made of new trials to parse, of a
+    partition of the stored table (delayed), or of both (merged)."""
 
     source: TableSource
-    #: per partition: (partitions of trials to parse, stored partition or None)
-    parts: list[tuple[list[Sequence[Trial]], Any]]
+    #: per partition: (trials to parse or None, stored partition or None)
+    parts: list[tuple[Sequence[Trial] | None, Any]]
     divisions: tuple[str, ...]
 
     def new(self) -> list[Sequence[Trial]]:
-        return [trials for group, _ in self.parts for trials in group]
+        return [trials for trials, _ in self.parts if trials is not None]
 
 
 def build_table(source: TableSource, old: Any = None) -> TableParts:
@@ -162,13 +162,15 @@ def build_table(source: TableSource, old: Any = None) -> TableParts:
     new trials' files are parsed.
     """
 
-    def fresh(trials: list[Trial]) -> list[tuple[list[Sequence[Trial]], Any]]:
-        return [([part], None) for part in source.plan(trials)] if trials else []
+    def fresh(trials: list[Trial]) -> list[tuple[Sequence[Trial] | None, Any]]:
+        return [(part, None) for part in source.plan(trials)] if trials else []
+
+    def firsts(parts: list[tuple[Sequence[Trial] | None, Any]]) -> list[str]:
+        return [trials[0].index for trials, _ in parts if trials]
 
     if old is None or old.npartitions == 0 or not old.known_divisions:
         parts = fresh(source.trials)
-        last = parts[-1][0][-1][-1].index
-        return TableParts(source, parts, (*(g[0][0].index for g, _ in parts), last))
+        return TableParts(source, parts, (*firsts(parts), source.trials[-1].index))
     divisions = list(old.divisions)
     n_old = old.npartitions
     before: list[Trial] = []
@@ -184,14 +186,14 @@ def build_table(source: TableSource, old: Any = None) -> TableParts:
             inside.setdefault(i, []).append(trial)
     head, tail = fresh(before), fresh(after)
     old_parts = old.to_delayed()
-    middle = [([inside[i]] if i in inside else [], old_parts[i]) for i in range(n_old)]
-    firsts = [g[0][0].index for g, _ in head] + divisions[:-1] + [g[0][0].index for g, _ in tail]
+    middle = [(inside.get(i), old_parts[i]) for i in range(n_old)]
     last = divisions[-1]
     if inside.get(n_old - 1):
         last = max(last, inside[n_old - 1][-1].index)
     if tail:
-        last = tail[-1][0][-1][-1].index
-    return TableParts(source, [*head, *middle, *tail], (*firsts, last))
+        last = after[-1].index
+    starts = firsts(head) + divisions[:-1] + firsts(tail)
+    return TableParts(source, [*head, *middle, *tail], (*starts, last))
 
 
 def _on_cluster() -> bool:
@@ -233,18 +235,16 @@ def store_table(db: DataBase, table: TableParts, merged: bool) -> list[Any]:
     make = source.frame_function()
     frames = []
     parsed = iter(held)
-    for group, stored in table.parts:
-        mine = [next(parsed) for _ in group]
+    for trials, stored in table.parts:
+        mine = None if trials is None else next(parsed)
         if stored is None:
-            frames.append(dask.delayed(make)(*mine))
-        elif not mine:
+            frames.append(dask.delayed(make)(mine))
+        elif mine is None:
             frames.append(dask.delayed(_conform)(stored, source.meta, []))
         else:
-            frames.append(dask.delayed(_merge)(stored, make, source.meta, *mine))
-    lengths = None
-    if all(stored is None for _, stored in table.parts):
-        sizes = iter(source.lengths)
-        lengths = [sum(next(sizes) for _ in group) for group, _ in table.parts]
+            frames.append(dask.delayed(_merge)(stored, make, source.meta, mine))
+    # a table of new partitions alone: their lengths are those parsed
+    lengths = None if any(stored is not None for _, stored in table.parts) else source.lengths
     ddf = dd.from_delayed(frames, meta=source.meta, divisions=table.divisions, verify_meta=False)
     db.set(
         source.key,

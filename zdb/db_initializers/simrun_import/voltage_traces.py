@@ -80,13 +80,9 @@ def _time_axis(parsed: ParsedTraces) -> tuple[np.ndarray, str, int]:
     return parsed.t, parsed.path, len(parsed.index)
 
 
-def traces_frame(*parsed: ParsedTraces) -> pd.DataFrame:
-    """The voltage-trace table of parsed partitions (one after the other): float ``t``
-    labels the columns."""
-    if len(parsed) == 1:
-        return _trace_frame(parsed[0].values, parsed[0].index, parsed[0].t)
-    values = np.concatenate([p.values for p in parsed])
-    return _trace_frame(values, [i for p in parsed for i in p.index], parsed[0].t)
+def traces_frame(parsed: ParsedTraces) -> pd.DataFrame:
+    """The voltage-trace table of a parsed partition: float ``t`` labels the columns."""
+    return _trace_frame(parsed.values, parsed.index, parsed.t)
 
 
 def trace_rows(
@@ -195,12 +191,13 @@ class VoltageSource(TableSource):
         frames = [
             (trace_rows, (_trace_sources(self.campaign, part, self.file_of), t)) for part in parts
         ]
+        lengths = [len(part) for part in parts]
         return WritePlan(
             key=self.key,
             meta=self.meta,
             frames=frames,
-            lengths=[len(part) for part in parts],
+            lengths=lengths,
             chunk_rows=None,
-            read_lengths=[len(part) for part in parts],
+            read_lengths=lengths,
             divisions=[part[0].index for part in parts] + [self.trials[-1].index],
         )
