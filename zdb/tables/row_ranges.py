@@ -18,7 +18,6 @@ computation stays dask's.
 from __future__ import annotations
 
 import math
-import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -137,10 +136,7 @@ def coarser(ranges: Sequence[tuple[int, int]], n: int) -> list[tuple[int, int]]:
 def threads() -> int:
     """The threads the active dask scheduler computes on: a ``distributed`` client's
     workers' threads, else this process's cores."""
-    if "distributed" in sys.modules:
-        from dask.base import get_scheduler
-
-        owner = getattr(get_scheduler(), "__self__", None)
-        if type(owner).__name__ == "Client":
-            return max(1, sum(owner.nthreads().values()))
+    client = pool.active_client()
+    if client is not None:
+        return max(1, sum(client.nthreads().values()))
     return pool.cores()

@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from ...database import DataBase
+from ...tables.pool import active_client
 from .campaign import Trial
 
 #: a table is split into about this many partitions, so that every worker has work ...
@@ -196,14 +197,6 @@ def build_table(source: TableSource, old: Any = None) -> TableParts:
     return TableParts(source, [*head, *middle, *tail], (*starts, last))
 
 
-def _on_cluster() -> bool:
-    """True when dask computes on a ``distributed`` cluster (a client is the scheduler)."""
-    from dask.base import get_scheduler
-
-    owner = getattr(get_scheduler(), "__self__", None)
-    return type(owner).__name__ == "Client"
-
-
 def hold(parts: Sequence[Any]) -> list[Any]:
     """Compute delayed objects and keep their values where they are: on a cluster as
     futures on the workers (``persist``); with a local scheduler in this process, as
@@ -211,7 +204,7 @@ def hold(parts: Sequence[Any]) -> list[Any]:
     a persisted graph when it is used again)."""
     import dask
 
-    if _on_cluster():
+    if active_client() is not None:  # on a distributed cluster
         return list(dask.persist(*parts))
     token = secrets.token_hex(8)
     values = dask.compute(*parts)
