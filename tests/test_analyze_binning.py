@@ -184,11 +184,11 @@ def test_bin_index_of_evenly_spaced_edges_equals_a_binary_search(start, size, n,
     )
     assert _common._evenly_spaced(edges)
     np.testing.assert_array_equal(
-        _common.bin_index(values, edges), searched_bin_index(values, edges)
+        _common.bin_lookup(edges)(values), searched_bin_index(values, edges)
     )
     square = values[: len(values) // 2 * 2].reshape(2, -1)
     np.testing.assert_array_equal(
-        _common.bin_index(square, edges), searched_bin_index(square, edges)
+        _common.bin_lookup(edges)(square), searched_bin_index(square, edges)
     )
 
 
@@ -196,7 +196,7 @@ def test_bin_index_of_uneven_edges_searches_them():
     edges = np.array([0.0, 1.0, 10.0, 11.0])
     values = np.array([0.0, 0.5, 1.0, 5.0, 10.0, 11.0, 11.5, -1.0, np.nan])
     assert not _common._evenly_spaced(edges)
-    assert _common.bin_index(values, edges).tolist() == [0, 0, 1, 1, 2, 2, -1, -1, -1]
+    assert _common.bin_lookup(edges)(values).tolist() == [0, 0, 1, 1, 2, 2, -1, -1, -1]
 
 
 @SETTINGS

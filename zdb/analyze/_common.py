@@ -85,7 +85,7 @@ def histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """``numpy.histogram(values, edges)[0]`` with NaN ignored, as int64.
 
     Written out because ``numpy.histogram`` sorts its input when given edges; looking
-    each value up in the edges (:func:`bin_index`) and counting with ``bincount`` gives
+    each value up in the edges (:func:`bin_lookup`) and counting with ``bincount`` gives
     the same bins (half-open, the last one closed) in linear time."""
     return grouped_histogram([np.asarray(values, dtype=np.float64).ravel()], edges)[0]
 
@@ -124,14 +124,10 @@ def grouped_histogram(
     return total.reshape(n_groups, max(n, 0))
 
 
-def bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """The histogram bin of each value (``-1`` outside the edges or NaN): half-open bins,
-    the last one closed, as ``numpy.histogram``."""
-    return bin_lookup(edges)(values)
-
-
 def bin_lookup(edges: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """:func:`bin_index` for ``edges``, to call on many blocks of values: evenly spaced
+    """The function giving the histogram bin of each of an array of values in ``edges``
+    (``-1`` outside them or NaN; half-open bins, the last one closed, as
+    ``numpy.histogram``), to call on many blocks of values: evenly spaced
     edges (``numpy.arange``'s, which every binning of zdb.analyze makes) are looked up
     arithmetically, four to six times faster than ``searchsorted``, and checked against
     the edges themselves; whether they are is decided once."""
