@@ -106,7 +106,8 @@ def tasks(frame: Any, columns: list[Any] | None, ranges: Sequence[tuple[int, int
     ``ranges``) in: about :data:`TASK_BYTES` each, but at least
     :data:`TASKS_PER_THREAD` per thread computing, and at most a partition each."""
     rows = ranges[-1][1] - ranges[0][0]
-    dtypes = [frame.dtype] if frame.ndim == 1 else list(frame.dtypes[columns or frame.columns])
+    chosen = frame.columns if columns is None else columns
+    dtypes = [frame.dtype] if frame.ndim == 1 else list(frame.dtypes[chosen])
     row_bytes = sum(
         d.itemsize if isinstance(d, np.dtype) and d.kind != "O" else OBJECT_BYTES for d in dtypes
     )
