@@ -209,6 +209,21 @@ def test_blocked_voltage_density_equals_numpy_per_time_point(n_trials, n_t, bloc
     expected = np.array([np.histogram(c[~np.isnan(c)], bins)[0] for c in values.T]).T
     result = voltage_binning.density(values, bins, block=block)
     np.testing.assert_array_equal(result, expected.reshape(len(bins) - 1, n_t))
+    # as a table's reader gives it (time points contiguous), and from float32
+    fortran = voltage_binning.density(np.asfortranarray(values), bins, block=block)
+    np.testing.assert_array_equal(fortran, result)
+    single = values.astype(np.float32)
+    np.testing.assert_array_equal(
+        voltage_binning.density(single, bins, block=block),
+        voltage_binning.density(single.astype(np.float64), bins, block=block),
+    )
+
+
+def test_voltage_density_in_uneven_bins_equals_numpy_per_time_point():
+    values = np.array([[-100.0, -5.0, 0.0], [np.nan, 49.0, 50.0], [-99.0, 60.0, 1.0]])
+    bins = np.array([-100.0, -10.0, 0.0, 1.0, 50.0])
+    expected = np.array([np.histogram(c[~np.isnan(c)], bins)[0] for c in values.T]).T
+    np.testing.assert_array_equal(voltage_binning.density(values, bins, block=2), expected)
 
 
 @SETTINGS

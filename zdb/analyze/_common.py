@@ -8,9 +8,8 @@ delayed calls: only small histograms travel between workers, never a table.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -124,16 +123,63 @@ def grouped_histogram(
     return total.reshape(n_groups, max(n, 0))
 
 
-def bin_lookup(edges: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
-    """The function giving the histogram bin of each of an array of values in ``edges``
-    (``-1`` outside them or NaN; half-open bins, the last one closed, as
-    ``numpy.histogram``), to call on many blocks of values: evenly spaced
-    edges (``numpy.arange``'s, which every binning of zdb.analyze makes) are looked up
-    arithmetically, four to six times faster than ``searchsorted``, and checked against
-    the edges themselves; whether they are is decided once."""
-    if _evenly_spaced(edges):
-        return functools.partial(_even_bin_index, edges=edges)
-    return functools.partial(_searched_bin_index, edges=edges)
+class BinLookup:
+    """The histogram bin of each of an array of values in ``edges`` (half-open bins,
+    the last one closed, as ``numpy.histogram``), for many blocks of values: evenly
+    spaced edges (``numpy.arange``'s, which every binning of zdb.analyze makes) are
+    looked up arithmetically, four to six times faster than ``searchsorted``, and
+    checked against the edges themselves; whether they are is decided once."""
+
+    def __init__(self, edges: np.ndarray) -> None:
+        self.edges = np.asarray(edges, dtype=np.float64)
+        self.n = len(self.edges) - 1
+        self.even = _evenly_spaced(self.edges)
+
+    def __call__(self, values: np.ndarray) -> np.ndarray:
+        """The bins of ``values``, ``-1`` for none (outside the edges, or NaN)."""
+        values = np.asarray(values, dtype=np.float64)
+        if not self.even:
+            return _searched_bin_index(values, self.edges)
+        index = np.empty(values.shape, dtype=np.intp)
+        self.into(values, index, Scratch.of(values.shape))
+        index[index == self.n] = -1
+        return index
+
+    def into(self, values: np.ndarray, out: np.ndarray, scratch: Scratch) -> None:
+        """Write the bins of ``values`` (float64) into ``out`` (intp, of the same
+        shape), ``n`` (the number of bins) for none: a slot past the bins to count
+        them in and drop. With evenly spaced edges nothing is allocated: in dask's
+        workers each fresh buffer of 64 KiB or more would be faulted in anew (see
+        :func:`grouped_histogram`)."""
+        if not self.even:
+            out[...] = _searched_bin_index(values, self.edges)
+            out[out < 0] = self.n
+            return
+        _even_bins_into(values, self.edges, out, scratch)
+
+
+class Scratch(NamedTuple):
+    """Buffers for :meth:`BinLookup.into` on values of one shape: one float64, three
+    bool."""
+
+    floats: np.ndarray
+    inside: np.ndarray
+    outside: np.ndarray
+    moved: np.ndarray
+
+    @classmethod
+    def of(cls, shape: tuple[int, ...]) -> Scratch:
+        return cls(np.empty(shape, dtype=np.float64), *(np.empty(shape, bool) for _ in "abc"))
+
+    def head(self, rows: int) -> Scratch:
+        """The same buffers, their first ``rows`` rows (for a last, shorter block)."""
+        return Scratch(*(buffer[:rows] for buffer in self))
+
+
+def bin_lookup(edges: np.ndarray) -> BinLookup:
+    """The :class:`BinLookup` of ``edges``: call it on an array of values for their
+    bins (``-1`` for none)."""
+    return BinLookup(edges)
 
 
 def _searched_bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -157,17 +203,33 @@ def _evenly_spaced(edges: np.ndarray) -> bool:
     )
 
 
-def _even_bin_index(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+def _even_bins_into(
+    values: np.ndarray, edges: np.ndarray, out: np.ndarray, scratch: Scratch
+) -> None:
     # the way numpy.histogram bins evenly spaced edges: a guess from the spacing, moved
-    # by one where the edges themselves say otherwise
+    # by one where the edges themselves say otherwise; every step writes into a buffer
     n = len(edges) - 1
-    inside = (values >= edges[0]) & (values <= edges[-1])  # False for NaN
-    guess = np.where(inside, (values - edges[0]) * (n / (edges[-1] - edges[0])), 0.0)
-    index = np.minimum(guess.astype(np.intp), n - 1)
-    index[values < edges[index]] -= 1
-    index[(values >= edges[index + 1]) & (index < n - 1)] += 1
-    index[~inside] = -1
-    return index
+    guess, inside, outside, moved = scratch
+    np.greater_equal(values, edges[0], out=inside)
+    np.less_equal(values, edges[-1], out=outside)
+    np.logical_and(inside, outside, out=inside)  # False for NaN
+    np.logical_not(inside, out=outside)
+    np.subtract(values, edges[0], out=guess)
+    np.multiply(guess, n / (edges[-1] - edges[0]), out=guess)
+    np.copyto(guess, 0.0, where=outside)
+    np.minimum(guess, n - 1, out=guess)
+    np.copyto(out, guess, casting="unsafe")  # truncation: the floor of a guess >= 0
+    np.take(edges, out, out=guess, mode="clip")  # clip: no buffered copy; all valid
+    np.less(values, guess, out=moved)
+    np.subtract(out, moved, out=out)
+    np.add(out, 1, out=out)
+    np.take(edges, out, out=guess, mode="clip")
+    np.greater_equal(values, guess, out=moved)  # at or above the upper edge...
+    np.less(out, n, out=inside)  # ...of a bin but the last (``inside`` is spent)
+    np.logical_and(moved, inside, out=moved)
+    np.subtract(out, 1, out=out)
+    np.add(out, moved, out=out)
+    np.copyto(out, n, where=outside)
 
 
 def time_arrays(df: pd.DataFrame, columns: Sequence[Any] | None = None) -> list[np.ndarray]:

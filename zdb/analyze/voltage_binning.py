@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 
 from ._common import (
-    BLOCK,
     AnalyzeError,
+    Scratch,
     bin_lookup,
     is_dask_frame,
     is_data_array,
@@ -33,6 +33,9 @@ from ._common import (
     time_columns,
     tree_reduce,
 )
+
+#: samples binned at a time (256 KiB of float64: its buffers are allocated once per call)
+DENSITY_BLOCK = 32768
 
 
 def get_bins(
@@ -48,23 +51,36 @@ def get_bins(
     return np.arange(min_, max_ + bin_size, bin_size)
 
 
-def density(values: np.ndarray, bins: np.ndarray, block: int = BLOCK) -> np.ndarray:
-    """The (voltage bins x columns) histogram of a (trials x time points) matrix,
-    counted about ``block`` values (whole columns) at a time, as
-    :func:`~zdb.analyze._common.grouped_histogram` does and for its reasons."""
-    values = np.asarray(values, dtype=np.float64)
-    n_bins, n_t = len(bins) - 1, values.shape[1]
-    counts = np.zeros((max(n_bins, 0), n_t), dtype=np.int64)
-    width = max(1, block // max(1, values.shape[0]))  # columns per block
+def density(values: np.ndarray, bins: np.ndarray, block: int = DENSITY_BLOCK) -> np.ndarray:
+    """The (voltage bins x columns) histogram of a (trials x time points) matrix.
+
+    Counted about ``block`` values (whole columns) at a time: each block is copied
+    into a buffer as float64, time point by time point, its bins are looked up into
+    buffers and counted into the result with ``numpy.add.at``, so that no block
+    allocates memory (see :meth:`~zdb.analyze._common.BinLookup.into`). Each time
+    point has a slot past the bins for the samples outside them (and NaN)."""
+    values = np.asarray(values)
+    rows, n_t = values.shape
+    n_bins = len(bins) - 1
+    if n_bins < 1 or not n_t:
+        return np.zeros((max(n_bins, 0), n_t), dtype=np.int64)
+    slots = np.zeros((n_bins + 1, n_t), dtype=np.int64)
+    counts = slots.reshape(-1)
     lookup = bin_lookup(bins)
-    for lo in range(0, n_t if n_bins > 0 else 0, width):
-        part = values[:, lo : lo + width]
-        w = part.shape[1]
-        index = lookup(part)
-        ok = index >= 0
-        flat = index[ok] * w + np.broadcast_to(np.arange(w), part.shape)[ok]
-        counts[:, lo : lo + w] = np.bincount(flat, minlength=n_bins * w).reshape(n_bins, w)
-    return counts
+    width = min(n_t, max(1, block // max(1, rows)))  # time points per block
+    shape = (width, rows)
+    samples, index = np.empty(shape, dtype=np.float64), np.empty(shape, dtype=np.intp)
+    scratch = Scratch.of(shape)
+    offsets = np.arange(n_t, dtype=np.intp)[:, None]
+    for lo in range(0, n_t, width):
+        w = min(width, n_t - lo)
+        here, at = samples[:w], index[:w]
+        np.copyto(here, values[:, lo : lo + w].T)
+        lookup.into(here, at, scratch.head(w))
+        np.multiply(at, n_t, out=at)
+        np.add(at, offsets[lo : lo + w], out=at)
+        np.add.at(counts, at.reshape(-1), 1)
+    return slots[:n_bins]
 
 
 def _selected(columns: Any, xmin: float | None, xmax: float | None) -> list[Any]:
