@@ -17,7 +17,7 @@ from zdb import zarr_codec
 from zdb.exceptions import DataBaseException
 from zdb.storage import LocalStore
 from zdb.tables import zarr_layout
-from zdb.tables.codecs import BLOSC_BLOCK_BYTES
+from zdb.tables.codecs import BLOSC_BLOCK_BYTES, BLOSC_BLOCK_BYTES_2D
 
 
 class CountingStore(LocalStore):
@@ -164,6 +164,16 @@ def test_a_block_of_few_rows_per_chunk_gets_chunks_of_more_columns(tmp_path):
     back = zarr_layout.StoredTable(store, "b").read(rows=(7, 9), columns=[5, 2999])
     pd.testing.assert_frame_equal(back, block.iloc[7:9, [5, 2999]])
     assert _chunks(store.reads) == ["b/columns/c/0", "b/data/c/1/0"]
+
+
+def test_a_block_is_blosc_compressed_in_smaller_blocks_than_a_column(tmp_path):
+    block = pd.DataFrame(np.random.default_rng(5).integers(-4000, 2000, (40, 300)) * 0.025)
+    zarr_layout.write_table(LocalStore(tmp_path), "b", block, layout="block")
+    meta = json.loads((tmp_path / "b" / "data" / "zarr.json").read_text())
+    assert meta["codecs"][-1]["name"] == "blosc"
+    assert meta["codecs"][-1]["configuration"]["blocksize"] == BLOSC_BLOCK_BYTES_2D
+    assert BLOSC_BLOCK_BYTES_2D < BLOSC_BLOCK_BYTES
+    pd.testing.assert_frame_equal(zarr_layout.StoredTable(LocalStore(tmp_path), "b").read(), block)
 
 
 def test_string_lengths_reaching_beyond_their_chunk_raise_naming_the_file(tmp_path):

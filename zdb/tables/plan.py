@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import CorruptKeyError, FormatVersionError, UnsupportedValueError
-from .codecs import choose_compressor, numeric_compressor
+from .codecs import BLOSC_BLOCK_BYTES_2D, choose_compressor, numeric_compressor
 from .encodings import (
     PLAIN_KINDS,
     aux_roles,
@@ -583,7 +583,7 @@ def _plan_block(
             (rows, col_chunk),
             [dim, col_dim],
             {"zdb": {"encoding": {"name": "plain", "version": 1}}},
-            compressor=numeric_compressor(dtype),
+            compressor=numeric_compressor(dtype, BLOSC_BLOCK_BYTES_2D),
         )
     )
     table["columns"] = _index_arrays(plan, sample.columns, [col_dim], col_dim)
