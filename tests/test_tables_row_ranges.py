@@ -1,6 +1,7 @@
 """An analysis reads a lazy zdb table in row ranges of whole partitions, fewer than its
 partitions (``zdb.tables.row_ranges``), with the same results; a frame derived from
-the table is computed by dask, partition by partition."""
+the table is computed by dask, partition by partition. A voltage density reads a wide
+table in groups of whole stored chunks of columns, each cell once."""
 
 from __future__ import annotations
 
@@ -121,3 +122,101 @@ def test_coarser_ranges_join_whole_consecutive_ranges(lengths, n):
         assert 1 <= len(joined) <= n and all(b > a for a, b in joined)
     else:
         assert joined == [(7, 7)]
+
+
+#: the wide table's columns per stored chunk (its 2-D block), and its shape
+CHUNK_COLUMNS = 32
+WIDE_COLUMNS = 150
+WIDE_PARTITIONS = 4
+WIDE_ROWS = 50
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """Voltage traces stored as a 2-D block in chunks of 32 time points (5 chunks of
+    columns: 4 x 32 + 22), 4 partitions; the lazy table and its pandas frame."""
+    from zdb.tables import plan
+
+    rng = np.random.default_rng(2)
+    n = WIDE_PARTITIONS * WIDE_ROWS
+    frame = pd.DataFrame(
+        rng.normal(-70, 15, (n, WIDE_COLUMNS)).round(2),
+        columns=[str(i) for i in range(WIDE_COLUMNS)],
+    )
+    frame.iloc[3, 5] = np.nan
+    db = zdb.DataBase(tmp_path_factory.mktemp("wide") / "db")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(plan, "BLOCK_CHUNK_COLUMNS", CHUNK_COLUMNS)
+        patch.setattr(plan, "BLOCK_CHUNK_MIN_BYTES", 1)
+        db.set("vt", dd.from_pandas(frame, npartitions=WIDE_PARTITIONS), dumper="dask_to_zarr")
+    return db["vt"], frame
+
+
+def read_tiles(groups: list) -> list[tuple[list, tuple[int, int]]]:
+    """The columns and the rows each tile's task read (the tasks return their frames)."""
+    tiles = []
+    for labels, parts in groups:
+        for part in dask.compute(*parts, scheduler="sync"):
+            assert list(part.columns) == labels
+            tiles.append((labels, (int(part.index[0]), int(part.index[-1]) + 1)))
+    return tiles
+
+
+def assert_whole_chunks_each_cell_once(tiles: list, columns: list, rows: int) -> None:
+    cells = np.zeros((rows, WIDE_COLUMNS), dtype=int)
+    for labels, (start, stop) in tiles:
+        positions = [int(c) for c in labels]
+        assert positions == list(range(positions[0], positions[-1] + 1))  # consecutive
+        # a group ends where the selection or a stored chunk ends
+        assert positions[-1] == int(columns[-1]) or (positions[-1] + 1) % CHUNK_COLUMNS == 0
+        cells[start:stop, positions[0] : positions[-1] + 1] += 1
+    chosen = [int(c) for c in columns]
+    assert (cells[:, chosen] == 1).all() and cells.sum() == rows * len(chosen)
+
+
+def test_a_wide_table_is_read_in_groups_of_whole_column_chunks(wide, two_threads):
+    vt, frame = wide
+    groups = row_ranges.column_groups(vt, lambda part: part, name="zdb-tile")
+    assert groups is not None
+    assert len(groups) == 4  # two per thread, of the 5 chunks of columns
+    assert all(len(parts) == 1 for _, parts in groups)  # all rows: few bytes
+    assert [c for labels, _ in groups for c in labels] == list(frame.columns)
+    assert_whole_chunks_each_cell_once(read_tiles(groups), list(frame.columns), len(frame))
+
+
+def test_a_selection_of_columns_is_grouped_by_its_stored_chunks(wide, two_threads):
+    vt, frame = wide
+    chosen = [str(i) for i in range(40, 100)]  # parts of 3 chunks
+    groups = row_ranges.column_groups(vt, lambda part: part, columns=chosen, name="zdb-tile")
+    assert [labels[0] for labels, _ in groups] == ["40", "64", "96"]
+    assert_whole_chunks_each_cell_once(read_tiles(groups), chosen, len(frame))
+
+
+def test_a_column_group_is_read_in_row_ranges_when_its_bytes_ask(wide, monkeypatch):
+    vt, frame = wide
+    monkeypatch.setattr(row_ranges, "threads", lambda: 1)
+    monkeypatch.setattr(row_ranges, "TASK_BYTES", WIDE_ROWS * CHUNK_COLUMNS * 8)
+    groups = row_ranges.column_groups(vt, lambda part: part, name="zdb-tile")
+    assert len(groups) == 5  # a group per chunk of columns
+    assert [len(parts) for _, parts in groups] == [WIDE_PARTITIONS] * 5
+    assert_whole_chunks_each_cell_once(read_tiles(groups), list(frame.columns), len(frame))
+
+
+def test_only_a_lazy_data_frame_as_read_is_grouped_by_columns(wide, stored):
+    vt, _ = wide
+    for other in (vt[vt["0"] < -70], vt[["0", "1"]], vt["0"]):
+        assert row_ranges.column_groups(other, len, name="zdb-len") is None
+    db, _ = stored  # a table whose columns are stored apart: each its own chunk
+    groups = row_ranges.column_groups(db["sa"], len, columns=TIMES, name="zdb-len")
+    assert [labels for labels, _ in groups] == [[c] for c in TIMES]
+
+
+def test_the_voltage_density_of_a_wide_table_is_joined_from_its_column_groups(wide, two_threads):
+    from zdb.analyze import voltage_binning
+
+    vt, frame = wide
+    for xmin, xmax in ((None, None), (40, 99)):
+        lazy = voltage_binning.calculate_vdensity_array(vt, 5, -100, 50, xmin, xmax)
+        expected = voltage_binning.calculate_vdensity_array(frame, 5, -100, 50, xmin, xmax)
+        assert len(lazy.chunks[1]) > 1  # a block of the result per group of columns
+        np.testing.assert_array_equal(lazy.compute(scheduler="sync"), expected)

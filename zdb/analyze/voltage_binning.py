@@ -125,17 +125,28 @@ def calculate_vdensity_array_dask(
     (``.compute()`` or ``numpy.asarray`` it)."""
     import dask.array
 
+    from ..tables import row_ranges
+
     if not is_dask_frame(v):
         raise kind_error(v, "calculate_vdensity_array_dask", "a dask DataFrame")
     bins = get_bins(bin_size, ymin, ymax)
     columns = _selected(v.columns, xmin, xmax)
-    shape = (len(bins) - 1, len(columns))
+    n_bins = len(bins) - 1
+    groups = row_ranges.column_groups(
+        v, _frame_density, bins, None, columns=columns, name="zdb-frame_density"
+    )
+    if groups is not None:  # a lazy zdb table: disjoint parts of the result
+        blocks = [
+            dask.array.from_delayed(tree_reduce(parts, _sum), (n_bins, len(labels)), np.int64)
+            for labels, parts in groups
+        ]
+        return dask.array.concatenate(blocks, axis=1)
     # a trace table has thousands of columns: select only to drop some
     chosen = columns if columns != list(v.columns) else None
     parts = per_partition(v, _frame_density, bins, None, columns=chosen)
     if not parts:
-        return dask.array.zeros(shape, dtype=np.int64)
-    return dask.array.from_delayed(tree_reduce(parts, _sum), shape, dtype=np.int64)
+        return dask.array.zeros((n_bins, len(columns)), dtype=np.int64)
+    return dask.array.from_delayed(tree_reduce(parts, _sum), (n_bins, len(columns)), np.int64)
 
 
 def _sum(*counts: np.ndarray) -> np.ndarray:

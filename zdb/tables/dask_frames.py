@@ -617,7 +617,9 @@ def _lazy_frame(
     label = "zdb-read" if layout == "zarr" else f"zdb-read-{layout}"
     frame = dask_frame(reader, ranges, meta, table.divisions, label)
     if table.table["type"] != "Index":
-        row_ranges.remember(frame, reader, ranges)
+        frame_type = table.table["type"] == "DataFrame"
+        chunks = table.column_chunks(positions) if frame_type else []
+        row_ranges.remember(frame, reader, ranges, chunks)
     return unwrap_index(table.table, frame)
 
 

@@ -341,6 +341,11 @@ class ParquetTable:
         check_has_columns(self.table, self.where)
         return column_positions(self.columns, columns, self.where)
 
+    def column_chunks(self, positions: list[int] | None) -> list[int]:
+        """The stored chunk of each column at ``positions`` (None: all): in Parquet,
+        each column's own."""
+        return list(range(len(self.columns))) if positions is None else list(positions)
+
     def _read(self, names: list[str], rows: tuple[int, int]) -> Any:
         """Columns ``names`` of rows ``rows``, as one Arrow table."""
         import pyarrow as pa

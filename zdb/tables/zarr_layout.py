@@ -411,6 +411,16 @@ class StoredTable:
         check_has_columns(self.table, self.where)
         return column_positions(self.columns, columns, self.where)
 
+    def column_chunks(self, positions: list[int] | None) -> list[int]:
+        """The stored chunk (along the columns) of each column at ``positions`` (None:
+        all): columns of a 2-D block share chunks, which a reader decodes whole; a
+        column stored as an array of its own is a chunk of its own."""
+        chosen = np.arange(len(self.columns)) if positions is None else np.asarray(positions)
+        if self.table["layout"] != "block":
+            return chosen.tolist()
+        width = zarr_codec.chunk_shape(self.meta(self.table["block"]["array"]))[1]
+        return (chosen // max(1, int(width))).tolist()
+
     # reading
 
     def _array(
