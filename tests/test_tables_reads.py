@@ -176,6 +176,24 @@ def test_a_block_is_blosc_compressed_in_smaller_blocks_than_a_column(tmp_path):
     pd.testing.assert_frame_equal(zarr_layout.StoredTable(LocalStore(tmp_path), "b").read(), block)
 
 
+def test_numeric_columns_are_read_into_slabs_of_one_dtype(tmp_path, monkeypatch):
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame({f"t{i}": rng.uniform(0, 50, 1000) for i in range(5)})
+    frame["n"] = rng.integers(0, 9, 1000)
+    frame["s"] = rng.choice(["a", "b"], 1000).astype(object)
+    frame["m"] = pd.array(rng.integers(0, 9, 1000), dtype="Int64")
+    frame["t5"] = rng.uniform(0, 50, 1000)
+    zarr_layout.write_table(LocalStore(tmp_path), "t", frame)
+    monkeypatch.setattr(zarr_layout, "SLAB_BYTES", 3 * 1000 * 8)  # 3 columns a slab
+    back = zarr_layout.StoredTable(LocalStore(tmp_path), "t").read(rows=(0, 1000))
+    pd.testing.assert_frame_equal(back, frame)
+    floats = [back[f"t{i}"].to_numpy().base for i in (0, 1, 2, 3, 4, 5)]
+    assert isinstance(floats[0], np.ndarray) and isinstance(floats[3], np.ndarray)
+    assert floats[0] is floats[1] is floats[2] and floats[3] is floats[4] is floats[5]
+    assert floats[0].shape == (3, 1000) and floats[0] is not floats[3]
+    assert back["n"].to_numpy().base.shape == (1, 1000)  # an int64 slab of its own
+
+
 def test_string_lengths_reaching_beyond_their_chunk_raise_naming_the_file(tmp_path):
     store = LocalStore(tmp_path)
     frame = pd.DataFrame({"s": pd.array(["ab", "cde", "f"], dtype="str")})
