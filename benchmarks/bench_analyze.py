@@ -19,13 +19,14 @@ it times, best of ``--repeat``:
 - ``pandas+read``: the same including ``db.get(key, lazy=False)``;
 - ``dask``: the zdb function on the database's dask frame, on a ``distributed``
   cluster of ``--workers`` worker processes with one thread each (the workers read
-  the table in row ranges of whole partitions, two per thread; only histograms come
-  back);
+  the table in row ranges of whole partitions, two per thread, and the voltage
+  traces in groups of time points, each giving its part of the density; only
+  histograms come back);
 - ``dask scheduler only``: the scheduler's cost: a graph of the same shape on the same
-  cluster (a task per row range, the same tree of combining tasks) whose tasks read
-  nothing and return zeros of the result's size;
-- ``dask read only``: the same cluster reading the same row ranges and returning
-  their lengths, nothing binned;
+  cluster (a task per row range or group, the same trees of combining tasks, the
+  same joined array) whose tasks read nothing and return zeros of their result's size;
+- ``dask read only``: the same cluster reading the same row ranges (and groups) and
+  returning their lengths, nothing binned;
 - ``dask mmap32``: ``dask`` again on workers whose glibc keeps buffers under 32 MiB on
   the heap (``MALLOC_MMAP_THRESHOLD_``, docs/analyze.md);
 - ``dask threads``: the zdb function on the dask frame with dask's threaded scheduler
@@ -63,6 +64,7 @@ from pathlib import Path
 from typing import Any
 
 import dask
+import dask.array
 import dask.dataframe  # noqa: F401  (imported before timing)
 import distributed
 import numpy as np
@@ -76,6 +78,7 @@ import zdb  # noqa: E402
 from zdb.analyze import spatiotemporal_binning, temporal_binning, voltage_binning  # noqa: E402
 from zdb.analyze._common import per_partition, tree_reduce  # noqa: E402
 from zdb.db_initializers import load_simrun_general  # noqa: E402
+from zdb.tables import row_ranges  # noqa: E402
 
 T_STOP = 400.0
 V_BIN = 0.5
@@ -191,15 +194,27 @@ def _add(*arrays: np.ndarray) -> np.ndarray:
     return total
 
 
-def empty_graph(count: Callable[[], int], shape: tuple[int, ...]) -> Callable[[], object]:
-    """The scheduler's cost: a graph of the analysis' shape (as many reading tasks as
-    ``count()`` says the analysis makes on the active scheduler, the same tree of
-    combining tasks) whose tasks read nothing and return zeros of the result's shape,
+def empty_graph(
+    count: Callable[[], list[tuple[int | None, int]]], shape: tuple[int, ...]
+) -> Callable[[], object]:
+    """The scheduler's cost: a graph of the analysis' shape (the reading tasks
+    ``count()`` says the analysis makes on the active scheduler, as (columns, tasks)
+    per group of result columns, the same trees of combining tasks, the groups joined
+    as a dask array) whose tasks read nothing and return zeros of the result's shape,
     so that the same bytes travel."""
 
     def run() -> object:
-        parts = [dask.delayed(_empty, pure=False)(i, shape) for i in range(count())]
-        return dask.compute(tree_reduce(parts, _add))[0]
+        groups = count()
+        if groups[0][0] is None:  # one result
+            parts = [dask.delayed(_empty, pure=False)(i, shape) for i in range(groups[0][1])]
+            return dask.compute(tree_reduce(parts, _add))[0]
+        blocks = []
+        for columns, n in groups:
+            part_shape = (*shape[:-1], columns)
+            parts = [dask.delayed(_empty, pure=False)(i, part_shape) for i in range(n)]
+            summed = tree_reduce(parts, _add)
+            blocks.append(dask.array.from_delayed(summed, part_shape, dtype=np.int64))
+        return dask.array.concatenate(blocks, axis=-1).compute()
 
     return run
 
@@ -297,11 +312,20 @@ def main(argv: list[str] | None = None) -> int:
         "vdensity": ("voltage_traces", None),
     }
 
-    def tasks(name: str) -> list[Any]:
+    def groups(name: str) -> list[tuple[int | None, list[Any]]]:
         """The tasks in which zdb.analyze reads ``name``'s columns on the active
-        scheduler, each returning the number of rows it read."""
+        scheduler, each returning the number of rows it read, per group of the
+        result's columns (the voltage density's) with its number of columns, or in
+        one group (None) of tasks that each give the whole result."""
         key, columns = reads[name]
-        return per_partition(db[key], len, columns=columns)
+        if name == "vdensity":
+            tiles = row_ranges.column_groups(db[key], len, name="zdb-len")
+            assert tiles is not None
+            return [(len(labels), parts) for labels, parts in tiles]
+        return [(None, per_partition(db[key], len, columns=columns))]
+
+    def tasks(name: str) -> list[Any]:
+        return [task for _, parts in groups(name) for task in parts]
 
     read_only = {  # the same row ranges read on the cluster, nothing binned
         name: lambda name=name: dask.compute(*tasks(name)) for name in reads
@@ -312,7 +336,10 @@ def main(argv: list[str] | None = None) -> int:
         "vdensity": (len(v_bins) - 1, v.shape[1]),
     }
     scheduler_only = {
-        name: empty_graph(lambda name=name: len(tasks(name)), shapes[name]) for name in reads
+        name: empty_graph(
+            lambda name=name: [(cols, len(parts)) for cols, parts in groups(name)], shapes[name]
+        )
+        for name in reads
     }
     figures: dict[str, object] = {
         "activations": n_act,
