@@ -128,6 +128,8 @@ def grouped_histogram(
             np.isnan(part, out=here)
             np.logical_not(here, out=here)
             k = int(np.count_nonzero(here))
+            if not k:  # an empty stretch of a mostly empty time column
+                continue
             found, at = np.compress(here, part, out=values_at[:k]), index[:k]
             lookup.into(found, at, scratch.head(k))
             if groups is not None and group_at is not None:
