@@ -422,8 +422,9 @@ class StoredTable:
         chosen = np.arange(len(self.columns)) if positions is None else np.asarray(positions)
         if self.table["layout"] != "block":
             return chosen.tolist()
-        width = zarr_codec.chunk_shape(self.meta(self.table["block"]["array"]))[1]
-        return (chosen // max(1, int(width))).tolist()
+        chunks = self.layout(self.table["block"]["array"]).chunks  # () if zarr-python reads it
+        width = max(1, int(chunks[1])) if len(chunks) == 2 else 1
+        return (chosen // width).tolist()
 
     # reading
 
