@@ -104,8 +104,9 @@ def map_ranges(
     reader = table.reader.for_partitions(len(ranges))
     token = tokenize(frame._name, func, columns, ranges, args)
     task = dask.delayed(_read_and_apply, pure=True)
+    held = None if columns is None else _Labels(columns)
     return [
-        task(reader, rows, columns, func, *args, dask_key_name=(f"{name}-{token}", i))
+        task(reader, rows, held, func, *args, dask_key_name=(f"{name}-{token}", i))
         for i, rows in enumerate(ranges)
     ]
 
@@ -134,16 +135,16 @@ def column_groups(
     where = frame.columns.get_indexer(labels) if frame.columns.is_unique else None
     if where is None or not len(labels) or (where < 0).any():
         return None
-    chunk_of = np.asarray(table.chunks)[where]
-    runs = np.flatnonzero(np.diff(chunk_of)) + 1  # where a stored chunk begins
-    units = np.split(np.arange(len(labels)), runs)
+    # the positions (in ``labels``) of the columns of each stored chunk, as ranges
+    starts = np.flatnonzero(np.diff(np.asarray(table.chunks)[where])) + 1
+    bounds = [0, *starts.tolist(), len(labels)]
+    units = list(zip(bounds[:-1], bounds[1:], strict=True))
     rows = table.ranges[-1][1] - table.ranges[0][0]
     column_bytes = rows * _item_bytes(frame)[where]
     wanted = _wanted(int(column_bytes.sum()))
-    groups = _even_groups([len(u) for u in units], min(len(units), wanted))
+    groups = coarser(units, wanted)  # whole chunks of columns, as rows are whole ranges
     tiles = []
-    for first, last in groups:
-        start, stop = units[first][0], units[last - 1][-1] + 1
+    for start, stop in groups:
         size = int(column_bytes[start:stop].sum())
         split = max(math.ceil(wanted / len(groups)), math.ceil(size / TASK_BYTES))
         tiles.append((labels[start:stop], coarser(table.ranges, split)))
@@ -172,27 +173,10 @@ class _Labels:
         self.labels = labels
 
 
-def _even_groups(sizes: Sequence[int], n: int) -> list[tuple[int, int]]:
-    """``[first, last)`` of ``n`` groups of consecutive ``sizes`` of about equal sums
-    (each size alone when there are no more than ``n``)."""
-    if n >= len(sizes):
-        return [(i, i + 1) for i in range(len(sizes))]
-    ends = np.cumsum(sizes)
-    total = int(ends[-1])
-    cuts = sorted({int(np.abs(ends - total * k / n).argmin()) + 1 for k in range(1, n)})
-    bounds = [0, *[c for c in cuts if 0 < c < len(sizes)], len(sizes)]
-    return list(zip(bounds[:-1], bounds[1:], strict=True))
-
-
 def _read_and_apply(
-    reader: Any,
-    rows: tuple[int, int],
-    columns: list[Any] | _Labels | None,
-    func: Callable,
-    *args: Any,
+    reader: Any, rows: tuple[int, int], columns: _Labels | None, func: Callable, *args: Any
 ) -> Any:
-    labels = columns.labels if isinstance(columns, _Labels) else columns
-    return func(reader(rows, labels), *args)
+    return func(reader(rows, None if columns is None else columns.labels), *args)
 
 
 def tasks(frame: Any, columns: list[Any] | None, ranges: Sequence[tuple[int, int]]) -> int:
