@@ -102,10 +102,25 @@ def test_a_row_range_of_a_block_reads_only_the_chunks_holding_it(tmp_path):
     assert _chunks(store.reads) == ["b/columns/c/0", "b/data/c/1/0", "b/data/c/2/0"]
 
 
-def _compressors(path) -> dict[str, str]:  # noqa: ANN001
+def _compressors(path, shuffle: bool = False) -> dict[str, str]:  # noqa: ANN001
+    """Each array's compressor by name (``shuffle``: Blosc's shuffle mode, or zstd)."""
     doc = json.loads((path / "zarr.json").read_text())
     metas = doc["consolidated_metadata"]["metadata"]
-    return {k: m["codecs"][-1]["name"] for k, m in metas.items() if "codecs" in m}
+    out = {}
+    for k, m in metas.items():
+        if "codecs" in m:
+            last = m["codecs"][-1]
+            blosc = last["name"] == "blosc"
+            out[k] = last["configuration"]["shuffle"] if shuffle and blosc else last["name"]
+    return out
+
+
+def _times(rng: np.random.Generator, rows: int, present: float) -> np.ndarray:
+    """Activation times in a 10 ms window on a 0.025 ms grid, NaN but for ``present`` of
+    the rows."""
+    times = 100 + rng.integers(0, 400, rows) * 0.025
+    times[rng.random(rows) > present] = np.nan
+    return times
 
 
 def test_numbers_are_blosc_compressed_unless_zstd_stores_them_in_clearly_fewer_bytes(tmp_path):
@@ -132,6 +147,26 @@ def test_numbers_are_blosc_compressed_unless_zstd_stores_them_in_clearly_fewer_b
     assert zarr_codec.chunk_kind(meta) is None  # callers that decode zstd only
 
 
+def test_floats_that_compress_smaller_as_whole_values_lose_blosc_s_shuffle(tmp_path):
+    zarr = pytest.importorskip("zarr")
+    rng = np.random.default_rng(8)
+    rows = 200_000
+    frame = pd.DataFrame(
+        {
+            "ids": np.sort(rng.integers(0, 50_000, rows)),  # byte planes: shuffled
+            "sparse": _times(rng, rows, 0.1),  # mostly NaN: whole values
+            "dense": _times(rng, rows, 1.0),  # either: the smaller one
+        }
+    )
+    db = zdb.DataBase(tmp_path / "db")
+    db["t"] = frame
+    pd.testing.assert_frame_equal(db["t"], frame)
+    shuffles = _compressors(Path(db.path_of("t")), shuffle=True)
+    assert shuffles["ids"] == "shuffle" and shuffles["sparse"] == "noshuffle"
+    group = zarr.open_group(db.path_of("t"), mode="r")
+    np.testing.assert_array_equal(group["sparse"][:], frame["sparse"].to_numpy())
+
+
 def test_a_dask_write_blosc_compresses_every_numeric_column(tmp_path):
     dd = pytest.importorskip("dask.dataframe")
     frame = _frame()
@@ -141,6 +176,32 @@ def test_a_dask_write_blosc_compresses_every_numeric_column(tmp_path):
     codecs = _compressors(Path(db.path_of("t")))
     assert codecs["ids"] == codecs["x"] == codecs["y"] == codecs["z"] == "blosc"
     assert codecs["kind"] == "zstd"
+
+
+def test_a_dask_write_given_a_sample_chooses_compressors_as_a_pandas_write(tmp_path):
+    dd = pytest.importorskip("dask.dataframe")
+    rng = np.random.default_rng(9)
+    rows = 50_000
+    frame = pd.DataFrame(
+        {
+            "ids": np.sort(rng.integers(0, 50_000, rows)),
+            "sparse": _times(rng, rows, 0.1),
+            "noise": np.round(rng.uniform(0, 1500, rows), 3),
+        }
+    )
+    db = zdb.DataBase(tmp_path / "db")
+    db["pandas"] = frame
+    db.set("dask", dd.from_pandas(frame, npartitions=4), sample=frame)
+    pd.testing.assert_frame_equal(db["dask"].compute(scheduler="sync"), frame)
+    from_pandas = _compressors(Path(db.path_of("pandas")), shuffle=True)
+    from_dask = _compressors(Path(db.path_of("dask")), shuffle=True)
+    assert {k: from_dask[k] for k in frame} == {k: from_pandas[k] for k in frame}
+    assert from_dask["sparse"] == "noshuffle" and from_dask["noise"] == "zstd"
+    with pytest.raises(zdb.exceptions.UnsupportedValueError, match="sample="):
+        db.set("wrong", dd.from_pandas(frame, npartitions=2), sample=frame[["ids"]])
+    with pytest.raises(zdb.exceptions.UnsupportedValueError, match="pandas DataFrame"):
+        db.set("wrong", dd.from_pandas(frame, npartitions=2), sample=frame.to_numpy())
+    assert "wrong" not in db
 
 
 def test_blosc_table_columns_read_through_zarr_python_as_well(tmp_path):

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .. import progress_bars
-from ..exceptions import DataBaseException
+from ..exceptions import DataBaseException, UnsupportedValueError
 from ..storage import Store, join
 from . import parquet_layout, pool, row_ranges, zarr_layout
 from .encodings import is_arrow
@@ -396,6 +396,7 @@ def write_zarr(
     scheduler: Any = None,
     read_partitions: tuple[Sequence[int], Sequence[Any]] | None = None,
     shard_rows: int | None = None,
+    sample: pd.DataFrame | pd.Series | None = None,
 ) -> dict[str, Any]:
     """Write the frame ``value`` computes to in the Zarr layout, in parallel; returns the
     table description. ``lengths``: the rows of each partition, when the caller knows
@@ -410,7 +411,10 @@ def write_zarr(
     ``shard_rows``: the chunks of every ``shard_rows`` rows in one file, a Zarr shard (a
     multiple of the chunk rows; see :mod:`zdb.zarr_shards`): fewer files, which is
     what writing costs most on a disk or a cluster file system; a task then writes
-    whole shards, best when the partitions are whole shards too."""
+    whole shards, best when the partitions are whole shards too. ``sample``: pandas rows
+    like the frame's (its columns and dtypes), from which each numeric array's
+    compressor is chosen as for a pandas write (:mod:`.codecs`); without it, from the
+    dtypes alone."""
 
     level = zarr_layout.ZSTD_LEVEL if level is None else level
     stored = None if read_partitions is None else read_partitions[1]
@@ -423,10 +427,10 @@ def write_zarr(
                 f"{sum(read_lengths)} rows and {len(stored)} divisions for a frame of "
                 f"{sum(found.lengths)} rows: give one division more than partitions"
             )
-    sample, lengths, range_index = found.sample, found.lengths, found.range_index
+    lengths, range_index = found.lengths, found.range_index
     nrows = sum(lengths)
     plan = plan_table(
-        sample,
+        found.sample,
         nrows,
         range_index=range_index,
         layout=layout,
@@ -439,6 +443,8 @@ def write_zarr(
         set_partitions(plan, lengths, found.divisions)
     else:
         set_partitions(plan, read_lengths, found.divisions)
+    if sample is not None:
+        plan.choose_compressors(_sample_arrays(plan, sample, found.sample), level)
     zarr_layout.write_metadata(store, root, plan, level, {"zdb": {"table": plan.table}})
     jobs = []
     for path, data in plan.static.items():
@@ -459,6 +465,29 @@ def write_zarr(
             f"writing {store.full(root)}: {written} rows written, {nrows} expected"
         )
     return plan.table
+
+
+def _sample_arrays(plan: TablePlan, sample: Any, meta: Any) -> dict[str, Any]:
+    """The arrays of ``sample`` (rows like the frame's empty ``meta``) as ``plan`` stores
+    them; a sample of other columns or dtypes raises."""
+
+    def columns(frame: Any) -> list[tuple[Any, str]]:
+        if frame.ndim == 1:
+            return [(frame.name, str(frame.dtype))]
+        return [(name, str(dtype)) for name, dtype in frame.dtypes.items()]
+
+    if not isinstance(sample, pd.DataFrame | pd.Series):
+        raise UnsupportedValueError(
+            f"sample= takes a pandas DataFrame or Series of some of the frame's rows, not "
+            f"{type(sample).__qualname__}: compute one, e.g. from a partition"
+        )
+    if sample.ndim != meta.ndim or columns(sample) != columns(meta):
+        raise UnsupportedValueError(
+            f"sample= takes rows like the frame's, with its columns and dtypes "
+            f"({columns(meta)[:5]}...), not {columns(sample)[:5]}...: give some of its "
+            "rows, e.g. computed from a partition"
+        )
+    return plan.encode_rows(sample)
 
 
 # -- the Parquet layout --------------------------------------------------------------

@@ -59,6 +59,7 @@ class DaskToZarr(Dumper):
         rows_per_file: int | None = None,
         read_partitions: tuple[Sequence[int], Sequence[Any]] | None = None,
         shard_rows: int | None = None,
+        sample: Any = None,
     ) -> dict[str, Any]:
         """Write the frame ``value`` computes to, in parallel; keywords as for
         ``pandas_to_zarr``. ``lengths``: the rows of each partition, when the caller
@@ -76,7 +77,10 @@ class DaskToZarr(Dumper):
         trial). ``shard_rows``: store the chunks of every ``shard_rows`` rows (a multiple
         of ``chunk_rows``) in one file, a Zarr shard: far fewer files for a table of
         many chunks, each written whole by one task (best with partitions of whole
-        shards); a read of a few rows reads their shard."""
+        shards); a read of a few rows reads their shard. ``sample``: some of the frame's
+        rows (pandas), from which each numeric column's compressor is chosen as for a
+        pandas write (Blosc with or without its byte shuffle, or zstd); without it, from
+        the dtype alone."""
         from ...tables import dask_frames, plan, write_options
 
         if not is_dask_table(value):
@@ -101,6 +105,7 @@ class DaskToZarr(Dumper):
             scheduler=write_options.scheduler_of(client, scheduler),
             read_partitions=read_partitions,
             shard_rows=shard_rows,
+            sample=sample,
         )
         ncols = 1 if value.ndim == 1 else len(value.columns)
         return {
