@@ -3,6 +3,7 @@ reads by, and that on a cluster of worker processes no parsed data moves between
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -175,3 +176,49 @@ def test_on_worker_processes_no_parsed_data_moves_between_workers(
     assert moved == []
     assert len(db["synapse_activation"]) == campaign.n_synapse_rows
     assert db.get("voltage_traces", lazy=False).shape[0] == campaign.n_trials
+
+
+def _shuffles(db, key: str) -> dict[str, str]:
+    """Each array's compressor: Blosc's shuffle mode, or ``zstd``."""
+    doc = json.loads(open(os.path.join(table_root(db, key), "zarr.json")).read())
+    out = {}
+    for path, meta in doc["consolidated_metadata"]["metadata"].items():
+        codecs = meta.get("codecs", [])
+        if codecs and codecs[0]["name"] == "sharding_indexed":
+            codecs = codecs[0]["configuration"]["codecs"]
+        if codecs:
+            last = codecs[-1]
+            out[path] = last["configuration"]["shuffle"] if last["name"] == "blosc" else "zstd"
+    return out
+
+
+def test_activation_compressors_are_chosen_from_rows_of_files_spread_over_the_campaign(
+    imported,
+):
+    found = _shuffles(imported, "synapse_activation")
+    # sorted identifiers compress best as byte planes
+    assert found["synapse_ID"] == found["section_ID"] == "shuffle"
+    # the later time columns, mostly NaN, compress better as whole values: without the
+    # shuffle (or zstd alone), as a pandas write of the table chooses too
+    later = [str(i) for i in range(2, 22)]
+    assert all(found[c] in ("noshuffle", "zstd") for c in later), found
+
+
+def test_the_compressor_sample_reads_its_rows_from_files_spread_evenly_over_the_campaign(
+    monkeypatch,
+):
+    read = {}
+
+    def rows_of(sources, rows, kind, width, skip, nrows):  # noqa: ANN001, ANN202
+        read.update(sources=sources, rows=rows, nrows=nrows)
+
+    monkeypatch.setattr(sa, "activation_rows", rows_of)
+    sources = [(f"f{i}", f"trial {i}") for i in range(100)]
+    sa._sample(sources, np.full(100, 1000), "synapses", 22)
+    picked = [int(path[1:]) for path, _ in read["sources"]]
+    assert len(picked) == math.ceil(sa.SAMPLE_ROWS / 1000)
+    assert picked[0] == 0 and picked[-1] == 99
+    assert np.diff(picked).max() - np.diff(picked).min() <= 1  # evenly spread
+    assert read["nrows"] == sum(read["rows"]) == 1000 * len(picked)
+    sa._sample(sources[:5], np.full(5, 1000), "synapses", 22)  # fewer rows than wanted
+    assert [path for path, _ in read["sources"]] == [f"f{i}" for i in range(5)]

@@ -81,7 +81,9 @@ class WritePlan:
     them. The ranges are whole chunks (``chunk_rows``, None: the dumper aligns them to
     ``lengths``); a lazy read gives the partitions ``read_lengths``, which hold whole
     trials (``divisions``: the first trial of each, and the last trial). With
-    ``shard_rows`` (the ranges' length), each range is stored as one shard per array."""
+    ``shard_rows`` (the ranges' length), each range is stored as one shard per array.
+    ``sample``: some rows of the table, made up front, from which the compressors of
+    its numeric columns are chosen (``dask_to_zarr``'s ``sample``)."""
 
     key: tuple[str, ...]
     meta: pd.DataFrame
@@ -92,6 +94,7 @@ class WritePlan:
     read_lengths: list[int]
     divisions: list[str]
     shard_rows: int | None = None
+    sample: pd.DataFrame | None = None
 
 
 def _made(recipe: tuple[Callable[..., pd.DataFrame], tuple[Any, ...]]) -> pd.DataFrame:
@@ -114,6 +117,7 @@ def store_planned(db: DataBase, plan: WritePlan) -> None:
         lengths=plan.lengths,
         read_partitions=(plan.read_lengths, plan.divisions),
         shard_rows=plan.shard_rows,
+        sample=plan.sample,
     )
 
 
