@@ -3,7 +3,6 @@ reads by, and that on a cluster of worker processes no parsed data moves between
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import shutil
@@ -17,6 +16,8 @@ from zdb.db_initializers import load_simrun_general as lsg
 from zdb.db_initializers.simrun_import import activation as sa
 from zdb.IO import simrun_files
 from zdb.synthetic import REALISTIC, generate_campaign
+
+from .table_codecs import compressors
 
 #: the realistic shape (375 cell types, 1,100 synapses of 270 types per trial, up to 22
 #: activation times), on few short trials
@@ -178,24 +179,10 @@ def test_on_worker_processes_no_parsed_data_moves_between_workers(
     assert db.get("voltage_traces", lazy=False).shape[0] == campaign.n_trials
 
 
-def _shuffles(db, key: str) -> dict[str, str]:
-    """Each array's compressor: Blosc's shuffle mode, or ``zstd``."""
-    doc = json.loads(open(os.path.join(table_root(db, key), "zarr.json")).read())
-    out = {}
-    for path, meta in doc["consolidated_metadata"]["metadata"].items():
-        codecs = meta.get("codecs", [])
-        if codecs and codecs[0]["name"] == "sharding_indexed":
-            codecs = codecs[0]["configuration"]["codecs"]
-        if codecs:
-            last = codecs[-1]
-            out[path] = last["configuration"]["shuffle"] if last["name"] == "blosc" else "zstd"
-    return out
-
-
 def test_activation_compressors_are_chosen_from_rows_of_files_spread_over_the_campaign(
     imported,
 ):
-    found = _shuffles(imported, "synapse_activation")
+    found = compressors(table_root(imported, "synapse_activation"), shuffle=True)
     # sorted identifiers compress best as byte planes
     assert found["synapse_ID"] == found["section_ID"] == "shuffle"
     # the later time columns, mostly NaN, compress better as whole values: without the
