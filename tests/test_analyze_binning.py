@@ -141,10 +141,13 @@ voltages = st.one_of(st.just(np.nan), st.floats(-110, 60).map(lambda x: round(x,
     st.integers(0, 3),
     st.integers(1, 4),
     st.integers(1, 50),
+    st.integers(0, 50),
     bins,
     st.data(),
 )
-def test_blocked_grouped_histogram_equals_numpy_per_group(rows, n_cols, n_groups, block, b, data):
+def test_blocked_grouped_histogram_equals_numpy_per_group(
+    rows, n_cols, n_groups, block, compress_max, b, data
+):
     size, lo, hi = b
     edges = temporal_binning.make_edges(lo, lo + hi, size)
     columns = [
@@ -153,8 +156,9 @@ def test_blocked_grouped_histogram_equals_numpy_per_group(rows, n_cols, n_groups
     groups = np.array(
         data.draw(st.lists(st.integers(-1, n_groups - 1), min_size=rows, max_size=rows))
     )
-    counts = _common.grouped_histogram(columns, edges, groups, n_groups, block=block)
-    small = _common.grouped_histogram(columns, edges, groups.astype(np.int8), n_groups, block=block)
+    # blocks of more than compress_max values are binned whole, NaN in a dropped slot
+    counts = _common.grouped_histogram(columns, edges, groups, n_groups, block, compress_max)
+    small = _common.grouped_histogram(columns, edges, groups.astype(np.int8), n_groups, block)
     np.testing.assert_array_equal(small, counts)  # any integer codes
     for g in range(n_groups):
         values = np.concatenate([c[groups == g] for c in columns]) if columns else np.zeros(0)

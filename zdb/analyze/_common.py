@@ -8,6 +8,7 @@ delayed calls: only small histograms travel between workers, never a table.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
@@ -18,8 +19,12 @@ from ..exceptions import DataBaseException, MissingDependencyError
 
 #: how many partial results one task of a tree reduction combines
 SPLIT_EVERY = 8
-#: values binned at a time (256 KiB of float64, in buffers made once per call)
+#: values binned at a time (256 KiB of float64, in buffers each thread keeps)
 BLOCK = 32768
+#: a block with more values than this (not NaN) is binned whole, NaN counted in a slot
+#: that is dropped, rather than compressed: the index ``numpy.compress`` makes would
+#: reach glibc's 128 KiB mmap threshold, which a dask worker's nanny fixes
+COMPRESS_MAX = 15360
 
 
 class AnalyzeError(DataBaseException, ValueError):
@@ -95,19 +100,20 @@ def grouped_histogram(
     groups: np.ndarray | None = None,
     n_groups: int = 1,
     block: int = BLOCK,
+    compress_max: int = COMPRESS_MAX,
 ) -> np.ndarray:
     """``counts[g, b]``: how many values of ``columns`` (float64 arrays of one length,
     e.g. a table's time columns) in rows of group ``g`` fall in bin ``b`` of ``edges``
     (as :func:`histogram`); ``groups`` gives each row's group (negative: none), None
     puts every row in group 0.
 
-    Counted in blocks of ``block`` rows, NaN dropped first: bins are looked up in
-    buffers made once per call and counted with ``numpy.add.at`` into one array of
+    Counted in blocks of ``block`` rows, NaN dropped first (in a block of more than
+    ``compress_max`` values, counted in a slot that is dropped): bins are looked up
+    in buffers each thread keeps and counted with ``numpy.add.at`` into one array of
     the result's size (a ``bincount`` per block made and added a result-sized array
     each, 1.2 MB for 375 cell types x 400 bins). A dask worker's nanny sets
     ``MALLOC_TRIM_THRESHOLD_``, which fixes glibc's mmap threshold, so each fresh
-    buffer of 64 KiB or more is mapped or trimmed away after each use and faulted in
-    again.
+    buffer of 128 KiB or more is mapped afresh and faulted in again.
     """
     n = len(edges) - 1
     if n < 1 or not n_groups:
@@ -118,9 +124,7 @@ def grouped_histogram(
     lookup = bin_lookup(edges)
     length = max((len(v) for v in columns), default=0)
     step = max(1, min(block, length))
-    values_at, index = np.empty(step, dtype=np.float64), np.empty(step, dtype=np.intp)
-    present, scratch = np.empty(step, dtype=bool), Scratch.of((step,))
-    group_at = np.empty(step, dtype=np.intp) if groups is not None else None
+    values_at, index, group_at, present, scratch = _block_buffers(step)
     for column in columns:
         for lo in range(0, len(column), step):
             part = column[lo : lo + step]
@@ -130,16 +134,44 @@ def grouped_histogram(
             k = int(np.count_nonzero(here))
             if not k:  # an empty stretch of a mostly empty time column
                 continue
-            found, at = np.compress(here, part, out=values_at[:k]), index[:k]
-            lookup.into(found, at, scratch.head(k))
-            if groups is not None and group_at is not None:
-                group = np.compress(here, groups[lo : lo + step], out=group_at[:k])
-                none = np.less(group, 0, out=here[:k])  # ``here`` is spent
+            dense = k > compress_max  # every value, NaN into the bins' outside slot
+            found = part if dense else np.compress(here, part, out=values_at[:k])
+            at = index[: len(found)]
+            lookup.into(found, at, scratch.head(len(found)))
+            if groups is not None:
+                group, rows = group_at[: len(found)], groups[lo : lo + step]
+                if dense:
+                    np.copyto(group, rows)
+                else:
+                    np.compress(here, rows, out=group)
+                none = np.less(group, 0, out=here[: len(found)])  # ``here`` is spent
                 np.multiply(group, slots, out=group)
                 np.add(at, group, out=at)
                 np.copyto(at, len(total) - 1, where=none)
             np.add.at(total, at, 1)
     return np.ascontiguousarray(total[:-1].reshape(n_groups, slots)[:, :n])
+
+
+_held = threading.local()
+
+
+def _block_buffers(step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Scratch]:
+    """:func:`grouped_histogram`'s buffers for blocks of ``step`` values: float64 values,
+    intp bins and groups, bool presence, and a :class:`Scratch`. Each thread keeps its
+    own, so that a worker's task after task reuses memory already faulted in."""
+    held = getattr(_held, "buffers", None)
+    if held is None or len(held[0]) < step:
+        size = max(step, BLOCK)
+        held = (
+            np.empty(size, dtype=np.float64),
+            np.empty(size, dtype=np.intp),
+            np.empty(size, dtype=np.intp),
+            np.empty(size, dtype=bool),
+            Scratch.of((size,)),
+        )
+        _held.buffers = held
+    values_at, index, group_at, present, scratch = held
+    return values_at[:step], index[:step], group_at[:step], present[:step], scratch.head(step)
 
 
 class BinLookup:
