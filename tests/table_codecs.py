@@ -6,9 +6,9 @@ import json
 import os
 
 
-def compressors(table_root: str | os.PathLike, shuffle: bool = False) -> dict[str, str]:
+def compressors(table_root: str | os.PathLike) -> dict[str, str]:
     """Each array's compressor by name (``blosc``, ``zstd``), the inner codecs of a
-    sharded array; ``shuffle``: Blosc's shuffle mode in place of ``blosc``."""
+    sharded array."""
     with open(os.path.join(table_root, "zarr.json")) as f:
         doc = json.load(f)
     out = {}
@@ -17,7 +17,5 @@ def compressors(table_root: str | os.PathLike, shuffle: bool = False) -> dict[st
         if codecs and codecs[0]["name"] == "sharding_indexed":
             codecs = codecs[0]["configuration"]["codecs"]
         if codecs:
-            last = codecs[-1]
-            blosc = last["name"] == "blosc"
-            out[path] = last["configuration"]["shuffle"] if shuffle and blosc else last["name"]
+            out[path] = codecs[-1]["name"]
     return out

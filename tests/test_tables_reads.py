@@ -120,6 +120,7 @@ def test_numbers_are_blosc_compressed_unless_zstd_stores_them_in_clearly_fewer_b
             "grid": rng.integers(0, 10_000, rows) * 0.025,  # few values: Blosc is smaller
             "ids": rng.integers(0, 5000, rows),
             "noise": np.round(rng.uniform(0, 1500, rows), 3),  # low bytes random: zstd
+            "sparse": _times(rng, rows, 0.1),  # mostly NaN: zstd
             "code": rng.integers(0, 3, rows).astype(np.int8),  # one byte: zstd
             "name": rng.choice(["a", "b"], rows).astype(object),
         }
@@ -129,30 +130,11 @@ def test_numbers_are_blosc_compressed_unless_zstd_stores_them_in_clearly_fewer_b
     pd.testing.assert_frame_equal(db["t"], frame)
     codecs = compressors(Path(db.path_of("t")))
     assert codecs["grid"] == codecs["ids"] == "blosc"
-    assert codecs["noise"] == codecs["code"] == codecs["name"] == "zstd"
+    assert codecs["noise"] == codecs["sparse"] == codecs["code"] == codecs["name"] == "zstd"
     meta = json.loads((Path(db.path_of("t")) / "grid" / "zarr.json").read_text())
     assert meta["codecs"][-1]["configuration"]["blocksize"] == BLOSC_BLOCK_BYTES
     assert zarr_codec.chunk_kind(meta, blosc=True) == "bytes"
     assert zarr_codec.chunk_kind(meta) is None  # callers that decode zstd only
-
-
-def test_floats_that_compress_smaller_as_whole_values_lose_blosc_s_shuffle(tmp_path):
-    zarr = pytest.importorskip("zarr")
-    rng = np.random.default_rng(8)
-    rows = 200_000
-    frame = pd.DataFrame(
-        {
-            "ids": np.sort(rng.integers(0, 50_000, rows)),  # byte planes: shuffled
-            "sparse": _times(rng, rows, 0.1),  # mostly NaN: whole values
-        }
-    )
-    db = zdb.DataBase(tmp_path / "db")
-    db["t"] = frame
-    pd.testing.assert_frame_equal(db["t"], frame)
-    shuffles = compressors(Path(db.path_of("t")), shuffle=True)
-    assert shuffles["ids"] == "shuffle" and shuffles["sparse"] == "noshuffle"
-    group = zarr.open_group(db.path_of("t"), mode="r")
-    np.testing.assert_array_equal(group["sparse"][:], frame["sparse"].to_numpy())
 
 
 def test_a_dask_write_blosc_compresses_every_numeric_column(tmp_path):
@@ -181,10 +163,10 @@ def test_a_dask_write_given_a_sample_chooses_compressors_as_a_pandas_write(tmp_p
     db["pandas"] = frame
     db.set("dask", dd.from_pandas(frame, npartitions=4), sample=frame)
     pd.testing.assert_frame_equal(db["dask"].compute(scheduler="sync"), frame)
-    from_pandas = compressors(Path(db.path_of("pandas")), shuffle=True)
-    from_dask = compressors(Path(db.path_of("dask")), shuffle=True)
+    from_pandas = compressors(Path(db.path_of("pandas")))
+    from_dask = compressors(Path(db.path_of("dask")))
     assert {k: from_dask[k] for k in frame} == {k: from_pandas[k] for k in frame}
-    assert from_dask["sparse"] == "noshuffle" and from_dask["noise"] == "zstd"
+    assert from_dask["sparse"] == from_dask["noise"] == "zstd"  # without a sample: blosc
     with pytest.raises(zdb.exceptions.UnsupportedValueError, match="sample="):
         db.set("wrong", dd.from_pandas(frame, npartitions=2), sample=frame[["ids"]])
     with pytest.raises(zdb.exceptions.UnsupportedValueError, match="pandas DataFrame"):
